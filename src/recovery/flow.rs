@@ -1,0 +1,600 @@
+//! The recovery flow as a state machine, one per address.
+//!
+//! ```text
+//! Requested ─► EmailChosen ─► CodeSent ─► CodeConfirmed ─► PasswordSet
+//!     │             │          │   ▲
+//!     │             │          ▼   │ (a new code, within the limits)
+//!     │             │      Expired / LockedOut
+//!     └─────────────┴──► TicketOpened (the Support branch)
+//! ```
+//!
+//! The steps before `Requested` (address given, slide verified) belong to a
+//! session, see [`crate::recovery::session`]. Every function here is pure:
+//! the caller passes the time and stores the result, inside one transaction.
+
+use super::address::EmailAddress;
+use super::clock::Millis;
+use serde::{Deserialize, Serialize};
+
+const HOUR_MS: Millis = 60 * 60 * 1000;
+
+/// Where a flow stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stage {
+    /// The person pressed Request; the method is not chosen yet.
+    Requested,
+    /// Verify by e-mail chosen; no code sent yet.
+    EmailChosen,
+    /// A code is out and can be typed.
+    CodeSent,
+    /// The code was right; a new password may be set by the session that
+    /// typed it.
+    CodeConfirmed,
+    /// The new password is stored. The flow is over.
+    PasswordSet,
+    /// The person asked Support for help; a ticket carries on from here.
+    TicketOpened,
+    /// The code's lifetime ran out. A new code may be sent.
+    Expired,
+    /// The code's tries ran out. A new code may be sent.
+    LockedOut,
+}
+
+/// The numbers that bound a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub code_lifetime_ms: Millis,
+    pub max_attempts: u8,
+    pub resend_cooldown_ms: Millis,
+    pub max_sends_per_hour: u8,
+    /// A flow untouched for this long is forgotten: the next request starts
+    /// afresh (the hourly send count is kept apart and still applies).
+    pub flow_idle_ms: Millis,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            code_lifetime_ms: 10 * 60 * 1000,
+            max_attempts: 5,
+            resend_cooldown_ms: 60 * 1000,
+            max_sends_per_hour: 5,
+            flow_idle_ms: HOUR_MS,
+        }
+    }
+}
+
+/// A code that was sent, as the store keeps it: only its argon2 hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedCode {
+    /// Counts the codes of this flow, so a late answer about an old code
+    /// cannot confirm or punish a newer one.
+    pub serial: u32,
+    pub hash: String,
+    pub issued_ms: Millis,
+    pub expires_ms: Millis,
+    pub attempts_used: u8,
+}
+
+/// When codes were sent to one address; kept apart from the flow so a new
+/// flow cannot reset the hourly limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SendHistory {
+    pub sent_ms: Vec<Millis>,
+}
+
+impl SendHistory {
+    /// Forgets sends older than an hour.
+    pub fn prune(&mut self, now: Millis) {
+        self.sent_ms.retain(|&t| now.saturating_sub(t) < HOUR_MS);
+    }
+
+    fn in_last_hour(&self, now: Millis) -> impl Iterator<Item = Millis> + '_ {
+        self.sent_ms
+            .iter()
+            .copied()
+            .filter(move |&t| now.saturating_sub(t) < HOUR_MS)
+    }
+
+    fn last(&self) -> Option<Millis> {
+        self.sent_ms.iter().copied().max()
+    }
+
+    /// When the next code may go out, or `None` if it may go now.
+    fn next_send_at(&self, now: Millis, limits: &Limits) -> Option<NextSend> {
+        let recent: Vec<Millis> = self.in_last_hour(now).collect();
+        if recent.len() >= usize::from(limits.max_sends_per_hour) {
+            let oldest = recent.iter().copied().min().unwrap_or(now);
+            return Some(NextSend::HourlyLimit(oldest + HOUR_MS));
+        }
+        let cooldown_end = self.last()? + limits.resend_cooldown_ms;
+        (cooldown_end > now).then_some(NextSend::Cooldown(cooldown_end))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NextSend {
+    Cooldown(Millis),
+    HourlyLimit(Millis),
+}
+
+/// Why a step was refused. Each reads as one line to the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum FlowError {
+    #[error("this step is not available now")]
+    WrongStep { stage: Stage },
+    #[error("this recovery is finished; start again to make another change")]
+    Ended,
+    #[error("a new code can be sent in {} s", wait_ms.div_ceil(1000))]
+    ResendTooSoon { wait_ms: Millis },
+    #[error("too many codes were sent in the last hour; try again in {} min", wait_ms.div_ceil(60_000))]
+    HourlyLimit { wait_ms: Millis },
+    #[error("the code has expired; ask for a new one")]
+    CodeExpired,
+    #[error("too many wrong codes; ask for a new one")]
+    NoTriesLeft,
+    #[error("that code is no longer valid")]
+    CodeReplaced,
+    #[error("the code has not been confirmed in this session")]
+    NotConfirmed,
+}
+
+/// One guess in progress: the tries counter was already charged for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub serial: u32,
+    pub hash: String,
+}
+
+/// The state of recovery for one address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flow {
+    pub id: String,
+    pub address: EmailAddress,
+    /// Whether an account exists. Never shown, never changes what is shown.
+    pub known: bool,
+    pub stage: Stage,
+    pub code: Option<IssuedCode>,
+    pub codes_issued: u32,
+    /// The session that typed the right code; only it may set the password.
+    pub confirmed_by: Option<String>,
+    pub ticket: Option<String>,
+    pub created_ms: Millis,
+    pub updated_ms: Millis,
+}
+
+/// What a person may see of a flow. It is the same for an address with an
+/// account and one without.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowView {
+    pub stage: Stage,
+    /// The live code, while one can still be typed.
+    pub code: Option<CodeStatus>,
+    pub resend: ResendStatus,
+    pub ticket: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeStatus {
+    pub expires_in_ms: Millis,
+    pub attempts_left: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResendStatus {
+    Ready,
+    In { ms: Millis },
+    HourlyLimit { ms: Millis },
+}
+
+impl Flow {
+    pub fn start(id: String, address: EmailAddress, known: bool, now: Millis) -> Self {
+        Self {
+            id,
+            address,
+            known,
+            stage: Stage::Requested,
+            code: None,
+            codes_issued: 0,
+            confirmed_by: None,
+            ticket: None,
+            created_ms: now,
+            updated_ms: now,
+        }
+    }
+
+    /// Whether a new request should start a fresh flow instead of this one.
+    pub fn is_over(&self, now: Millis, limits: &Limits) -> bool {
+        matches!(self.stage, Stage::PasswordSet | Stage::TicketOpened)
+            || now.saturating_sub(self.updated_ms) >= limits.flow_idle_ms
+    }
+
+    /// What a new session (say, after an SSH link dropped) finds: the flow
+    /// with its code, tries and timers as they were. A confirmation belonged
+    /// to the session that typed the code, so it does not carry over.
+    pub fn resume(&mut self, now: Millis, limits: &Limits) {
+        self.refresh(now, limits);
+        if self.stage == Stage::CodeConfirmed {
+            self.stage = Stage::EmailChosen;
+            self.confirmed_by = None;
+        }
+        self.updated_ms = now;
+    }
+
+    /// Applies the passing of time: a live code past its lifetime expires.
+    pub fn refresh(&mut self, now: Millis, _limits: &Limits) {
+        if self.stage == Stage::CodeSent
+            && self.code.as_ref().is_some_and(|c| now >= c.expires_ms)
+        {
+            self.stage = Stage::Expired;
+        }
+    }
+
+    pub fn choose_email(&mut self, now: Millis, limits: &Limits) -> Result<(), FlowError> {
+        self.refresh(now, limits);
+        match self.stage {
+            Stage::Requested | Stage::TicketOpened => self.stage = Stage::EmailChosen,
+            // Coming back to the choice keeps a code that is already out.
+            Stage::EmailChosen | Stage::CodeSent | Stage::Expired | Stage::LockedOut => {}
+            Stage::CodeConfirmed => {}
+            Stage::PasswordSet => return Err(FlowError::Ended),
+        }
+        self.updated_ms = now;
+        Ok(())
+    }
+
+    pub fn open_ticket(&mut self, reference: String, now: Millis) -> Result<(), FlowError> {
+        match self.stage {
+            Stage::PasswordSet => Err(FlowError::Ended),
+            Stage::TicketOpened => Err(FlowError::WrongStep { stage: self.stage }),
+            _ => {
+                self.stage = Stage::TicketOpened;
+                self.ticket = Some(reference);
+                self.code = None;
+                self.confirmed_by = None;
+                self.updated_ms = now;
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks that a code may be sent now, before any hashing is spent on it.
+    pub fn may_issue(
+        &self,
+        history: &SendHistory,
+        now: Millis,
+        limits: &Limits,
+    ) -> Result<(), FlowError> {
+        match self.stage {
+            Stage::EmailChosen | Stage::CodeSent | Stage::Expired | Stage::LockedOut => {}
+            Stage::PasswordSet => return Err(FlowError::Ended),
+            stage => return Err(FlowError::WrongStep { stage }),
+        }
+        match history.next_send_at(now, limits) {
+            None => Ok(()),
+            Some(NextSend::Cooldown(at)) => Err(FlowError::ResendTooSoon { wait_ms: at - now }),
+            Some(NextSend::HourlyLimit(at)) => Err(FlowError::HourlyLimit {
+                wait_ms: at.saturating_sub(now),
+            }),
+        }
+    }
+
+    /// Puts a new code in place of any earlier one and counts the send.
+    pub fn issue_code(
+        &mut self,
+        hash: String,
+        history: &mut SendHistory,
+        now: Millis,
+        limits: &Limits,
+    ) -> Result<u32, FlowError> {
+        self.refresh(now, limits);
+        self.may_issue(history, now, limits)?;
+        self.codes_issued += 1;
+        self.code = Some(IssuedCode {
+            serial: self.codes_issued,
+            hash,
+            issued_ms: now,
+            expires_ms: now + limits.code_lifetime_ms,
+            attempts_used: 0,
+        });
+        self.stage = Stage::CodeSent;
+        history.prune(now);
+        history.sent_ms.push(now);
+        self.updated_ms = now;
+        Ok(self.codes_issued)
+    }
+
+    /// Charges one try against the live code and hands out what to check the
+    /// guess against. The charge comes first, so racing guessers cannot get
+    /// more tries between them than the limit.
+    pub fn begin_attempt(&mut self, now: Millis, limits: &Limits) -> Result<Attempt, FlowError> {
+        self.refresh(now, limits);
+        match self.stage {
+            Stage::CodeSent => {}
+            Stage::Expired => return Err(FlowError::CodeExpired),
+            Stage::LockedOut => return Err(FlowError::NoTriesLeft),
+            Stage::PasswordSet => return Err(FlowError::Ended),
+            stage => return Err(FlowError::WrongStep { stage }),
+        }
+        let code = self.code.as_mut().ok_or(FlowError::WrongStep {
+            stage: Stage::CodeSent,
+        })?;
+        if code.attempts_used >= limits.max_attempts {
+            self.stage = Stage::LockedOut;
+            return Err(FlowError::NoTriesLeft);
+        }
+        code.attempts_used += 1;
+        self.updated_ms = now;
+        Ok(Attempt {
+            serial: code.serial,
+            hash: code.hash.clone(),
+        })
+    }
+
+    /// The guess was right: the code is used up and this session may set
+    /// the password.
+    pub fn accept_code(&mut self, serial: u32, session: &str, now: Millis) -> Result<(), FlowError> {
+        let live = self.stage == Stage::CodeSent
+            && self.code.as_ref().is_some_and(|c| c.serial == serial);
+        if !live {
+            return Err(FlowError::CodeReplaced);
+        }
+        self.stage = Stage::CodeConfirmed;
+        self.code = None;
+        self.confirmed_by = Some(session.to_string());
+        self.updated_ms = now;
+        Ok(())
+    }
+
+    /// The guess was wrong; the last allowed try locks the code.
+    pub fn reject_code(&mut self, serial: u32, now: Millis, limits: &Limits) {
+        let exhausted = self
+            .code
+            .as_ref()
+            .is_some_and(|c| c.serial == serial && c.attempts_used >= limits.max_attempts);
+        if self.stage == Stage::CodeSent && exhausted {
+            self.stage = Stage::LockedOut;
+        }
+        self.updated_ms = now;
+    }
+
+    /// Checks that `session` may set the password now.
+    pub fn may_set_password(&self, session: &str) -> Result<(), FlowError> {
+        match self.stage {
+            Stage::CodeConfirmed if self.confirmed_by.as_deref() == Some(session) => Ok(()),
+            Stage::PasswordSet => Err(FlowError::Ended),
+            _ => Err(FlowError::NotConfirmed),
+        }
+    }
+
+    pub fn password_set(&mut self, session: &str, now: Millis) -> Result<(), FlowError> {
+        self.may_set_password(session)?;
+        self.stage = Stage::PasswordSet;
+        self.confirmed_by = None;
+        self.updated_ms = now;
+        Ok(())
+    }
+
+    pub fn view(&self, history: &SendHistory, now: Millis, limits: &Limits) -> FlowView {
+        let mut flow = self.clone();
+        flow.refresh(now, limits);
+        let code = match (flow.stage, &flow.code) {
+            (Stage::CodeSent, Some(c)) => Some(CodeStatus {
+                expires_in_ms: c.expires_ms.saturating_sub(now),
+                attempts_left: limits.max_attempts.saturating_sub(c.attempts_used),
+            }),
+            _ => None,
+        };
+        let resend = match history.next_send_at(now, limits) {
+            None => ResendStatus::Ready,
+            Some(NextSend::Cooldown(at)) => ResendStatus::In { ms: at - now },
+            Some(NextSend::HourlyLimit(at)) => ResendStatus::HourlyLimit {
+                ms: at.saturating_sub(now),
+            },
+        };
+        FlowView {
+            stage: flow.stage,
+            code,
+            resend,
+            ticket: flow.ticket.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Millis = 1_700_000_000_000;
+
+    fn flow() -> Flow {
+        let address = EmailAddress::parse("ada@example.com").unwrap();
+        Flow::start("f1".into(), address, true, T0)
+    }
+
+    fn with_code(limits: &Limits) -> (Flow, SendHistory) {
+        let mut f = flow();
+        let mut h = SendHistory::default();
+        f.choose_email(T0, limits).unwrap();
+        f.issue_code("hash-1".into(), &mut h, T0, limits).unwrap();
+        (f, h)
+    }
+
+    #[test]
+    fn the_happy_path_runs_in_order() {
+        let limits = Limits::default();
+        let (mut f, h) = with_code(&limits);
+        assert_eq!(f.stage, Stage::CodeSent);
+        let attempt = f.begin_attempt(T0 + 1_000, &limits).unwrap();
+        assert_eq!(attempt.hash, "hash-1");
+        f.accept_code(attempt.serial, "s1", T0 + 1_100).unwrap();
+        assert_eq!(f.stage, Stage::CodeConfirmed);
+        assert_eq!(f.code, None, "a code is single use");
+        assert_eq!(f.password_set("s2", T0), Err(FlowError::NotConfirmed));
+        f.password_set("s1", T0 + 2_000).unwrap();
+        assert_eq!(f.stage, Stage::PasswordSet);
+        assert!(f.is_over(T0 + 2_000, &limits));
+        assert_eq!(f.view(&h, T0 + 2_000, &limits).stage, Stage::PasswordSet);
+    }
+
+    #[test]
+    fn steps_out_of_order_are_refused() {
+        let limits = Limits::default();
+        let mut f = flow();
+        let mut h = SendHistory::default();
+        assert_eq!(
+            f.issue_code("h".into(), &mut h, T0, &limits),
+            Err(FlowError::WrongStep {
+                stage: Stage::Requested
+            })
+        );
+        assert!(h.sent_ms.is_empty(), "a refused send is not counted");
+        assert!(f.begin_attempt(T0, &limits).is_err());
+        assert_eq!(f.password_set("s", T0), Err(FlowError::NotConfirmed));
+    }
+
+    #[test]
+    fn a_code_expires_after_its_lifetime() {
+        let limits = Limits::default();
+        let (mut f, h) = with_code(&limits);
+        let just_before = T0 + limits.code_lifetime_ms - 1;
+        let view = f.view(&h, just_before, &limits);
+        assert_eq!(view.code.map(|c| c.expires_in_ms), Some(1));
+        assert_eq!(
+            f.begin_attempt(T0 + limits.code_lifetime_ms, &limits),
+            Err(FlowError::CodeExpired)
+        );
+        assert_eq!(f.stage, Stage::Expired);
+    }
+
+    #[test]
+    fn the_fifth_wrong_try_ends_the_code() {
+        let limits = Limits::default();
+        let (mut f, h) = with_code(&limits);
+        for used in 1..=5u8 {
+            let a = f.begin_attempt(T0, &limits).unwrap();
+            f.reject_code(a.serial, T0, &limits);
+            let left = f.view(&h, T0, &limits).code.map(|c| c.attempts_left);
+            assert_eq!(left, (used < 5).then_some(5 - used));
+        }
+        assert_eq!(f.stage, Stage::LockedOut);
+        assert_eq!(f.begin_attempt(T0, &limits), Err(FlowError::NoTriesLeft));
+    }
+
+    #[test]
+    fn tries_are_charged_before_the_answer_is_known() {
+        let limits = Limits::default();
+        let (mut f, _) = with_code(&limits);
+        // Five guesses in flight at once: a sixth gets nothing to check.
+        for _ in 0..5 {
+            f.begin_attempt(T0, &limits).unwrap();
+        }
+        assert_eq!(f.begin_attempt(T0, &limits), Err(FlowError::NoTriesLeft));
+    }
+
+    #[test]
+    fn a_late_answer_about_an_old_code_changes_nothing() {
+        let limits = Limits::default();
+        let (mut f, mut h) = with_code(&limits);
+        let old = f.begin_attempt(T0, &limits).unwrap();
+        let later = T0 + limits.resend_cooldown_ms;
+        f.issue_code("hash-2".into(), &mut h, later, &limits).unwrap();
+        assert_eq!(f.accept_code(old.serial, "s", later), Err(FlowError::CodeReplaced));
+        assert_eq!(f.stage, Stage::CodeSent);
+    }
+
+    #[test]
+    fn resend_waits_for_the_cooldown() {
+        let limits = Limits::default();
+        let (mut f, mut h) = with_code(&limits);
+        let soon = T0 + 18_000;
+        assert_eq!(
+            f.view(&h, soon, &limits).resend,
+            ResendStatus::In { ms: 42_000 }
+        );
+        assert_eq!(
+            f.issue_code("h2".into(), &mut h, soon, &limits),
+            Err(FlowError::ResendTooSoon { wait_ms: 42_000 })
+        );
+        let ready = T0 + limits.resend_cooldown_ms;
+        assert_eq!(f.view(&h, ready, &limits).resend, ResendStatus::Ready);
+        assert_eq!(f.issue_code("h2".into(), &mut h, ready, &limits), Ok(2));
+    }
+
+    #[test]
+    fn at_most_five_codes_an_hour() {
+        let limits = Limits::default();
+        let (mut f, mut h) = with_code(&limits);
+        let minute = limits.resend_cooldown_ms;
+        for i in 1..5 {
+            f.issue_code("h".into(), &mut h, T0 + i * minute, &limits)
+                .unwrap();
+        }
+        let sixth = T0 + 5 * minute;
+        let wait = HOUR_MS - 5 * minute;
+        assert_eq!(
+            f.issue_code("h".into(), &mut h, sixth, &limits),
+            Err(FlowError::HourlyLimit { wait_ms: wait })
+        );
+        assert_eq!(
+            f.view(&h, sixth, &limits).resend,
+            ResendStatus::HourlyLimit { ms: wait }
+        );
+        // An hour after the first send, one more may go.
+        assert!(f
+            .issue_code("h".into(), &mut h, T0 + HOUR_MS, &limits)
+            .is_ok());
+    }
+
+    #[test]
+    fn a_new_code_after_lock_out_is_possible_within_the_limits() {
+        let limits = Limits::default();
+        let (mut f, mut h) = with_code(&limits);
+        for _ in 0..5 {
+            let a = f.begin_attempt(T0, &limits).unwrap();
+            f.reject_code(a.serial, T0, &limits);
+        }
+        let later = T0 + limits.resend_cooldown_ms;
+        f.issue_code("h2".into(), &mut h, later, &limits).unwrap();
+        assert_eq!(f.stage, Stage::CodeSent);
+        assert_eq!(
+            f.view(&h, later, &limits).code.map(|c| c.attempts_left),
+            Some(5)
+        );
+    }
+
+    #[test]
+    fn resuming_keeps_the_code_but_not_another_sessions_confirmation() {
+        let limits = Limits::default();
+        let (mut f, h) = with_code(&limits);
+        let mut copy = f.clone();
+        copy.resume(T0 + 5_000, &limits);
+        assert_eq!(copy.stage, Stage::CodeSent);
+        assert_eq!(copy.code, f.code);
+
+        let a = f.begin_attempt(T0, &limits).unwrap();
+        f.accept_code(a.serial, "old-session", T0).unwrap();
+        f.resume(T0 + 5_000, &limits);
+        assert_eq!(f.stage, Stage::EmailChosen);
+        assert_eq!(f.may_set_password("old-session"), Err(FlowError::NotConfirmed));
+        assert_eq!(f.view(&h, T0 + 5_000, &limits).code, None);
+    }
+
+    #[test]
+    fn a_ticket_ends_the_email_branch() {
+        let limits = Limits::default();
+        let (mut f, _) = with_code(&limits);
+        f.open_ticket("RK-ABCD-EFGH".into(), T0).unwrap();
+        assert_eq!(f.stage, Stage::TicketOpened);
+        assert_eq!(f.code, None);
+        assert!(f.is_over(T0, &limits));
+    }
+
+    #[test]
+    fn an_idle_flow_is_forgotten() {
+        let limits = Limits::default();
+        let f = flow();
+        assert!(!f.is_over(T0 + limits.flow_idle_ms - 1, &limits));
+        assert!(f.is_over(T0 + limits.flow_idle_ms, &limits));
+    }
+}

@@ -1,0 +1,278 @@
+//! The password policy and the verdict the strength meter draws: zxcvbn's
+//! score, crack time and advice, and which rule passes or fails.
+
+use serde::{Deserialize, Serialize};
+
+/// zxcvbn scores only this many characters; the rest still counts for
+/// length.
+pub const ZXCVBN_SCORED_CHARS: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordPolicy {
+    pub min_length: usize,
+    pub max_length: usize,
+    /// zxcvbn score, 0 to 4.
+    pub min_score: u8,
+    /// How many of the account's latest passwords may not be used again.
+    pub history: usize,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            min_length: 15,
+            max_length: 128,
+            min_score: 3,
+            history: 5,
+        }
+    }
+}
+
+/// The lowest minimum length an operator may set (NIST SP 800-63B rev. 4,
+/// with a second factor).
+pub const LOWEST_MIN_LENGTH: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rule {
+    MinLength(usize),
+    MaxLength(usize),
+    MinScore(u8),
+    /// No control characters: what is typed must be what is stored.
+    Printable,
+    NotRecent(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleStatus {
+    Passed,
+    Failed,
+    /// Checked only when the password is submitted (the history needs
+    /// hashing).
+    Unchecked,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleCheck {
+    pub rule: Rule,
+    pub status: RuleStatus,
+}
+
+/// A piece of zxcvbn's advice: a stable key for translations, and its
+/// English text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Advice {
+    pub key: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasswordVerdict {
+    /// zxcvbn's score, 0 (very weak) to 4 (very strong).
+    pub score: u8,
+    pub guesses_log10: f64,
+    /// Time to crack offline against a slow hash (10^4 guesses a second).
+    pub crack_seconds: f64,
+    pub crack_time: String,
+    pub warning: Option<Advice>,
+    pub suggestions: Vec<Advice>,
+    pub rules: Vec<RuleCheck>,
+}
+
+impl PasswordVerdict {
+    /// True when no rule fails. A rule not yet checked does not fail.
+    pub fn passes(&self) -> bool {
+        self.rules.iter().all(|r| r.status != RuleStatus::Failed)
+    }
+
+    pub fn failed_rules(&self) -> impl Iterator<Item = Rule> + '_ {
+        self.rules
+            .iter()
+            .filter(|r| r.status == RuleStatus::Failed)
+            .map(|r| r.rule)
+    }
+
+    /// Records the outcome of the history check.
+    pub fn with_history_checked(mut self, reused: bool) -> Self {
+        for check in &mut self.rules {
+            if matches!(check.rule, Rule::NotRecent(_)) {
+                check.status = if reused {
+                    RuleStatus::Failed
+                } else {
+                    RuleStatus::Passed
+                };
+            }
+        }
+        self
+    }
+}
+
+impl PasswordPolicy {
+    /// Judges a password. `hints` are words it should not be built from:
+    /// the address's parts and the account's name.
+    pub fn assess(&self, password: &str, hints: &[String]) -> PasswordVerdict {
+        let length = password.chars().count();
+        let scored: String = password.chars().take(ZXCVBN_SCORED_CHARS).collect();
+        let hint_refs: Vec<&str> = hints.iter().map(String::as_str).collect();
+        let entropy = zxcvbn::zxcvbn(&scored, &hint_refs);
+        let score = entropy.score() as u8;
+        let crack = entropy
+            .crack_times()
+            .offline_slow_hashing_1e4_per_second();
+        let crack_seconds = match crack {
+            zxcvbn::time_estimates::CrackTimeSeconds::Integer(s) => s as f64,
+            zxcvbn::time_estimates::CrackTimeSeconds::Float(s) => s,
+        };
+        let feedback = entropy.feedback();
+        let warning = feedback
+            .and_then(|f| f.warning())
+            .map(|w| advice(format!("{w:?}"), w.to_string()));
+        let suggestions = feedback
+            .map(|f| {
+                f.suggestions()
+                    .iter()
+                    .map(|s| advice(format!("{s:?}"), s.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let check = |rule, ok: bool| RuleCheck {
+            rule,
+            status: if ok {
+                RuleStatus::Passed
+            } else {
+                RuleStatus::Failed
+            },
+        };
+        let mut rules = vec![
+            check(Rule::MinLength(self.min_length), length >= self.min_length),
+            check(Rule::MaxLength(self.max_length), length <= self.max_length),
+            check(Rule::MinScore(self.min_score), score >= self.min_score),
+            check(Rule::Printable, !password.chars().any(char::is_control)),
+        ];
+        if self.history > 0 {
+            rules.push(RuleCheck {
+                rule: Rule::NotRecent(self.history),
+                status: RuleStatus::Unchecked,
+            });
+        }
+        PasswordVerdict {
+            score,
+            guesses_log10: entropy.guesses_log10(),
+            crack_seconds,
+            crack_time: crack.to_string(),
+            warning,
+            suggestions,
+            rules,
+        }
+    }
+}
+
+fn advice(variant: String, text: String) -> Advice {
+    Advice {
+        key: snake_case(&variant),
+        text,
+    }
+}
+
+fn snake_case(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 8);
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recovery::EmailAddress;
+
+    fn status(v: &PasswordVerdict, rule: Rule) -> RuleStatus {
+        v.rules.iter().find(|r| r.rule == rule).unwrap().status
+    }
+
+    #[test]
+    fn a_weak_password_fails_with_advice() {
+        let v = PasswordPolicy::default().assess("password1", &[]);
+        assert!(v.score <= 1);
+        assert!(!v.passes());
+        assert_eq!(status(&v, Rule::MinLength(15)), RuleStatus::Failed);
+        assert_eq!(status(&v, Rule::MinScore(3)), RuleStatus::Failed);
+        let warning = v.warning.unwrap();
+        assert_eq!(warning.key, "this_is_a_common_password");
+        assert!(!warning.text.is_empty());
+    }
+
+    #[test]
+    fn a_strong_password_passes_every_rule_it_can_check() {
+        let v = PasswordPolicy::default().assess("lantern quietly orbits seventeen moths", &[]);
+        assert_eq!(v.score, 4);
+        assert!(v.passes());
+        assert_eq!(status(&v, Rule::NotRecent(5)), RuleStatus::Unchecked);
+        assert!(v.crack_seconds > 1e9);
+        assert!(v.warning.is_none());
+    }
+
+    #[test]
+    fn length_counts_characters_not_bytes() {
+        let policy = PasswordPolicy::default();
+        let fifteen = "åäöåäöåäöåäöåäö";
+        assert_eq!(
+            status(&policy.assess(fifteen, &[]), Rule::MinLength(15)),
+            RuleStatus::Passed
+        );
+    }
+
+    #[test]
+    fn too_long_fails_even_when_strong() {
+        let long = "Xq7!vR2#mK9@wP4$".repeat(9); // 144 characters
+        let v = PasswordPolicy::default().assess(&long, &[]);
+        assert_eq!(status(&v, Rule::MaxLength(128)), RuleStatus::Failed);
+        assert!(!v.passes());
+    }
+
+    #[test]
+    fn a_password_built_from_the_address_is_weak() {
+        let address = EmailAddress::parse("maria.svensson@kirunamine.se").unwrap();
+        let hints = address.password_hints();
+        // 16 characters, upper and lower case, a digit and a symbol: strong
+        // by composition rules, weak once the address is known.
+        let pw = "Maria.Svensson1!";
+        let with = PasswordPolicy::default().assess(pw, &hints);
+        let without = PasswordPolicy::default().assess(pw, &[]);
+        assert!(with.score < 3, "score {}", with.score);
+        assert_eq!(without.score, 4);
+        let whole = PasswordPolicy::default().assess("maria.svensson@kirunamine.se", &hints);
+        assert_eq!(whole.score, 0);
+        assert!(with.guesses_log10 < without.guesses_log10);
+        assert_eq!(status(&with, Rule::MinScore(3)), RuleStatus::Failed);
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        let v = PasswordPolicy::default().assess("lantern quietly\u{1b}[2J orbits moths", &[]);
+        assert_eq!(status(&v, Rule::Printable), RuleStatus::Failed);
+    }
+
+    #[test]
+    fn the_history_check_is_recorded() {
+        let v = PasswordPolicy::default().assess("lantern quietly orbits seventeen moths", &[]);
+        let reused = v.clone().with_history_checked(true);
+        assert!(!reused.passes());
+        assert_eq!(status(&reused, Rule::NotRecent(5)), RuleStatus::Failed);
+        let fresh = v.with_history_checked(false);
+        assert!(fresh.passes());
+    }
+
+    #[test]
+    fn keys_are_snake_case() {
+        assert_eq!(snake_case("AddAnotherWordOrTwo"), "add_another_word_or_two");
+    }
+}

@@ -1,0 +1,133 @@
+//! One person at one screen: the steps before a flow exists (address given,
+//! slide verified), and which flow the session then follows.
+
+use super::address::EmailAddress;
+use super::clock::Millis;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionStep {
+    Started,
+    AddressGiven { address: EmailAddress },
+    SlideVerified { address: EmailAddress },
+    /// Request was pressed: the flow for `address` is this session's.
+    InFlow { address: EmailAddress },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    #[error("enter your e-mail address first")]
+    NoAddress,
+    #[error("complete the slide first")]
+    SlideNeeded,
+    #[error("press Request first")]
+    NotRequested,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: String,
+    /// Where the person is: the SSH client or the terminal.
+    pub client: String,
+    pub created_ms: Millis,
+    pub seen_ms: Millis,
+    pub step: SessionStep,
+}
+
+impl Session {
+    pub fn start(id: String, client: String, now: Millis) -> Self {
+        Self {
+            id,
+            client,
+            created_ms: now,
+            seen_ms: now,
+            step: SessionStep::Started,
+        }
+    }
+
+    pub fn address(&self) -> Option<&EmailAddress> {
+        match &self.step {
+            SessionStep::Started => None,
+            SessionStep::AddressGiven { address }
+            | SessionStep::SlideVerified { address }
+            | SessionStep::InFlow { address } => Some(address),
+        }
+    }
+
+    /// A new or corrected address. Coming back with the same address keeps
+    /// the slide; another address must be slid for again.
+    pub fn give_address(&mut self, address: EmailAddress) {
+        let keeps_slide = matches!(
+            &self.step,
+            SessionStep::SlideVerified { address: a } | SessionStep::InFlow { address: a }
+                if *a == address
+        );
+        self.step = if keeps_slide {
+            SessionStep::SlideVerified { address }
+        } else {
+            SessionStep::AddressGiven { address }
+        };
+    }
+
+    pub fn slide_verified(&mut self) -> Result<(), SessionError> {
+        let address = self.address().cloned().ok_or(SessionError::NoAddress)?;
+        self.step = SessionStep::SlideVerified { address };
+        Ok(())
+    }
+
+    /// Press Request: needs an address and a verified slide.
+    pub fn enter_flow(&mut self) -> Result<EmailAddress, SessionError> {
+        match &self.step {
+            SessionStep::Started => Err(SessionError::NoAddress),
+            SessionStep::AddressGiven { .. } => Err(SessionError::SlideNeeded),
+            SessionStep::SlideVerified { address } | SessionStep::InFlow { address } => {
+                let address = address.clone();
+                self.step = SessionStep::InFlow {
+                    address: address.clone(),
+                };
+                Ok(address)
+            }
+        }
+    }
+
+    /// The address whose flow this session follows.
+    pub fn flow_address(&self) -> Result<&EmailAddress, SessionError> {
+        match &self.step {
+            SessionStep::InFlow { address } => Ok(address),
+            _ => Err(SessionError::NotRequested),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> EmailAddress {
+        EmailAddress::parse(s).unwrap()
+    }
+
+    #[test]
+    fn request_needs_an_address_and_a_slide() {
+        let mut s = Session::start("s".into(), "tty".into(), 0);
+        assert_eq!(s.enter_flow(), Err(SessionError::NoAddress));
+        assert_eq!(s.slide_verified(), Err(SessionError::NoAddress));
+        s.give_address(addr("a@example.com"));
+        assert_eq!(s.enter_flow(), Err(SessionError::SlideNeeded));
+        s.slide_verified().unwrap();
+        assert_eq!(s.enter_flow(), Ok(addr("a@example.com")));
+        assert_eq!(s.flow_address(), Ok(&addr("a@example.com")));
+    }
+
+    #[test]
+    fn another_address_needs_another_slide() {
+        let mut s = Session::start("s".into(), "tty".into(), 0);
+        s.give_address(addr("a@example.com"));
+        s.slide_verified().unwrap();
+        s.give_address(addr("a@example.com"));
+        assert!(matches!(s.step, SessionStep::SlideVerified { .. }));
+        s.give_address(addr("b@example.com"));
+        assert_eq!(s.enter_flow(), Err(SessionError::SlideNeeded));
+        assert_eq!(s.flow_address(), Err(SessionError::NotRequested));
+    }
+}
