@@ -1,2 +1,230 @@
 //! Settings: the policy numbers, their defaults and the TOML file that
 //! overrides them. `assets/rekey.example.toml` documents every key.
+
+use crate::recovery::flow::Limits;
+use crate::recovery::hashing::HashCost;
+use crate::recovery::policy::{LOWEST_MIN_LENGTH, PasswordPolicy};
+use crate::recovery::slide::SlideRules;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("the config {0}")]
+    OutOfRange(String),
+}
+
+/// Everything an operator can set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub codes: CodeSettings,
+    pub password: PasswordPolicy,
+    pub hashing: HashingSettings,
+    pub slide: SlideRules,
+    pub service: ServiceSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CodeSettings {
+    pub lifetime_secs: u64,
+    pub max_attempts: u8,
+    pub resend_cooldown_secs: u64,
+    pub max_sends_per_hour: u8,
+    pub flow_idle_secs: u64,
+}
+
+impl Default for CodeSettings {
+    fn default() -> Self {
+        let limits = Limits::default();
+        Self {
+            lifetime_secs: limits.code_lifetime_ms / 1000,
+            max_attempts: limits.max_attempts,
+            resend_cooldown_secs: limits.resend_cooldown_ms / 1000,
+            max_sends_per_hour: limits.max_sends_per_hour,
+            flow_idle_secs: limits.flow_idle_ms / 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HashingSettings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// argon2 hashes allowed to run at once; more wait their turn.
+    pub max_concurrent: usize,
+}
+
+impl Default for HashingSettings {
+    fn default() -> Self {
+        let cost = HashCost::default();
+        Self {
+            memory_kib: cost.memory_kib,
+            iterations: cost.iterations,
+            parallelism: cost.parallelism,
+            max_concurrent: std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceSettings {
+    /// Steps that could tell a known address from an unknown one answer no
+    /// sooner than this.
+    pub reply_floor_ms: u64,
+    /// A session untouched for this long is closed.
+    pub session_idle_secs: u64,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            reply_floor_ms: 400,
+            session_idle_secs: 30 * 60,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; keys it leaves out keep their defaults.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let config: Self = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses settings that would weaken a rule below its floor or that
+    /// make no sense together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |what: &str| Err(ConfigError::OutOfRange(what.to_string()));
+        let p = &self.password;
+        if p.min_length < LOWEST_MIN_LENGTH {
+            return bad("password.min_length must be 8 or more");
+        }
+        if p.max_length < p.min_length || p.max_length > 4096 {
+            return bad("password.max_length must be between min_length and 4096");
+        }
+        if p.min_score > 4 {
+            return bad("password.min_score must be 0 to 4");
+        }
+        if p.history > 24 {
+            return bad("password.history must be 24 or less");
+        }
+        let c = &self.codes;
+        if c.lifetime_secs == 0 || c.lifetime_secs > 24 * 3600 {
+            return bad("codes.lifetime_secs must be 1 to 86400");
+        }
+        if c.max_attempts == 0 || c.max_attempts > 20 {
+            return bad("codes.max_attempts must be 1 to 20");
+        }
+        if c.max_sends_per_hour == 0 {
+            return bad("codes.max_sends_per_hour must be 1 or more");
+        }
+        if c.flow_idle_secs < c.lifetime_secs {
+            return bad("codes.flow_idle_secs must be at least codes.lifetime_secs");
+        }
+        if !self.hash_cost().meets_minimum() {
+            return bad("hashing must be at least memory_kib = 19456, iterations = 2");
+        }
+        if self.hashing.max_concurrent == 0 {
+            return bad("hashing.max_concurrent must be 1 or more");
+        }
+        let s = &self.slide;
+        if s.notches < 2 || s.spring_back_ms == 0 {
+            return bad("slide.notches must be 2 or more and slide.spring_back_ms above 0");
+        }
+        if self.service.session_idle_secs == 0 {
+            return bad("service.session_idle_secs must be above 0");
+        }
+        Ok(())
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            code_lifetime_ms: self.codes.lifetime_secs * 1000,
+            max_attempts: self.codes.max_attempts,
+            resend_cooldown_ms: self.codes.resend_cooldown_secs * 1000,
+            max_sends_per_hour: self.codes.max_sends_per_hour,
+            flow_idle_ms: self.codes.flow_idle_secs * 1000,
+        }
+    }
+
+    pub fn hash_cost(&self) -> HashCost {
+        HashCost {
+            memory_kib: self.hashing.memory_kib,
+            iterations: self.hashing.iterations,
+            parallelism: self.hashing.parallelism,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert_eq!(c.limits(), Limits::default());
+        assert_eq!(c.password.min_length, 15);
+        assert_eq!(c.hash_cost(), HashCost::OWASP_MINIMUM);
+    }
+
+    #[test]
+    fn the_example_file_parses_and_matches_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/rekey.example.toml");
+        let mut example = Config::load(&path).unwrap();
+        // The one default that depends on the machine.
+        example.hashing.max_concurrent = Config::default().hashing.max_concurrent;
+        assert_eq!(example, Config::default());
+    }
+
+    #[test]
+    fn a_partial_file_keeps_other_defaults() {
+        let c: Config = toml::from_str("[password]\nmin_length = 8\n").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.password.min_length, 8);
+        assert_eq!(c.password.max_length, 128);
+        assert_eq!(c.codes, CodeSettings::default());
+    }
+
+    #[test]
+    fn weakening_below_the_floor_is_refused() {
+        for text in [
+            "[password]\nmin_length = 6\n",
+            "[hashing]\nmemory_kib = 1024\n",
+            "[codes]\nmax_attempts = 0\n",
+            "[password]\nmin_score = 5\n",
+        ] {
+            let c: Config = toml::from_str(text).unwrap();
+            assert!(c.validate().is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_an_error() {
+        let r: Result<Config, _> = toml::from_str("[codes]\nlifetime = 5\n");
+        assert!(r.is_err());
+    }
+}

@@ -6,11 +6,11 @@
 //! call (`service`). The binary in `main.rs` is the command line on top.
 
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
-
-
-
+pub mod config;
 pub mod recovery;
-
-
+pub mod store;

@@ -223,8 +223,7 @@ impl Flow {
 
     /// Applies the passing of time: a live code past its lifetime expires.
     pub fn refresh(&mut self, now: Millis, _limits: &Limits) {
-        if self.stage == Stage::CodeSent
-            && self.code.as_ref().is_some_and(|c| now >= c.expires_ms)
+        if self.stage == Stage::CodeSent && self.code.as_ref().is_some_and(|c| now >= c.expires_ms)
         {
             self.stage = Stage::Expired;
         }
@@ -333,9 +332,14 @@ impl Flow {
 
     /// The guess was right: the code is used up and this session may set
     /// the password.
-    pub fn accept_code(&mut self, serial: u32, session: &str, now: Millis) -> Result<(), FlowError> {
-        let live = self.stage == Stage::CodeSent
-            && self.code.as_ref().is_some_and(|c| c.serial == serial);
+    pub fn accept_code(
+        &mut self,
+        serial: u32,
+        session: &str,
+        now: Millis,
+    ) -> Result<(), FlowError> {
+        let live =
+            self.stage == Stage::CodeSent && self.code.as_ref().is_some_and(|c| c.serial == serial);
         if !live {
             return Err(FlowError::CodeReplaced);
         }
@@ -498,8 +502,12 @@ mod tests {
         let (mut f, mut h) = with_code(&limits);
         let old = f.begin_attempt(T0, &limits).unwrap();
         let later = T0 + limits.resend_cooldown_ms;
-        f.issue_code("hash-2".into(), &mut h, later, &limits).unwrap();
-        assert_eq!(f.accept_code(old.serial, "s", later), Err(FlowError::CodeReplaced));
+        f.issue_code("hash-2".into(), &mut h, later, &limits)
+            .unwrap();
+        assert_eq!(
+            f.accept_code(old.serial, "s", later),
+            Err(FlowError::CodeReplaced)
+        );
         assert_eq!(f.stage, Stage::CodeSent);
     }
 
@@ -541,9 +549,10 @@ mod tests {
             ResendStatus::HourlyLimit { ms: wait }
         );
         // An hour after the first send, one more may go.
-        assert!(f
-            .issue_code("h".into(), &mut h, T0 + HOUR_MS, &limits)
-            .is_ok());
+        assert!(
+            f.issue_code("h".into(), &mut h, T0 + HOUR_MS, &limits)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -576,7 +585,10 @@ mod tests {
         f.accept_code(a.serial, "old-session", T0).unwrap();
         f.resume(T0 + 5_000, &limits);
         assert_eq!(f.stage, Stage::EmailChosen);
-        assert_eq!(f.may_set_password("old-session"), Err(FlowError::NotConfirmed));
+        assert_eq!(
+            f.may_set_password("old-session"),
+            Err(FlowError::NotConfirmed)
+        );
         assert_eq!(f.view(&h, T0 + 5_000, &limits).code, None);
     }
 

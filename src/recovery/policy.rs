@@ -116,9 +116,7 @@ impl PasswordPolicy {
         let hint_refs: Vec<&str> = hints.iter().map(String::as_str).collect();
         let entropy = zxcvbn::zxcvbn(&scored, &hint_refs);
         let score = entropy.score() as u8;
-        let crack = entropy
-            .crack_times()
-            .offline_slow_hashing_1e4_per_second();
+        let crack = entropy.crack_times().offline_slow_hashing_1e4_per_second();
         let crack_seconds = match crack {
             zxcvbn::time_estimates::CrackTimeSeconds::Integer(s) => s as f64,
             zxcvbn::time_estimates::CrackTimeSeconds::Float(s) => s,

@@ -8,10 +8,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SessionStep {
     Started,
-    AddressGiven { address: EmailAddress },
-    SlideVerified { address: EmailAddress },
+    AddressGiven {
+        address: EmailAddress,
+    },
+    SlideVerified {
+        address: EmailAddress,
+    },
     /// Request was pressed: the flow for `address` is this session's.
-    InFlow { address: EmailAddress },
+    InFlow {
+        address: EmailAddress,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -1,1 +1,281 @@
-//! todo
+//! The sled store: one tree per kind of record, one module per tree, and
+//! [`Store::transact`] for every change that must happen together. Each
+//! transaction is flushed to disk before it is reported done, because sled
+//! acknowledges writes before they are durable.
+
+pub mod accounts;
+pub mod audit;
+pub mod flows;
+pub mod meta;
+pub mod outbox;
+pub mod rate;
+pub mod sessions;
+pub mod tickets;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::Transactional;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+};
+use std::path::{Path, PathBuf};
+
+/// Errors of the store itself, as an operator reads them.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the store at {0} is in use by another rekey process (a running `rekey serve`?); stop it, or use `--connect` to go through it"
+    )]
+    Locked(PathBuf),
+    #[error("cannot open the store at {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error(
+        "the store at {path} was written by a newer rekey (schema {found}, this one knows {known})"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        known: u32,
+    },
+    #[error("the store failed: {0}")]
+    Sled(String),
+    #[error("a stored record is unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        Self::Sled(e.to_string())
+    }
+}
+
+/// What an accessor inside a transaction can fail with.
+#[derive(Debug)]
+pub enum TxFault {
+    Sled(UnabortableTransactionError),
+    Corrupt(String),
+}
+
+impl From<UnabortableTransactionError> for TxFault {
+    fn from(e: UnabortableTransactionError) -> Self {
+        Self::Sled(e)
+    }
+}
+
+impl From<sled::Error> for TxFault {
+    fn from(e: sled::Error) -> Self {
+        Self::Sled(UnabortableTransactionError::Storage(e))
+    }
+}
+
+impl<E: From<StoreError>> From<TxFault> for ConflictableTransactionError<E> {
+    fn from(fault: TxFault) -> Self {
+        match fault {
+            TxFault::Sled(e) => e.into(),
+            TxFault::Corrupt(m) => Self::Abort(E::from(StoreError::Corrupt(m))),
+        }
+    }
+}
+
+/// What a transaction's closure returns.
+pub type TxResult<T, E> = Result<T, ConflictableTransactionError<E>>;
+
+/// Ends a transaction without writing anything.
+pub fn abort<T, E>(error: impl Into<E>) -> TxResult<T, E> {
+    Err(ConflictableTransactionError::Abort(error.into()))
+}
+
+/// The trees as one transaction sees them.
+pub struct StoreTx<'a> {
+    pub(crate) accounts: &'a TransactionalTree,
+    pub(crate) flows: &'a TransactionalTree,
+    pub(crate) sessions: &'a TransactionalTree,
+    pub(crate) rate: &'a TransactionalTree,
+    pub(crate) outbox: &'a TransactionalTree,
+    pub(crate) audit: &'a TransactionalTree,
+    pub(crate) tickets: &'a TransactionalTree,
+    pub(crate) meta: &'a TransactionalTree,
+}
+
+pub(crate) fn get_json<V: DeserializeOwned>(
+    tree: &TransactionalTree,
+    key: &[u8],
+) -> Result<Option<V>, TxFault> {
+    match tree.get(key)? {
+        None => Ok(None),
+        Some(bytes) => decode(&bytes).map(Some).map_err(TxFault::Corrupt),
+    }
+}
+
+pub(crate) fn put_json<V: Serialize>(
+    tree: &TransactionalTree,
+    key: &[u8],
+    value: &V,
+) -> Result<(), TxFault> {
+    let bytes = serde_json::to_vec(value).map_err(|e| TxFault::Corrupt(e.to_string()))?;
+    tree.insert(key, bytes)?;
+    Ok(())
+}
+
+pub(crate) fn decode<V: DeserializeOwned>(bytes: &[u8]) -> Result<V, String> {
+    serde_json::from_slice(bytes).map_err(|e| e.to_string())
+}
+
+/// An open store. Clones share the one sled database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    pub(crate) accounts: sled::Tree,
+    pub(crate) flows: sled::Tree,
+    pub(crate) sessions: sled::Tree,
+    pub(crate) rate: sled::Tree,
+    pub(crate) outbox: sled::Tree,
+    pub(crate) audit: sled::Tree,
+    pub(crate) tickets: sled::Tree,
+    pub(crate) meta: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the store under `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let path = data_dir.join("store");
+        let open_error = |e: &dyn std::fmt::Display| StoreError::Open {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        create_private_dir(data_dir).map_err(|e| open_error(&e))?;
+        let db = sled::Config::new()
+            .path(&path)
+            .open()
+            .map_err(|e| classify_open_error(e, &path))?;
+        let tree = |name: &str| db.open_tree(name).map_err(StoreError::from);
+        let store = Self {
+            accounts: tree("accounts")?,
+            flows: tree("flows")?,
+            sessions: tree("sessions")?,
+            rate: tree("rate")?,
+            outbox: tree("outbox")?,
+            audit: tree("audit")?,
+            tickets: tree("tickets")?,
+            meta: tree("meta")?,
+            db,
+            path,
+        };
+        store.prepare_meta()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `step` as one transaction over every tree, retrying on conflict,
+    /// and flushes before returning. `step` may run more than once: it must
+    /// do nothing but read and write through the [`StoreTx`].
+    pub fn transact<T, E>(&self, step: impl Fn(&StoreTx<'_>) -> TxResult<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let trees = (
+            &self.accounts,
+            &self.flows,
+            &self.sessions,
+            &self.rate,
+            &self.outbox,
+            &self.audit,
+            &self.tickets,
+            &self.meta,
+        );
+        let result = trees.transaction(
+            |(accounts, flows, sessions, rate, outbox, audit, tickets, meta)| {
+                step(&StoreTx {
+                    accounts,
+                    flows,
+                    sessions,
+                    rate,
+                    outbox,
+                    audit,
+                    tickets,
+                    meta,
+                })
+            },
+        );
+        let value = match result {
+            Ok(value) => value,
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(e)) => return Err(E::from(e.into())),
+        };
+        self.flush().map_err(E::from)?;
+        Ok(value)
+    }
+
+    /// Makes every acknowledged write durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn classify_open_error(e: sled::Error, path: &Path) -> StoreError {
+    let message = e.to_string();
+    let locked = match &e {
+        sled::Error::Io(io) => {
+            io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("could not acquire lock")
+        }
+        _ => false,
+    };
+    if locked {
+        StoreError::Locked(path.to_path_buf())
+    } else {
+        StoreError::Open {
+            path: path.to_path_buf(),
+            message,
+        }
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// A random identifier: `bytes` bytes from the OS, in hex.
+pub fn random_id(bytes: usize) -> Result<String, StoreError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| StoreError::Sled(format!("no randomness: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_open_says_the_store_is_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(dir.path()).unwrap();
+        match Store::open(dir.path()) {
+            Err(StoreError::Locked(p)) => assert!(p.ends_with("store")),
+            Err(other) => panic!("wrong error: {other}"),
+            Ok(_) => panic!("opened twice"),
+        }
+    }
+
+    #[test]
+    fn the_data_directory_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let _store = Store::open(&data).unwrap();
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+}

@@ -1,0 +1,73 @@
+//! The `outbox` tree: every mail rekey sends is first a record here, written
+//! in the same transaction as the step that caused it, so no mail is lost
+//! when the mail server is down or the process dies.
+//!
+//! A code mail carries the code in clear until it is delivered: the one
+//! place a code exists outside its hash, and the reason the data directory
+//! is private to rekey.
+
+use super::{Store, StoreError, StoreTx, TxFault, put_json};
+use crate::recovery::{EmailAddress, Millis};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutboxMessage {
+    /// The verification code, as `482 913`.
+    Code { code: String, lifetime_secs: u64 },
+    /// "Your password was changed".
+    PasswordChanged { at_ms: Millis, client: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutboxState {
+    Queued,
+    Sent { at_ms: Millis },
+    Abandoned { at_ms: Millis },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub id: u64,
+    pub to: EmailAddress,
+    pub message: OutboxMessage,
+    pub created_ms: Millis,
+    pub state: OutboxState,
+    pub tries: u32,
+    pub next_try_ms: Millis,
+    pub last_error: Option<String>,
+}
+
+impl StoreTx<'_> {
+    /// Queues a mail for delivery; returns its id.
+    pub fn queue_mail(
+        &self,
+        to: &EmailAddress,
+        message: OutboxMessage,
+        now: Millis,
+    ) -> Result<u64, TxFault> {
+        let id = self.outbox.generate_id()?;
+        let record = OutboxRecord {
+            id,
+            to: to.clone(),
+            message,
+            created_ms: now,
+            state: OutboxState::Queued,
+            tries: 0,
+            next_try_ms: now,
+            last_error: None,
+        };
+        put_json(self.outbox, &id.to_be_bytes(), &record)?;
+        Ok(id)
+    }
+}
+
+impl Store {
+    /// Every mail in the outbox, oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.outbox
+            .iter()
+            .values()
+            .map(|v| super::decode(&v?).map_err(StoreError::Corrupt))
+            .collect()
+    }
+}

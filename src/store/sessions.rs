@@ -1,0 +1,45 @@
+//! The `sessions` tree: one record per wizard session, so that a session's
+//! steps survive a restart of whatever serves it.
+
+use super::{Store, StoreError, StoreTx, TxFault, get_json, put_json};
+use crate::recovery::{Millis, Session};
+
+impl StoreTx<'_> {
+    pub fn session(&self, id: &str) -> Result<Option<Session>, TxFault> {
+        get_json(self.sessions, id.as_bytes())
+    }
+
+    pub fn put_session(&self, session: &Session) -> Result<(), TxFault> {
+        put_json(self.sessions, session.id.as_bytes(), session)
+    }
+
+    pub fn remove_session(&self, id: &str) -> Result<(), TxFault> {
+        self.sessions.remove(id.as_bytes())?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Removes sessions not seen for `idle_ms`; returns how many.
+    pub fn sweep_sessions(&self, now: Millis, idle_ms: Millis) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for entry in self.sessions.iter() {
+            let (key, value) = entry?;
+            let stale = match super::decode::<Session>(&value) {
+                Ok(session) => now.saturating_sub(session.seen_ms) >= idle_ms,
+                Err(_) => true,
+            };
+            // Compare-and-swap so a session touched meanwhile stays.
+            if stale
+                && self
+                    .sessions
+                    .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                removed += 1;
+            }
+        }
+        self.flush()?;
+        Ok(removed)
+    }
+}

@@ -1,0 +1,91 @@
+//! The `tickets` tree: requests for help from people who can no longer read
+//! the account's mailbox, for support staff to pick up.
+
+use super::{Store, StoreError, StoreTx, TxFault, get_json, put_json};
+use crate::recovery::{EmailAddress, Millis};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TicketStatus {
+    Open,
+    Resolved { at_ms: Millis },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// What the person is shown and quotes to support: `RK-7F3K-9Q2M`.
+    pub reference: String,
+    pub address: EmailAddress,
+    pub client: String,
+    pub created_ms: Millis,
+    pub status: TicketStatus,
+}
+
+// No 0/O or 1/I: a reference is read aloud over the phone.
+const REFERENCE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+
+/// A new ticket reference from the OS's random source.
+pub fn new_reference() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Sled(format!("no randomness: {e}")))?;
+    let chars: String = bytes
+        .iter()
+        .map(|b| char::from(REFERENCE_ALPHABET[usize::from(b % 32)]))
+        .collect();
+    Ok(format!("RK-{}-{}", &chars[..4], &chars[4..]))
+}
+
+/// Reads a reference as an operator types it: any case, dashes optional.
+pub fn normalise_reference(input: &str) -> String {
+    let clean: String = input
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let body = clean.strip_prefix("RK").unwrap_or(&clean);
+    if body.len() == 8 {
+        format!("RK-{}-{}", &body[..4], &body[4..])
+    } else {
+        input.trim().to_string()
+    }
+}
+
+impl StoreTx<'_> {
+    pub fn ticket(&self, reference: &str) -> Result<Option<Ticket>, TxFault> {
+        get_json(self.tickets, reference.as_bytes())
+    }
+
+    pub fn put_ticket(&self, ticket: &Ticket) -> Result<(), TxFault> {
+        put_json(self.tickets, ticket.reference.as_bytes(), ticket)
+    }
+}
+
+impl Store {
+    /// Every ticket, oldest first.
+    pub fn tickets(&self) -> Result<Vec<Ticket>, StoreError> {
+        let mut all: Vec<Ticket> = self
+            .tickets
+            .iter()
+            .values()
+            .map(|v| super::decode(&v?).map_err(StoreError::Corrupt))
+            .collect::<Result<_, _>>()?;
+        all.sort_by_key(|t| t.created_ms);
+        Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_readable_and_typed_back_in_any_form() {
+        let r = new_reference().unwrap();
+        assert_eq!(r.len(), 12);
+        assert!(r.starts_with("RK-"));
+        assert!(!r[3..].contains(['0', 'O', '1', 'I']));
+        let typed = r.to_lowercase().replace('-', "");
+        assert_eq!(normalise_reference(&typed), r);
+        assert_eq!(normalise_reference(&r[3..]), r);
+    }
+}
