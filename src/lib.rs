@@ -11,6 +11,9 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod client;
 pub mod config;
+pub mod directory;
 pub mod recovery;
+pub mod service;
 pub mod store;

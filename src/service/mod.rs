@@ -1,1 +1,128 @@
-//! todo
+//! The recovery service: what a wizard asks of rekey, step by step. One
+//! trait, so a wizard does not know whether it talks to a service in its own
+//! process ([`LocalService`]) or to the daemon over a socket.
+
+pub mod hash_pool;
+pub mod local;
+
+pub use hash_pool::HashPool;
+pub use local::LocalService;
+
+use crate::directory::DirectoryError;
+use crate::recovery::hashing::HashError;
+use crate::recovery::{
+    AddressError, CodeFormatError, EmailAddress, FlowError, FlowView, PasswordVerdict,
+    SessionError, SlideEvidence, SlideVerdict,
+};
+use crate::store::StoreError;
+use async_trait::async_trait;
+
+/// A session's handle: random, unguessable, and all a wizard keeps.
+pub type SessionId = String;
+
+/// Why a step did not go through. Each reads as one line to the person;
+/// `Internal` is a fault for the operator.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ServiceError {
+    #[error("this session has ended; please start again")]
+    NoSession,
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+    #[error(transparent)]
+    CodeFormat(#[from] CodeFormatError),
+    #[error("that code is not right; {attempts_left} tries left")]
+    WrongCode { attempts_left: u8 },
+    #[error("the new password does not meet the rules")]
+    PasswordRefused(Box<PasswordVerdict>),
+    #[error("the two passwords are not the same")]
+    PasswordsDiffer,
+    #[error("rekey failed: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<HashError> for ServiceError {
+    fn from(e: HashError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<DirectoryError> for ServiceError {
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::Step(flow) => Self::Flow(flow),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The steps of recovery, in the order a wizard takes them. Every rule is
+/// enforced behind this trait; a wizard that skips or repeats a step gets
+/// an error, never an advantage.
+#[async_trait]
+pub trait RecoveryService: Send + Sync {
+    /// Starts a session for a person at `client` (SSH address or terminal).
+    async fn open_session(&self, client: &str) -> Result<SessionId, ServiceError>;
+
+    /// The address typed on the "Forgot your password?" screen.
+    async fn submit_address(
+        &self,
+        session: &str,
+        address: &str,
+    ) -> Result<EmailAddress, ServiceError>;
+
+    /// The slide's timing; `Verified` unlocks Request.
+    async fn check_slide(
+        &self,
+        session: &str,
+        evidence: &SlideEvidence,
+    ) -> Result<SlideVerdict, ServiceError>;
+
+    /// Request: starts or resumes the flow for the session's address. The
+    /// answer is the same, in content and timing, whether or not the
+    /// address has an account.
+    async fn request(&self, session: &str) -> Result<FlowView, ServiceError>;
+
+    /// Verify by e-mail.
+    async fn choose_email(&self, session: &str) -> Result<FlowView, ServiceError>;
+
+    /// Support: opens a ticket; its reference is in the view.
+    async fn open_ticket(&self, session: &str) -> Result<FlowView, ServiceError>;
+
+    /// Get a verification code (or Resend).
+    async fn send_code(&self, session: &str) -> Result<FlowView, ServiceError>;
+
+    /// Confirm a typed or pasted code.
+    async fn confirm_code(&self, session: &str, code: &str) -> Result<FlowView, ServiceError>;
+
+    /// The flow as it stands now (lifetime, tries, resend countdown).
+    async fn flow_status(&self, session: &str) -> Result<FlowView, ServiceError>;
+
+    /// The strength meter's verdict for a candidate password. Only after
+    /// the code was confirmed in this session.
+    async fn assess_password(
+        &self,
+        session: &str,
+        password: &str,
+    ) -> Result<PasswordVerdict, ServiceError>;
+
+    /// Sets the new password, typed twice.
+    async fn set_password(
+        &self,
+        session: &str,
+        password: &str,
+        again: &str,
+    ) -> Result<FlowView, ServiceError>;
+
+    /// Ends a session (the person left, or the wizard quit).
+    async fn close_session(&self, session: &str) -> Result<(), ServiceError>;
+}

@@ -85,6 +85,18 @@ pub fn abort<T, E>(error: impl Into<E>) -> TxResult<T, E> {
     Err(ConflictableTransactionError::Abort(error.into()))
 }
 
+/// Changes the error a transaction step aborts with.
+pub fn map_abort<T, A, B>(result: TxResult<T, A>, change: impl FnOnce(A) -> B) -> TxResult<T, B> {
+    use ConflictableTransactionError as C;
+    result.map_err(|e| match e {
+        C::Abort(a) => C::Abort(change(a)),
+        C::Conflict => C::Conflict,
+        C::Storage(s) => C::Storage(s),
+        // The enum is non-exhaustive; a new kind is retried like a conflict.
+        _ => C::Conflict,
+    })
+}
+
 /// The trees as one transaction sees them.
 pub struct StoreTx<'a> {
     pub(crate) accounts: &'a TransactionalTree,

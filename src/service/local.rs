@@ -1,0 +1,576 @@
+//! The recovery service in the wizard's own process, on the store it
+//! opened. Every step loads the session and the flow, applies the pure
+//! rules of `recovery`, and writes the result with its audit event in one
+//! transaction. Hashing goes through the [`HashPool`].
+
+use super::{HashPool, RecoveryService, ServiceError, SessionId};
+use crate::config::Config;
+use crate::directory::{Directory, DirectoryError};
+use crate::recovery::hashing::{hash_secret, verify_secret};
+use crate::recovery::{
+    Clock, Code, EmailAddress, Flow, FlowError, FlowView, Limits, Millis, PasswordVerdict, Session,
+    SlideEvidence, SlideVerdict, Stage,
+};
+use crate::store::audit::{AuditDraft, AuditKind};
+use crate::store::outbox::OutboxMessage;
+use crate::store::{Store, StoreTx, TxResult, abort, map_abort, random_id};
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+use zeroize::Zeroizing;
+
+const SWEEP_EVERY_MS: Millis = 60_000;
+
+pub struct LocalService {
+    store: Store,
+    directory: Arc<dyn Directory>,
+    hashes: HashPool,
+    clock: Arc<dyn Clock>,
+    config: Config,
+    last_sweep: AtomicU64,
+}
+
+/// A step's outcome that is still committed: the refusal is audited, so the
+/// transaction must not abort.
+type Committed<T> = Result<T, ServiceError>;
+
+impl LocalService {
+    pub fn new(
+        store: Store,
+        directory: Arc<dyn Directory>,
+        clock: Arc<dyn Clock>,
+        config: Config,
+    ) -> Self {
+        Self {
+            hashes: HashPool::new(config.hashing.max_concurrent),
+            store,
+            directory,
+            clock,
+            config,
+            last_sweep: AtomicU64::new(0),
+        }
+    }
+
+    pub fn hash_pool(&self) -> &HashPool {
+        &self.hashes
+    }
+
+    fn limits(&self) -> Limits {
+        self.config.limits()
+    }
+
+    /// When a step that could reveal whether an account exists may answer.
+    fn reply_floor(&self) -> Instant {
+        Instant::now() + Duration::from_millis(self.config.service.reply_floor_ms)
+    }
+
+    /// Loads a live session inside a transaction and marks it seen.
+    fn live_session(
+        &self,
+        tx: &StoreTx<'_>,
+        id: &str,
+        now: Millis,
+    ) -> TxResult<Session, ServiceError> {
+        let Some(mut session) = tx.session(id)? else {
+            return abort(ServiceError::NoSession);
+        };
+        let idle_ms = self.config.service.session_idle_secs * 1000;
+        if now.saturating_sub(session.seen_ms) >= idle_ms {
+            return abort(ServiceError::NoSession);
+        }
+        session.seen_ms = now;
+        Ok(session)
+    }
+
+    /// Runs a step on the session's flow: loads both, lets `step` change
+    /// the flow, stores both. `step` returns what to answer; a refusal is
+    /// still committed, with its audit event.
+    fn flow_step<T>(
+        &self,
+        id: &str,
+        step: impl Fn(&StoreTx<'_>, &Session, &mut Flow, Millis) -> TxResult<Committed<T>, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let now = self.clock.now();
+        self.store.transact(|tx| {
+            let session = self.live_session(tx, id, now)?;
+            let address = match session.flow_address() {
+                Ok(a) => a.clone(),
+                Err(e) => return abort(ServiceError::Session(e)),
+            };
+            let Some(mut flow) = tx.flow(&address)? else {
+                return abort(ServiceError::Flow(FlowError::Ended));
+            };
+            let answer = step(tx, &session, &mut flow, now)?;
+            tx.put_flow(&flow)?;
+            tx.put_session(&session)?;
+            Ok(answer)
+        })?
+    }
+
+    fn view(&self, tx: &StoreTx<'_>, flow: &Flow, now: Millis) -> TxResult<FlowView, ServiceError> {
+        let history = tx.send_history(&flow.address)?;
+        Ok(flow.view(&history, now, &self.limits()))
+    }
+
+    /// The session's flow address and whether the code was confirmed by it.
+    fn confirmed_address(&self, id: &str) -> Result<EmailAddress, ServiceError> {
+        let now = self.clock.now();
+        self.store.transact(|tx| {
+            let session = self.live_session(tx, id, now)?;
+            let address = match session.flow_address() {
+                Ok(a) => a.clone(),
+                Err(e) => return abort(ServiceError::Session(e)),
+            };
+            let flow = tx.flow(&address)?;
+            match flow.map(|f| f.may_set_password(id)) {
+                Some(Ok(())) => {}
+                Some(Err(e)) => return abort(ServiceError::Flow(e)),
+                None => return abort(ServiceError::Flow(FlowError::NotConfirmed)),
+            }
+            tx.put_session(&session)?;
+            Ok(address)
+        })
+    }
+
+    /// zxcvbn on a blocking thread, with the address and the account's name
+    /// as words the password should not be built from.
+    async fn verdict(
+        &self,
+        address: &EmailAddress,
+        password: &str,
+    ) -> Result<PasswordVerdict, ServiceError> {
+        let mut hints = address.password_hints();
+        if let Some(account) = self.directory.find(address)? {
+            hints.extend(
+                account
+                    .name
+                    .split_whitespace()
+                    .map(str::to_lowercase)
+                    .chain(std::iter::once(account.name.to_lowercase())),
+            );
+        }
+        let policy = self.config.password;
+        let password = Zeroizing::new(password.to_string());
+        tokio::task::spawn_blocking(move || policy.assess(&password, &hints))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("the strength check failed: {e}")))
+    }
+
+    fn sweep_sessions_now_and_then(&self, now: Millis) -> Result<(), ServiceError> {
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < SWEEP_EVERY_MS {
+            return Ok(());
+        }
+        self.last_sweep.store(now, Ordering::Relaxed);
+        let idle_ms = self.config.service.session_idle_secs * 1000;
+        self.store.sweep_sessions(now, idle_ms)?;
+        Ok(())
+    }
+
+    async fn request_now(&self, id: &str) -> Result<FlowView, ServiceError> {
+        let now = self.clock.now();
+        let address = self.store.transact(|tx| -> TxResult<_, ServiceError> {
+            let session = self.live_session(tx, id, now)?;
+            let mut probe = session.clone();
+            match probe.enter_flow() {
+                Ok(address) => Ok(address),
+                Err(e) => abort(ServiceError::Session(e)),
+            }
+        })?;
+        let known = self.directory.find(&address)?.is_some();
+        let fresh_id = random_id(16)?;
+        let limits = self.limits();
+        self.store.transact(|tx| {
+            let mut session = self.live_session(tx, id, now)?;
+            match session.enter_flow() {
+                Ok(a) if a == address => {}
+                Ok(_) => {
+                    return abort(ServiceError::Session(
+                        crate::recovery::SessionError::SlideNeeded,
+                    ));
+                }
+                Err(e) => return abort(ServiceError::Session(e)),
+            }
+            let flow = match tx.flow(&address)? {
+                Some(mut flow) if !flow.is_over(now, &limits) => {
+                    flow.resume(now, &limits);
+                    flow.known = known;
+                    flow
+                }
+                _ => Flow::start(fresh_id.clone(), address.clone(), known, now),
+            };
+            tx.put_flow(&flow)?;
+            tx.put_session(&session)?;
+            let detail = if known {
+                "account found"
+            } else {
+                "no such account"
+            };
+            tx.audit(
+                AuditDraft::new(AuditKind::Requested, Some(&address), &session.client)
+                    .detail(detail),
+                now,
+            )?;
+            self.view(tx, &flow, now)
+        })
+    }
+
+    async fn send_code_now(&self, id: &str) -> Result<FlowView, ServiceError> {
+        let limits = self.limits();
+        // Refuse early, before hashing, when the limits say no anyway.
+        let now = self.clock.now();
+        self.store.transact(|tx| -> TxResult<(), ServiceError> {
+            let session = self.live_session(tx, id, now)?;
+            let address = match session.flow_address() {
+                Ok(a) => a.clone(),
+                Err(e) => return abort(ServiceError::Session(e)),
+            };
+            let Some(mut flow) = tx.flow(&address)? else {
+                return abort(ServiceError::Flow(FlowError::Ended));
+            };
+            flow.refresh(now, &limits);
+            match flow.may_issue(&tx.send_history(&address)?, now, &limits) {
+                Ok(()) => Ok(()),
+                Err(e) => abort(ServiceError::Flow(e)),
+            }
+        })?;
+        let code =
+            Code::generate().map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
+        let digits = code.digits();
+        let cost = self.config.hash_cost();
+        let hash = self
+            .hashes
+            .run(move || hash_secret(digits.as_bytes(), &cost))
+            .await??;
+        let lifetime_secs = self.config.codes.lifetime_secs;
+        self.flow_step(id, |tx, session, flow, now| {
+            let mut history = tx.send_history(&flow.address)?;
+            let draft = AuditDraft::new(AuditKind::CodeSent, Some(&flow.address), &session.client);
+            match flow.issue_code(hash.clone(), &mut history, now, &limits) {
+                Ok(serial) => {
+                    tx.put_send_history(&flow.address, &history)?;
+                    let detail = if flow.known {
+                        tx.queue_mail(
+                            &flow.address,
+                            OutboxMessage::Code {
+                                code: code.grouped().to_string(),
+                                lifetime_secs,
+                            },
+                            now,
+                        )?;
+                        format!("code {serial}, mail queued")
+                    } else {
+                        format!("code {serial}, no such account, no mail")
+                    };
+                    tx.audit(draft.detail(detail), now)?;
+                    Ok(Ok(self.view(tx, flow, now)?))
+                }
+                Err(e) => {
+                    tx.audit(draft.refused(e.to_string()), now)?;
+                    Ok(Err(ServiceError::Flow(e)))
+                }
+            }
+        })
+    }
+
+    async fn confirm_code_now(&self, id: &str, input: &str) -> Result<FlowView, ServiceError> {
+        let code = Code::parse(input)?;
+        let limits = self.limits();
+        // First charge the try, so racing guessers share the limit.
+        let (attempt, known) = self.flow_step(id, |tx, session, flow, now| {
+            match flow.begin_attempt(now, &limits) {
+                Ok(attempt) => Ok(Ok((attempt, flow.known))),
+                Err(e) => {
+                    tx.audit(
+                        AuditDraft::new(
+                            AuditKind::CodeChecked,
+                            Some(&flow.address),
+                            &session.client,
+                        )
+                        .refused(e.to_string()),
+                        now,
+                    )?;
+                    Ok(Err(ServiceError::Flow(e)))
+                }
+            }
+        })?;
+        let digits = code.digits();
+        let stored = attempt.hash.clone();
+        let matches = self
+            .hashes
+            .run(move || verify_secret(digits.as_bytes(), &stored))
+            .await??;
+        // An address without an account has a code nobody was sent: the same
+        // work is done, and no guess is ever right.
+        let right = matches && known;
+        self.flow_step(id, |tx, session, flow, now| {
+            let draft =
+                AuditDraft::new(AuditKind::CodeChecked, Some(&flow.address), &session.client);
+            if right {
+                return match flow.accept_code(attempt.serial, &session.id, now) {
+                    Ok(()) => {
+                        tx.audit(
+                            draft.detail(format!("code {} confirmed", attempt.serial)),
+                            now,
+                        )?;
+                        Ok(Ok(self.view(tx, flow, now)?))
+                    }
+                    Err(e) => {
+                        tx.audit(draft.refused(e.to_string()), now)?;
+                        Ok(Err(ServiceError::Flow(e)))
+                    }
+                };
+            }
+            flow.reject_code(attempt.serial, now, &limits);
+            let view = self.view(tx, flow, now)?;
+            let attempts_left = view.code.map_or(0, |c| c.attempts_left);
+            tx.audit(
+                draft.refused(format!("wrong code, {attempts_left} tries left")),
+                now,
+            )?;
+            Ok(Err(ServiceError::WrongCode { attempts_left }))
+        })
+    }
+
+    fn audit_refusal(
+        &self,
+        id: &str,
+        address: &EmailAddress,
+        detail: String,
+    ) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        self.store.transact(|tx| {
+            let session = self.live_session(tx, id, now)?;
+            tx.audit(
+                AuditDraft::new(AuditKind::PasswordRefused, Some(address), &session.client)
+                    .refused(detail.clone()),
+                now,
+            )?;
+            tx.put_session(&session)?;
+            Ok(())
+        })
+    }
+}
+
+#[async_trait]
+impl RecoveryService for LocalService {
+    async fn open_session(&self, client: &str) -> Result<SessionId, ServiceError> {
+        let now = self.clock.now();
+        self.sweep_sessions_now_and_then(now)?;
+        let session = Session::start(random_id(16)?, client.to_string(), now);
+        self.store.transact(|tx| -> TxResult<(), ServiceError> {
+            tx.put_session(&session)?;
+            Ok(())
+        })?;
+        Ok(session.id)
+    }
+
+    async fn submit_address(&self, id: &str, address: &str) -> Result<EmailAddress, ServiceError> {
+        let address = EmailAddress::parse(address)?;
+        let now = self.clock.now();
+        self.store.transact(|tx| {
+            let mut session = self.live_session(tx, id, now)?;
+            session.give_address(address.clone());
+            tx.put_session(&session)?;
+            Ok(())
+        })?;
+        Ok(address)
+    }
+
+    async fn check_slide(
+        &self,
+        id: &str,
+        evidence: &SlideEvidence,
+    ) -> Result<SlideVerdict, ServiceError> {
+        let verdict = self.config.slide.check(evidence);
+        let now = self.clock.now();
+        self.store.transact(|tx| {
+            let mut session = self.live_session(tx, id, now)?;
+            let draft =
+                AuditDraft::new(AuditKind::SlideChecked, session.address(), &session.client);
+            match verdict {
+                SlideVerdict::Verified => {
+                    if let Err(e) = session.slide_verified() {
+                        return abort(ServiceError::Session(e));
+                    }
+                    tx.audit(draft, now)?;
+                }
+                SlideVerdict::TryAgain(why) => tx.audit(draft.refused(why.to_string()), now)?,
+            }
+            tx.put_session(&session)?;
+            Ok(())
+        })?;
+        Ok(verdict)
+    }
+
+    async fn request(&self, id: &str) -> Result<FlowView, ServiceError> {
+        let floor = self.reply_floor();
+        let answer = self.request_now(id).await;
+        tokio::time::sleep_until(floor).await;
+        answer
+    }
+
+    async fn choose_email(&self, id: &str) -> Result<FlowView, ServiceError> {
+        let limits = self.limits();
+        self.flow_step(id, |tx, session, flow, now| {
+            if let Err(e) = flow.choose_email(now, &limits) {
+                return Ok(Err(ServiceError::Flow(e)));
+            }
+            tx.audit(
+                AuditDraft::new(
+                    AuditKind::MethodChosen,
+                    Some(&flow.address),
+                    &session.client,
+                )
+                .detail("email"),
+                now,
+            )?;
+            Ok(Ok(self.view(tx, flow, now)?))
+        })
+    }
+
+    async fn open_ticket(&self, id: &str) -> Result<FlowView, ServiceError> {
+        let reference = crate::store::tickets::new_reference()?;
+        self.flow_step(id, |tx, session, flow, now| {
+            if let Err(e) = flow.open_ticket(reference.clone(), now) {
+                return Ok(Err(ServiceError::Flow(e)));
+            }
+            tx.put_ticket(&crate::store::tickets::Ticket {
+                reference: reference.clone(),
+                address: flow.address.clone(),
+                client: session.client.clone(),
+                created_ms: now,
+                status: crate::store::tickets::TicketStatus::Open,
+            })?;
+            let detail = if flow.known { "" } else { "no such account" };
+            tx.audit(
+                AuditDraft::new(
+                    AuditKind::TicketOpened,
+                    Some(&flow.address),
+                    &session.client,
+                )
+                .detail(format!("{reference} {detail}").trim().to_string()),
+                now,
+            )?;
+            Ok(Ok(self.view(tx, flow, now)?))
+        })
+    }
+
+    async fn send_code(&self, id: &str) -> Result<FlowView, ServiceError> {
+        let floor = self.reply_floor();
+        let answer = self.send_code_now(id).await;
+        tokio::time::sleep_until(floor).await;
+        answer
+    }
+
+    async fn confirm_code(&self, id: &str, code: &str) -> Result<FlowView, ServiceError> {
+        let floor = self.reply_floor();
+        let answer = self.confirm_code_now(id, code).await;
+        tokio::time::sleep_until(floor).await;
+        answer
+    }
+
+    async fn flow_status(&self, id: &str) -> Result<FlowView, ServiceError> {
+        let limits = self.limits();
+        self.flow_step(id, |tx, _session, flow, now| {
+            flow.refresh(now, &limits);
+            Ok(Ok(self.view(tx, flow, now)?))
+        })
+    }
+
+    async fn assess_password(
+        &self,
+        id: &str,
+        password: &str,
+    ) -> Result<PasswordVerdict, ServiceError> {
+        let address = self.confirmed_address(id)?;
+        self.verdict(&address, password).await
+    }
+
+    async fn set_password(
+        &self,
+        id: &str,
+        password: &str,
+        again: &str,
+    ) -> Result<FlowView, ServiceError> {
+        if password != again {
+            return Err(ServiceError::PasswordsDiffer);
+        }
+        let address = self.confirmed_address(id)?;
+        let mut verdict = self.verdict(&address, password).await?;
+        let history = self.config.password.history;
+        if verdict.passes() && history > 0 {
+            let directory = self.directory.clone();
+            let (who, pw) = (address.clone(), Zeroizing::new(password.to_string()));
+            let reused = self
+                .hashes
+                .run(move || directory.is_recent_password(&who, &pw, history))
+                .await??;
+            verdict = verdict.with_history_checked(reused);
+        }
+        if !verdict.passes() {
+            let failed: Vec<String> = verdict.failed_rules().map(|r| format!("{r:?}")).collect();
+            self.audit_refusal(id, &address, failed.join(", "))?;
+            return Err(ServiceError::PasswordRefused(Box::new(verdict)));
+        }
+        let cost = self.config.hash_cost();
+        let pw = Zeroizing::new(password.to_string());
+        let new_hash = self
+            .hashes
+            .run(move || hash_secret(pw.as_bytes(), &cost))
+            .await??;
+
+        let now = self.clock.now();
+        let limits = self.limits();
+        let view = std::sync::Mutex::new(None);
+        let directory = self.directory.clone();
+        let step = |tx: &StoreTx<'_>| -> TxResult<(), DirectoryError> {
+            let service_error = |e: ServiceError| match e {
+                ServiceError::Flow(f) => DirectoryError::Step(f),
+                _ => DirectoryError::Step(FlowError::NotConfirmed),
+            };
+            let session = map_abort(self.live_session(tx, id, now), service_error)?;
+            let Some(mut flow) = tx.flow(&address)? else {
+                return abort(DirectoryError::Step(FlowError::Ended));
+            };
+            if let Err(e) = flow.password_set(id, now) {
+                return abort(DirectoryError::Step(e));
+            }
+            tx.put_flow(&flow)?;
+            tx.put_session(&session)?;
+            tx.queue_mail(
+                &address,
+                OutboxMessage::PasswordChanged {
+                    at_ms: now,
+                    client: session.client.clone(),
+                },
+                now,
+            )?;
+            tx.audit(
+                AuditDraft::new(AuditKind::PasswordChanged, Some(&address), &session.client),
+                now,
+            )?;
+            let history = tx.send_history(&address)?;
+            if let Ok(mut slot) = view.lock() {
+                *slot = Some(flow.view(&history, now, &limits));
+            }
+            Ok(())
+        };
+        directory.set_password(&address, &new_hash, &step)?;
+        let view = view.into_inner().ok().flatten();
+        view.ok_or_else(|| ServiceError::Internal("the password step left no answer".into()))
+            .map(|v| FlowView {
+                stage: Stage::PasswordSet,
+                ..v
+            })
+    }
+
+    async fn close_session(&self, id: &str) -> Result<(), ServiceError> {
+        self.store.transact(|tx| -> TxResult<(), ServiceError> {
+            tx.remove_session(id)?;
+            Ok(())
+        })
+    }
+}
