@@ -1,1 +1,379 @@
-fn main() {}
+//! The `rekey` command line: parses, opens the store, runs the operator's
+//! command, and turns every error into one line and an exit code.
+
+use clap::{Args, Parser, Subcommand};
+use rekey::client::describe_this_client;
+use rekey::config::Config;
+use rekey::directory::{Directory, DirectoryError, SledDirectory};
+use rekey::recovery::clock::format_time;
+use rekey::recovery::hashing::hash_secret;
+use rekey::recovery::{Clock, EmailAddress, Rule, SystemClock};
+use rekey::store::audit::{AuditDraft, AuditKind, ChainReport};
+use rekey::store::tickets::{TicketStatus, normalise_reference};
+use rekey::store::{Store, TxResult, abort};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// A password read from stdin longer than this is refused, not cut.
+const MAX_PASSWORD_INPUT: usize = 4096;
+
+#[derive(Parser)]
+#[command(
+    name = "rekey",
+    version,
+    about = "Self-service password recovery for terminals",
+    long_about = "Self-service password recovery for terminals.\n\n\
+        These are the operator's commands. They work on the store under the data \
+        directory; only one process can hold the store at a time.",
+    after_help = "Exit status: 0 done; 1 a check said no (wrong password, broken audit \
+        trail); 2 an error (bad input, unreadable config, store in use)."
+)]
+struct Cli {
+    /// Where rekey keeps its store [default: $XDG_DATA_HOME/rekey, or ~/.local/share/rekey]
+    #[arg(long, env = "REKEY_DATA_DIR", global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// A TOML file with the policy numbers (see assets/rekey.example.toml)
+    #[arg(long, env = "REKEY_CONFIG", global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add, check, list and remove accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Show the audit trail, or check that it was not changed
+    Audit(AuditArgs),
+    /// Support tickets opened by people who lost their mailbox
+    Tickets {
+        #[command(subcommand)]
+        action: Option<TicketCommand>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account. The password is read from stdin, or asked for
+    /// twice without echo on a terminal; it must meet the password policy.
+    Add {
+        email: String,
+        /// The person's name (also kept out of their passwords)
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Check a password (read like `add`): exit 0 when it is right, 1 when not
+    Verify { email: String },
+    /// List the accounts
+    List,
+    /// Remove an account
+    Remove { email: String },
+}
+
+#[derive(Args)]
+struct AuditArgs {
+    /// One JSON object per line instead of text
+    #[arg(long)]
+    json: bool,
+    #[command(subcommand)]
+    action: Option<AuditCommand>,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain: exit 0 when intact, 1 when an event was
+    /// changed or removed
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum TicketCommand {
+    /// List tickets, oldest first (the default)
+    List,
+    /// Mark a ticket as resolved
+    Resolve {
+        /// The reference the person was shown, e.g. RK-7F3K-9Q2M
+        id: String,
+    },
+}
+
+/// What ends the program: a message for the operator and an exit code.
+#[derive(Debug)]
+enum Failure {
+    /// A check said no (exit 1).
+    No(String),
+    /// An error (exit 2).
+    Error(String),
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Error(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::No(message)) => {
+            eprintln!("rekey: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Error(message)) => {
+            eprintln!("rekey: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The opened store and what runs on it.
+struct Context {
+    store: Store,
+    directory: SledDirectory,
+    config: Config,
+    clock: Arc<dyn Clock>,
+    client: String,
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let config = match &cli.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let data_dir = match cli.data_dir {
+        Some(dir) => dir,
+        None => dirs::data_dir().map(|d| d.join("rekey")).ok_or_else(|| {
+            Failure::Error("no data directory: set --data-dir or REKEY_DATA_DIR".into())
+        })?,
+    };
+    let store = Store::open(&data_dir)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ctx = Context {
+        directory: SledDirectory::new(store.clone(), clock.clone()),
+        store,
+        config,
+        clock,
+        client: format!("operator, {}", describe_this_client()),
+    };
+    match cli.command {
+        Command::User(UserCommand::Add { email, name }) => user_add(&ctx, &email, &name),
+        Command::User(UserCommand::Verify { email }) => user_verify(&ctx, &email),
+        Command::User(UserCommand::List) => user_list(&ctx),
+        Command::User(UserCommand::Remove { email }) => user_remove(&ctx, &email),
+        Command::Audit(AuditArgs {
+            action: Some(AuditCommand::Verify),
+            ..
+        }) => audit_verify(&ctx),
+        Command::Audit(AuditArgs { json, action: None }) => audit_show(&ctx, json),
+        Command::Tickets {
+            action: None | Some(TicketCommand::List),
+        } => tickets_list(&ctx),
+        Command::Tickets {
+            action: Some(TicketCommand::Resolve { id }),
+        } => ticket_resolve(&ctx, &id),
+    }
+}
+
+fn user_add(ctx: &Context, email: &str, name: &str) -> Result<(), Failure> {
+    let address = EmailAddress::parse(email).map_err(|e| format!("{email:?}: {e}"))?;
+    if ctx.directory.find(&address)?.is_some() {
+        return Err(DirectoryError::AccountExists.into());
+    }
+    let password = read_password(&format!("Password for {address}: "), true)?;
+    let mut hints = address.password_hints();
+    hints.extend(name.split_whitespace().map(str::to_lowercase));
+    let verdict = ctx.config.password.assess(&password, &hints);
+    if !verdict.passes() {
+        let reasons: Vec<String> = verdict
+            .failed_rules()
+            .map(|rule| describe_failed_rule(rule, verdict.score))
+            .collect();
+        let mut message = format!("password refused: {}", reasons.join("; "));
+        if let Some(warning) = &verdict.warning {
+            message.push_str(&format!(" ({})", warning.text.trim_end_matches('.')));
+        }
+        return Err(Failure::Error(message));
+    }
+    let hash = hash_secret(password.as_bytes(), &ctx.config.hash_cost())?;
+    ctx.directory
+        .add_account(&address, name, &hash, &ctx.client)?;
+    println!("added {address}");
+    Ok(())
+}
+
+fn describe_failed_rule(rule: Rule, score: u8) -> String {
+    match rule {
+        Rule::MinLength(n) => format!("shorter than {n} characters"),
+        Rule::MaxLength(n) => format!("longer than {n} characters"),
+        Rule::MinScore(n) => format!("too easy to guess (strength {score} of 4, needs {n})"),
+        Rule::Printable => "contains control characters".to_string(),
+        Rule::NotRecent(n) => format!("one of the last {n} passwords"),
+    }
+}
+
+fn user_verify(ctx: &Context, email: &str) -> Result<(), Failure> {
+    let address = EmailAddress::parse(email).map_err(|e| format!("{email:?}: {e}"))?;
+    let password = read_password(&format!("Password for {address}: "), false)?;
+    match ctx.directory.verify_password(&address, &password) {
+        Ok(true) => {
+            println!("password is right");
+            Ok(())
+        }
+        Ok(false) => Err(Failure::No("password is wrong".into())),
+        Err(DirectoryError::NoAccount) => {
+            Err(Failure::No(format!("no account has the address {address}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn user_list(ctx: &Context) -> Result<(), Failure> {
+    let accounts = ctx.store.accounts()?;
+    if accounts.is_empty() {
+        println!("no accounts");
+    }
+    for a in accounts {
+        println!(
+            "{}\t{}\tadded {}\tpassword changed {}",
+            a.address,
+            if a.name.is_empty() { "-" } else { &a.name },
+            format_time(a.created_ms),
+            format_time(a.changed_ms)
+        );
+    }
+    Ok(())
+}
+
+fn user_remove(ctx: &Context, email: &str) -> Result<(), Failure> {
+    let address = EmailAddress::parse(email).map_err(|e| format!("{email:?}: {e}"))?;
+    ctx.directory.remove_account(&address, &ctx.client)?;
+    println!("removed {address}");
+    Ok(())
+}
+
+fn audit_show(ctx: &Context, json: bool) -> Result<(), Failure> {
+    for e in ctx.store.audit_events()? {
+        if json {
+            println!("{}", serde_json::to_string(&e)?);
+            continue;
+        }
+        let kind = serde_json::to_value(e.kind)?;
+        let outcome = serde_json::to_value(e.outcome)?;
+        println!(
+            "{}  #{}  {}  {}  {}  [{}]{}",
+            format_time(e.time_ms),
+            e.seq,
+            kind.as_str().unwrap_or("?"),
+            outcome.as_str().unwrap_or("?"),
+            e.account.as_ref().map_or("-", EmailAddress::as_str),
+            e.client,
+            if e.detail.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", e.detail)
+            }
+        );
+    }
+    Ok(())
+}
+
+fn audit_verify(ctx: &Context) -> Result<(), Failure> {
+    match ctx.store.verify_audit()? {
+        ChainReport::Intact { events } => {
+            let noun = if events == 1 { "event" } else { "events" };
+            println!("audit trail intact: {events} {noun}");
+            Ok(())
+        }
+        ChainReport::Broken { at_seq, reason } => Err(Failure::No(format!(
+            "audit trail broken at event #{at_seq}: {reason}"
+        ))),
+    }
+}
+
+fn tickets_list(ctx: &Context) -> Result<(), Failure> {
+    let tickets = ctx.store.tickets()?;
+    if tickets.is_empty() {
+        println!("no tickets");
+    }
+    for t in tickets {
+        let status = match t.status {
+            TicketStatus::Open => "open".to_string(),
+            TicketStatus::Resolved { at_ms } => format!("resolved {}", format_time(at_ms)),
+        };
+        println!(
+            "{}\t{}\topened {}\t{}\t[{}]",
+            t.reference,
+            status,
+            format_time(t.created_ms),
+            t.address,
+            t.client
+        );
+    }
+    Ok(())
+}
+
+fn ticket_resolve(ctx: &Context, id: &str) -> Result<(), Failure> {
+    let reference = normalise_reference(id);
+    let now = ctx.clock.now();
+    ctx.store.transact(|tx| -> TxResult<(), Failure> {
+        let Some(mut ticket) = tx.ticket(&reference)? else {
+            return abort(Failure::Error(format!("no ticket {reference}")));
+        };
+        if let TicketStatus::Resolved { at_ms } = ticket.status {
+            return abort(Failure::Error(format!(
+                "ticket {reference} was already resolved at {}",
+                format_time(at_ms)
+            )));
+        }
+        ticket.status = TicketStatus::Resolved { at_ms: now };
+        tx.put_ticket(&ticket)?;
+        tx.audit(
+            AuditDraft::new(
+                AuditKind::TicketResolved,
+                Some(&ticket.address),
+                &ctx.client,
+            )
+            .detail(reference.clone()),
+            now,
+        )?;
+        Ok(())
+    })?;
+    println!("resolved {reference}");
+    Ok(())
+}
+
+/// Reads a password: asked for without echo on a terminal (twice when
+/// `confirm`), else the first line of stdin.
+fn read_password(prompt: &str, confirm: bool) -> Result<Zeroizing<String>, Failure> {
+    if std::io::stdin().is_terminal() {
+        let first = Zeroizing::new(rpassword::prompt_password(prompt)?);
+        if confirm {
+            let again = Zeroizing::new(rpassword::prompt_password("Again: ")?);
+            if *first != *again {
+                return Err(Failure::Error("the two passwords are not the same".into()));
+            }
+        }
+        return Ok(first);
+    }
+    let mut raw = Zeroizing::new(Vec::new());
+    std::io::stdin()
+        .take(MAX_PASSWORD_INPUT as u64 + 1)
+        .read_to_end(&mut raw)?;
+    if raw.len() > MAX_PASSWORD_INPUT {
+        return Err(Failure::Error("the password on stdin is too long".into()));
+    }
+    let text = std::str::from_utf8(&raw).map_err(|_| "the password on stdin is not UTF-8")?;
+    let line = text.split('\n').next().unwrap_or_default();
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    if line.is_empty() {
+        return Err(Failure::Error("no password on stdin".into()));
+    }
+    Ok(Zeroizing::new(line.to_string()))
+}

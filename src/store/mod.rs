@@ -92,8 +92,6 @@ pub fn map_abort<T, A, B>(result: TxResult<T, A>, change: impl FnOnce(A) -> B) -
         C::Abort(a) => C::Abort(change(a)),
         C::Conflict => C::Conflict,
         C::Storage(s) => C::Storage(s),
-        // The enum is non-exhaustive; a new kind is retried like a conflict.
-        _ => C::Conflict,
     })
 }
 
