@@ -187,6 +187,16 @@ pub enum ResendStatus {
     HourlyLimit { ms: Millis },
 }
 
+impl ResendStatus {
+    /// How long until Resend is available, if it is not now.
+    pub fn wait_ms(&self) -> Option<Millis> {
+        match *self {
+            Self::Ready => None,
+            Self::In { ms } | Self::HourlyLimit { ms } => Some(ms),
+        }
+    }
+}
+
 impl Flow {
     pub fn start(id: String, address: EmailAddress, known: bool, now: Millis) -> Self {
         Self {

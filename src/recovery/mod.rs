@@ -14,7 +14,7 @@ pub mod slide;
 pub use address::{AddressError, EmailAddress};
 pub use clock::{Clock, ManualClock, Millis, SystemClock};
 pub use code::{Code, CodeFormatError};
-pub use flow::{Flow, FlowError, FlowView, Limits, SendHistory, Stage};
+pub use flow::{CodeStatus, Flow, FlowError, FlowView, Limits, ResendStatus, SendHistory, Stage};
 pub use policy::{PasswordPolicy, PasswordVerdict, Rule, RuleCheck, RuleStatus};
 pub use session::{Session, SessionError, SessionStep};
 pub use slide::{SlideEvidence, SlideRefusal, SlideRules, SlideVerdict};

@@ -43,3 +43,32 @@ impl Store {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recovery::EmailAddress;
+
+    #[test]
+    fn sweeping_removes_only_idle_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut fresh = Session::start("fresh".into(), "t".into(), 5_000);
+        fresh.give_address(EmailAddress::parse("a@example.com").unwrap());
+        let stale = Session::start("stale".into(), "t".into(), 1_000);
+        store
+            .transact(|tx| -> super::super::TxResult<(), StoreError> {
+                tx.put_session(&fresh)?;
+                tx.put_session(&stale)?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(store.sweep_sessions(6_000, 2_000).unwrap(), 1);
+        let left = store
+            .transact(|tx| -> super::super::TxResult<_, StoreError> {
+                Ok((tx.session("fresh")?, tx.session("stale")?))
+            })
+            .unwrap();
+        assert_eq!(left, (Some(fresh), None));
+    }
+}

@@ -1,0 +1,180 @@
+//! What the integration tests share: a real sled store in a temporary
+//! directory, the in-process service on it with a clock the test moves, and
+//! the mail the service queued.
+
+#![allow(dead_code)]
+
+use rekey::config::Config;
+use rekey::directory::{Directory, SledDirectory};
+use rekey::recovery::hashing::hash_secret;
+use rekey::recovery::{Clock, EmailAddress, FlowView, ManualClock, SlideEvidence, SlideRules};
+use rekey::service::{LocalService, RecoveryService, SessionId};
+use rekey::store::Store;
+use rekey::store::outbox::OutboxMessage;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub const OLD_PASSWORD: &str = "lantern quietly orbits seventeen moths";
+pub const NEW_PASSWORD: &str = "copper kettles whistle under violet rain";
+pub const T0: u64 = 1_790_000_000_000;
+
+/// The defaults, but answering at once: tests that check the reply floor
+/// set it themselves.
+pub fn quick_config() -> Config {
+    let mut config = Config::default();
+    config.service.reply_floor_ms = 0;
+    config
+}
+
+pub struct Harness {
+    pub dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    pub clock: ManualClock,
+    pub config: Config,
+    pub store: Store,
+    pub directory: SledDirectory,
+    pub service: Arc<LocalService>,
+}
+
+impl Harness {
+    pub fn new(config: Config) -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().to_path_buf();
+        let mut h = Self::open(&dir, ManualClock::starting_at(T0), config);
+        h._tmp = Some(tmp);
+        h
+    }
+
+    pub fn open(dir: &Path, clock: ManualClock, config: Config) -> Self {
+        let store = Store::open(dir).expect("store opens");
+        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+        let directory = SledDirectory::new(store.clone(), shared.clone());
+        let service = Arc::new(LocalService::new(
+            store.clone(),
+            Arc::new(directory.clone()),
+            shared,
+            config.clone(),
+        ));
+        Self {
+            dir: dir.to_path_buf(),
+            _tmp: None,
+            clock,
+            config,
+            store,
+            directory,
+            service,
+        }
+    }
+
+    /// Closes the store and opens it again from disk, as a restart would.
+    pub fn reopen(self) -> Self {
+        let Self {
+            dir,
+            _tmp,
+            clock,
+            config,
+            store,
+            directory,
+            service,
+        } = self;
+        drop(service);
+        drop(directory);
+        drop(store);
+        let mut h = Self::open(&dir, clock, config);
+        h._tmp = _tmp;
+        h
+    }
+
+    pub fn add_account(&self, address: &str, name: &str, password: &str) {
+        let address = EmailAddress::parse(address).expect("address");
+        let hash = hash_secret(password.as_bytes(), &self.config.hash_cost()).expect("hash");
+        self.directory
+            .add_account(&address, name, &hash, "test")
+            .expect("account added");
+    }
+
+    pub fn password_is(&self, address: &str, password: &str) -> bool {
+        let address = EmailAddress::parse(address).expect("address");
+        self.directory
+            .verify_password(&address, password)
+            .expect("verify")
+    }
+
+    /// The codes mailed to `address`, oldest first, as `482 913`.
+    pub fn codes_mailed_to(&self, address: &str) -> Vec<String> {
+        let address = EmailAddress::parse(address).expect("address");
+        self.store
+            .outbox()
+            .expect("outbox")
+            .into_iter()
+            .filter(|m| m.to == address)
+            .filter_map(|m| match m.message {
+                OutboxMessage::Code { code, .. } => Some(code),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn last_code(&self, address: &str) -> String {
+        self.codes_mailed_to(address)
+            .pop()
+            .expect("a code was mailed")
+    }
+
+    /// Opens a session and takes it through address, slide and Request.
+    pub async fn requested(&self, address: &str) -> (SessionId, FlowView) {
+        let s = self
+            .service
+            .open_session("test tty")
+            .await
+            .expect("session");
+        self.service
+            .submit_address(&s, address)
+            .await
+            .expect("address accepted");
+        let verdict = self
+            .service
+            .check_slide(&s, &human_slide(&self.config.slide))
+            .await
+            .expect("slide checked");
+        assert_eq!(verdict, rekey::recovery::SlideVerdict::Verified);
+        let view = self.service.request(&s).await.expect("requested");
+        (s, view)
+    }
+
+    /// A session with a code sent to `address`.
+    pub async fn code_sent(&self, address: &str) -> SessionId {
+        let (s, _) = self.requested(address).await;
+        self.service.choose_email(&s).await.expect("email chosen");
+        self.service.send_code(&s).await.expect("code sent");
+        s
+    }
+}
+
+/// A held arrow key: one notch every 33 ms.
+pub fn human_slide(rules: &SlideRules) -> SlideEvidence {
+    SlideEvidence {
+        notch_times_ms: (0..u32::from(rules.notches)).map(|i| i * 33).collect(),
+    }
+}
+
+/// Every byte of every file under `dir`.
+pub fn all_bytes_under(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.extend(bytes);
+            }
+        }
+    }
+    out
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}

@@ -1,0 +1,610 @@
+//! The whole recovery flow through the service API, on a real sled store:
+//! known and unknown addresses, the code's limits on a test clock, reopening
+//! the store between steps, the Support branch and the password policy.
+
+mod common;
+
+use common::*;
+use rekey::recovery::{
+    EmailAddress, FlowError, Rule, RuleStatus, SlideEvidence, SlideRefusal, SlideVerdict, Stage,
+};
+use rekey::service::{RecoveryService, ServiceError};
+use rekey::store::audit::{AuditKind, ChainReport, Outcome};
+use std::time::{Duration, Instant};
+
+const ADA: &str = "ada@example.com";
+const NOBODY: &str = "nobody@example.com";
+
+fn wrong_code(right: &str) -> String {
+    let digits: String = right.chars().filter(char::is_ascii_digit).collect();
+    let n: u32 = digits.parse().unwrap();
+    format!("{:06}", (n + 1) % 1_000_000)
+}
+
+#[tokio::test]
+async fn known_address_completes_the_flow() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada Lovelace", OLD_PASSWORD);
+
+    let (s, view) = h.requested("  Ada@Example.COM ").await;
+    assert_eq!(view.stage, Stage::Requested);
+    let view = h.service.choose_email(&s).await.unwrap();
+    assert_eq!(view.stage, Stage::EmailChosen);
+    let view = h.service.send_code(&s).await.unwrap();
+    assert_eq!(view.stage, Stage::CodeSent);
+    let code = view.code.unwrap();
+    assert_eq!(code.expires_in_ms, 10 * 60 * 1000);
+    assert_eq!(code.attempts_left, 5);
+
+    let mailed = h.last_code(ADA);
+    assert_eq!(mailed.len(), 7, "shown as 3+3: {mailed}");
+    let view = h.service.confirm_code(&s, &mailed).await.unwrap();
+    assert_eq!(view.stage, Stage::CodeConfirmed);
+
+    let view = h
+        .service
+        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(view.stage, Stage::PasswordSet);
+    assert!(h.password_is(ADA, NEW_PASSWORD));
+    assert!(!h.password_is(ADA, OLD_PASSWORD));
+
+    // The code is single use, and the flow is over.
+    let again = h.service.confirm_code(&s, &mailed).await;
+    assert!(matches!(again, Err(ServiceError::Flow(FlowError::Ended))));
+
+    let kinds: Vec<AuditKind> = h
+        .store
+        .audit_events()
+        .unwrap()
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    for kind in [
+        AuditKind::SlideChecked,
+        AuditKind::Requested,
+        AuditKind::MethodChosen,
+        AuditKind::CodeSent,
+        AuditKind::CodeChecked,
+        AuditKind::PasswordChanged,
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?} in {kinds:?}");
+    }
+    assert_eq!(
+        h.store.verify_audit().unwrap(),
+        ChainReport::Intact {
+            events: kinds.len() as u64
+        }
+    );
+}
+
+#[tokio::test]
+async fn unknown_address_sees_exactly_what_a_known_one_sees() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+
+    let mut transcripts = Vec::new();
+    for address in [ADA, NOBODY] {
+        let mut seen = Vec::new();
+        let (s, view) = h.requested(address).await;
+        seen.push(format!("{view:?}"));
+        seen.push(format!("{:?}", h.service.choose_email(&s).await));
+        seen.push(format!("{:?}", h.service.send_code(&s).await));
+        seen.push(format!("{:?}", h.service.send_code(&s).await));
+        seen.push(format!("{:?}", h.service.confirm_code(&s, "000 000").await));
+        seen.push(format!("{:?}", h.service.flow_status(&s).await));
+        seen.push(format!(
+            "{:?}",
+            h.service.assess_password(&s, NEW_PASSWORD).await
+        ));
+        seen.push(format!(
+            "{:?}",
+            h.service.set_password(&s, NEW_PASSWORD, NEW_PASSWORD).await
+        ));
+        transcripts.push(seen);
+    }
+    // 000 000 could be Ada's code once in a million runs; then the
+    // transcripts rightly differ.
+    if h.last_code(ADA) != "000 000" {
+        assert_eq!(transcripts[0], transcripts[1]);
+    }
+    assert!(
+        h.codes_mailed_to(NOBODY).is_empty(),
+        "no mail to an unknown address"
+    );
+    assert_eq!(h.codes_mailed_to(ADA).len(), 1);
+}
+
+#[tokio::test]
+async fn no_guess_confirms_an_unknown_address() {
+    let h = Harness::new(quick_config());
+    let s = h.code_sent(NOBODY).await;
+    for guess in ["123 456", "000000", "999-999", "314159", "271828"] {
+        let answer = h.service.confirm_code(&s, guess).await;
+        assert!(
+            matches!(answer, Err(ServiceError::WrongCode { .. })),
+            "{answer:?}"
+        );
+    }
+    let answer = h.service.confirm_code(&s, "111111").await;
+    assert!(matches!(
+        answer,
+        Err(ServiceError::Flow(FlowError::NoTriesLeft))
+    ));
+}
+
+#[tokio::test]
+async fn both_kinds_of_address_answer_no_sooner_than_the_floor() {
+    let mut config = quick_config();
+    config.service.reply_floor_ms = 150;
+    let h = Harness::new(config);
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    for address in [ADA, NOBODY] {
+        let s = h.service.open_session("t").await.unwrap();
+        h.service.submit_address(&s, address).await.unwrap();
+        h.service
+            .check_slide(&s, &human_slide(&h.config.slide))
+            .await
+            .unwrap();
+        let start = Instant::now();
+        h.service.request(&s).await.unwrap();
+        assert!(
+            start.elapsed() >= Duration::from_millis(150),
+            "{address}: request"
+        );
+        h.service.choose_email(&s).await.unwrap();
+        let start = Instant::now();
+        h.service.send_code(&s).await.unwrap();
+        assert!(
+            start.elapsed() >= Duration::from_millis(150),
+            "{address}: send"
+        );
+        let start = Instant::now();
+        let _ = h.service.confirm_code(&s, "000000").await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(150),
+            "{address}: confirm"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_code_expires_after_ten_minutes() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let s = h.code_sent(ADA).await;
+    let code = h.last_code(ADA);
+
+    h.clock.advance(Duration::from_secs(9 * 60 + 59));
+    let view = h.service.flow_status(&s).await.unwrap();
+    assert_eq!(view.code.unwrap().expires_in_ms, 1_000);
+
+    h.clock.advance(Duration::from_secs(1));
+    let answer = h.service.confirm_code(&s, &code).await;
+    assert!(matches!(
+        answer,
+        Err(ServiceError::Flow(FlowError::CodeExpired))
+    ));
+    assert_eq!(
+        h.service.flow_status(&s).await.unwrap().stage,
+        Stage::Expired
+    );
+
+    // A new code can be asked for, and works.
+    h.service.send_code(&s).await.unwrap();
+    let fresh = h.last_code(ADA);
+    let view = h.service.confirm_code(&s, &fresh).await.unwrap();
+    assert_eq!(view.stage, Stage::CodeConfirmed);
+}
+
+#[tokio::test]
+async fn five_wrong_codes_end_the_code() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let s = h.code_sent(ADA).await;
+    let code = h.last_code(ADA);
+    for left in (0..5u8).rev() {
+        let answer = h.service.confirm_code(&s, &wrong_code(&code)).await;
+        match answer {
+            Err(ServiceError::WrongCode { attempts_left }) => assert_eq!(attempts_left, left),
+            other => panic!("expected a wrong code, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        h.service.flow_status(&s).await.unwrap().stage,
+        Stage::LockedOut
+    );
+    let answer = h.service.confirm_code(&s, &code).await;
+    assert!(
+        matches!(answer, Err(ServiceError::Flow(FlowError::NoTriesLeft))),
+        "even the right code is refused: {answer:?}"
+    );
+    // A malformed code costs no try.
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let s = h.code_sent(ADA).await;
+    let answer = h.service.confirm_code(&s, "12ab56").await;
+    assert!(matches!(answer, Err(ServiceError::CodeFormat(_))));
+    let view = h.service.flow_status(&s).await.unwrap();
+    assert_eq!(view.code.unwrap().attempts_left, 5);
+}
+
+#[tokio::test]
+async fn resend_waits_sixty_seconds_and_replaces_the_code() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let s = h.code_sent(ADA).await;
+    let first = h.last_code(ADA);
+
+    h.clock.advance(Duration::from_secs(18));
+    let view = h.service.flow_status(&s).await.unwrap();
+    assert_eq!(view.resend.wait_ms(), Some(42_000));
+    let answer = h.service.send_code(&s).await;
+    assert!(matches!(
+        answer,
+        Err(ServiceError::Flow(FlowError::ResendTooSoon {
+            wait_ms: 42_000
+        }))
+    ));
+    assert_eq!(
+        h.codes_mailed_to(ADA).len(),
+        1,
+        "a refused resend mails nothing"
+    );
+
+    h.clock.advance(Duration::from_secs(42));
+    h.service.send_code(&s).await.unwrap();
+    let second = h.last_code(ADA);
+    if first != second {
+        let answer = h.service.confirm_code(&s, &first).await;
+        assert!(matches!(answer, Err(ServiceError::WrongCode { .. })));
+    }
+    let view = h.service.confirm_code(&s, &second).await.unwrap();
+    assert_eq!(view.stage, Stage::CodeConfirmed);
+}
+
+#[tokio::test]
+async fn at_most_five_codes_an_hour_even_across_sessions_and_flows() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let s = h.code_sent(ADA).await;
+    for _ in 0..4 {
+        h.clock.advance(Duration::from_secs(60));
+        h.service.send_code(&s).await.unwrap();
+    }
+    assert_eq!(h.codes_mailed_to(ADA).len(), 5);
+
+    // A new session does not reset the count.
+    h.clock.advance(Duration::from_secs(60));
+    let (other, _) = h.requested(ADA).await;
+    h.service.choose_email(&other).await.unwrap();
+    let answer = h.service.send_code(&other).await;
+    assert!(
+        matches!(
+            answer,
+            Err(ServiceError::Flow(FlowError::HourlyLimit { .. }))
+        ),
+        "{answer:?}"
+    );
+
+    // Nor does finishing the flow and starting another.
+    let code = h.last_code(ADA);
+    h.service.confirm_code(&s, &code).await.unwrap();
+    h.service
+        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    let (third, view) = h.requested(ADA).await;
+    assert_eq!(view.stage, Stage::Requested, "a fresh flow");
+    h.service.choose_email(&third).await.unwrap();
+    let answer = h.service.send_code(&third).await;
+    assert!(matches!(
+        answer,
+        Err(ServiceError::Flow(FlowError::HourlyLimit { .. }))
+    ));
+
+    // An hour after the first send, one more may go (the idle session
+    // has ended meanwhile; the person starts a new one).
+    h.clock.advance(Duration::from_secs(55 * 60));
+    h.code_sent(ADA).await;
+    assert_eq!(h.codes_mailed_to(ADA).len(), 6);
+}
+
+#[tokio::test]
+async fn the_store_reopened_between_every_step_picks_up_where_it_was() {
+    let mut h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let s = h.service.open_session("test tty").await.unwrap();
+    h = h.reopen();
+    h.service.submit_address(&s, ADA).await.unwrap();
+    h = h.reopen();
+    let slide = human_slide(&h.config.slide);
+    h.service.check_slide(&s, &slide).await.unwrap();
+    h = h.reopen();
+    assert_eq!(h.service.request(&s).await.unwrap().stage, Stage::Requested);
+    h = h.reopen();
+    h.service.choose_email(&s).await.unwrap();
+    h = h.reopen();
+    h.service.send_code(&s).await.unwrap();
+    h = h.reopen();
+    let code = h.last_code(ADA);
+    let answer = h.service.confirm_code(&s, &wrong_code(&code)).await;
+    assert!(matches!(
+        answer,
+        Err(ServiceError::WrongCode { attempts_left: 4 })
+    ));
+    h = h.reopen();
+    let view = h.service.flow_status(&s).await.unwrap();
+    assert_eq!(view.code.unwrap().attempts_left, 4, "the try was kept");
+    h.service.confirm_code(&s, &code).await.unwrap();
+    h = h.reopen();
+    h.service
+        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    h = h.reopen();
+    assert!(h.password_is(ADA, NEW_PASSWORD));
+    assert!(matches!(
+        h.store.verify_audit().unwrap(),
+        ChainReport::Intact { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_dropped_session_finds_its_flow_again_by_the_address() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let first = h.code_sent(ADA).await;
+    let code = h.last_code(ADA);
+    let _ = h.service.confirm_code(&first, &wrong_code(&code)).await;
+    h.clock.advance(Duration::from_secs(30));
+
+    // The SSH link dropped; the person logs in again and types the address.
+    let (second, view) = h.requested("ADA@example.com").await;
+    assert_eq!(view.stage, Stage::CodeSent);
+    let status = view.code.unwrap();
+    assert_eq!(status.attempts_left, 4);
+    assert_eq!(status.expires_in_ms, 9 * 60 * 1000 + 30 * 1000);
+    let view = h.service.confirm_code(&second, &code).await.unwrap();
+    assert_eq!(view.stage, Stage::CodeConfirmed);
+
+    // The confirmation belongs to the session that typed the code.
+    let answer = h
+        .service
+        .set_password(&first, NEW_PASSWORD, NEW_PASSWORD)
+        .await;
+    assert!(matches!(
+        answer,
+        Err(ServiceError::Flow(FlowError::NotConfirmed))
+    ));
+    h.service
+        .set_password(&second, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn steps_cannot_be_skipped() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let s = h.service.open_session("t").await.unwrap();
+    assert!(matches!(
+        h.service.request(&s).await,
+        Err(ServiceError::Session(_))
+    ));
+    h.service.submit_address(&s, ADA).await.unwrap();
+    assert!(matches!(
+        h.service.request(&s).await,
+        Err(ServiceError::Session(_))
+    ));
+    assert!(matches!(
+        h.service.send_code(&s).await,
+        Err(ServiceError::Session(_))
+    ));
+
+    let refused = h
+        .service
+        .check_slide(
+            &s,
+            &SlideEvidence {
+                notch_times_ms: vec![0; 20],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused, SlideVerdict::TryAgain(SlideRefusal::Burst));
+    assert!(matches!(
+        h.service.request(&s).await,
+        Err(ServiceError::Session(_))
+    ));
+
+    h.service
+        .check_slide(&s, &human_slide(&h.config.slide))
+        .await
+        .unwrap();
+    h.service.request(&s).await.unwrap();
+    let answer = h.service.send_code(&s).await;
+    assert!(matches!(
+        answer,
+        Err(ServiceError::Flow(FlowError::WrongStep { .. }))
+    ));
+    let answer = h.service.assess_password(&s, NEW_PASSWORD).await;
+    assert!(matches!(
+        answer,
+        Err(ServiceError::Flow(FlowError::NotConfirmed))
+    ));
+    let answer = h.service.set_password(&s, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert!(matches!(
+        answer,
+        Err(ServiceError::Flow(FlowError::NotConfirmed))
+    ));
+    assert!(h.password_is(ADA, OLD_PASSWORD));
+
+    let answer = h.service.submit_address(&s, "not an address").await;
+    assert!(matches!(answer, Err(ServiceError::Address(_))));
+    assert!(matches!(
+        h.service.request("no-such-session").await,
+        Err(ServiceError::NoSession)
+    ));
+}
+
+#[tokio::test]
+async fn an_idle_session_ends() {
+    let h = Harness::new(quick_config());
+    let s = h.service.open_session("t").await.unwrap();
+    h.clock
+        .advance(Duration::from_secs(h.config.service.session_idle_secs));
+    let answer = h.service.submit_address(&s, ADA).await;
+    assert!(matches!(answer, Err(ServiceError::NoSession)));
+}
+
+#[tokio::test]
+async fn support_opens_a_ticket_for_known_and_unknown_alike() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let mut references = Vec::new();
+    for address in [ADA, NOBODY] {
+        let (s, _) = h.requested(address).await;
+        let view = h.service.open_ticket(&s).await.unwrap();
+        assert_eq!(view.stage, Stage::TicketOpened);
+        let reference = view.ticket.unwrap();
+        assert!(reference.starts_with("RK-"), "{reference}");
+        references.push(reference);
+    }
+    let tickets = h.store.tickets().unwrap();
+    assert_eq!(tickets.len(), 2);
+    for (reference, address) in references.iter().zip([ADA, NOBODY]) {
+        let ticket = tickets.iter().find(|t| &t.reference == reference).unwrap();
+        assert_eq!(ticket.address, EmailAddress::parse(address).unwrap());
+        assert_eq!(ticket.client, "test tty");
+    }
+}
+
+#[tokio::test]
+async fn the_password_policy_is_enforced_at_the_last_step() {
+    let h = Harness::new(quick_config());
+    h.add_account(
+        "maria.svensson@kirunamine.se",
+        "Maria Svensson",
+        OLD_PASSWORD,
+    );
+    let s = h.code_sent("maria.svensson@kirunamine.se").await;
+    let code = h.last_code("maria.svensson@kirunamine.se");
+    h.service.confirm_code(&s, &code).await.unwrap();
+
+    let failed = |answer: Result<_, ServiceError>| match answer {
+        Err(ServiceError::PasswordRefused(verdict)) => verdict.failed_rules().collect::<Vec<_>>(),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let weak = h.service.set_password(&s, "password1", "password1").await;
+    assert_eq!(failed(weak), vec![Rule::MinLength(15), Rule::MinScore(3)]);
+
+    let from_address = "Maria.Svensson1!";
+    let answer = h.service.set_password(&s, from_address, from_address).await;
+    assert_eq!(failed(answer), vec![Rule::MinScore(3)]);
+
+    let too_long = "Xq7!vR2#mK9@wP4$".repeat(9);
+    let answer = h.service.set_password(&s, &too_long, &too_long).await;
+    assert_eq!(failed(answer), vec![Rule::MaxLength(128)]);
+
+    let reused = h.service.set_password(&s, OLD_PASSWORD, OLD_PASSWORD).await;
+    assert_eq!(failed(reused), vec![Rule::NotRecent(5)]);
+
+    let differ = h.service.set_password(&s, NEW_PASSWORD, OLD_PASSWORD).await;
+    assert!(matches!(differ, Err(ServiceError::PasswordsDiffer)));
+
+    // The meter's verdict for a candidate: every rule but the history.
+    let verdict = h.service.assess_password(&s, NEW_PASSWORD).await.unwrap();
+    assert!(verdict.passes());
+    let history = verdict
+        .rules
+        .iter()
+        .find(|r| matches!(r.rule, Rule::NotRecent(_)));
+    assert_eq!(history.unwrap().status, RuleStatus::Unchecked);
+
+    // Refusals changed nothing; a good password still goes through.
+    assert!(h.password_is("maria.svensson@kirunamine.se", OLD_PASSWORD));
+    h.service
+        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    let refused = h
+        .store
+        .audit_events()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == AuditKind::PasswordRefused && e.outcome == Outcome::Refused)
+        .count();
+    assert_eq!(refused, 4);
+}
+
+#[tokio::test]
+async fn the_last_five_passwords_cannot_come_back() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let passwords = [
+        "copper kettles whistle under violet rain",
+        "seven quiet herons fold maps at dawn",
+        "marble owls juggle frosty lemons",
+        "velvet trains hum beneath cedar hills",
+        "amber foxes paint lighthouses slowly",
+    ];
+    for pw in passwords {
+        let s = h.code_sent(ADA).await;
+        let code = h.last_code(ADA);
+        h.service.confirm_code(&s, &code).await.unwrap();
+        h.service.set_password(&s, pw, pw).await.unwrap();
+        h.clock.advance(Duration::from_secs(15 * 60));
+    }
+    // Current: amber…; the last five are amber, velvet, marble, seven, copper.
+    let s = h.code_sent(ADA).await;
+    let code = h.last_code(ADA);
+    h.service.confirm_code(&s, &code).await.unwrap();
+    for pw in passwords {
+        let answer = h.service.set_password(&s, pw, pw).await;
+        assert!(
+            matches!(answer, Err(ServiceError::PasswordRefused(_))),
+            "{pw}"
+        );
+    }
+    // The sixth-latest (the first one) is allowed again.
+    h.service
+        .set_password(&s, OLD_PASSWORD, OLD_PASSWORD)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn codes_and_passwords_never_reach_the_audit_trail_or_the_store_in_clear() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let s = h.code_sent(ADA).await;
+    let code = h.last_code(ADA);
+    let wrong = wrong_code(&code);
+    let _ = h.service.confirm_code(&s, &wrong).await;
+    h.service.confirm_code(&s, &code).await.unwrap();
+    h.service
+        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    let trail = serde_json::to_string(&h.store.audit_events().unwrap()).unwrap();
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    for secret in [
+        digits.as_str(),
+        code.as_str(),
+        wrong.as_str(),
+        NEW_PASSWORD,
+        OLD_PASSWORD,
+    ] {
+        assert!(!trail.contains(secret), "{secret} in the audit trail");
+    }
+    h.store.flush().unwrap();
+    let bytes = all_bytes_under(&h.dir);
+    for secret in [NEW_PASSWORD, OLD_PASSWORD, wrong.as_str()] {
+        assert!(
+            !contains(&bytes, secret.as_bytes()),
+            "{secret} stored in clear"
+        );
+    }
+}
