@@ -329,7 +329,8 @@ impl Flow {
             stage: Stage::CodeSent,
         })?;
         if code.attempts_used >= limits.max_attempts {
-            self.stage = Stage::LockedOut;
+            // Tries still being checked may include the right one: the
+            // last of them to be found wrong locks the code, not this.
             return Err(FlowError::NoTriesLeft);
         }
         code.attempts_used += 1;
@@ -500,10 +501,14 @@ mod tests {
         let limits = Limits::default();
         let (mut f, _) = with_code(&limits);
         // Five guesses in flight at once: a sixth gets nothing to check.
-        for _ in 0..5 {
-            f.begin_attempt(T0, &limits).unwrap();
-        }
+        let attempts: Vec<Attempt> = (0..5)
+            .map(|_| f.begin_attempt(T0, &limits).unwrap())
+            .collect();
         assert_eq!(f.begin_attempt(T0, &limits), Err(FlowError::NoTriesLeft));
+        // The refused sixth must not spoil a right guess still in flight.
+        assert_eq!(f.stage, Stage::CodeSent);
+        f.accept_code(attempts[4].serial, "s", T0).unwrap();
+        assert_eq!(f.stage, Stage::CodeConfirmed);
     }
 
     #[test]
