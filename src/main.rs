@@ -7,7 +7,7 @@ use rekey::config::Config;
 use rekey::directory::{Directory, DirectoryError, SledDirectory};
 use rekey::recovery::clock::format_time;
 use rekey::recovery::hashing::hash_secret;
-use rekey::recovery::{Clock, EmailAddress, Rule, SystemClock};
+use rekey::recovery::{Clock, EmailAddress, Rule, SystemClock, name_hints};
 use rekey::store::audit::{AuditDraft, AuditKind, ChainReport};
 use rekey::store::tickets::{TicketStatus, normalise_reference};
 use rekey::store::{Store, TxResult, abort};
@@ -188,7 +188,7 @@ fn user_add(ctx: &Context, email: &str, name: &str) -> Result<(), Failure> {
     }
     let password = read_password(&format!("Password for {address}: "), true)?;
     let mut hints = address.password_hints();
-    hints.extend(name.split_whitespace().map(str::to_lowercase));
+    hints.extend(name_hints(name));
     let verdict = ctx.config.password.assess(&password, &hints);
     if !verdict.passes() {
         let reasons: Vec<String> = verdict
@@ -213,6 +213,7 @@ fn describe_failed_rule(rule: Rule, score: u8) -> String {
         Rule::MinLength(n) => format!("shorter than {n} characters"),
         Rule::MaxLength(n) => format!("longer than {n} characters"),
         Rule::MinScore(n) => format!("too easy to guess (strength {score} of 4, needs {n})"),
+        Rule::NotPersonal => "made from the name or the address".to_string(),
         Rule::Printable => "contains control characters".to_string(),
         Rule::NotRecent(n) => format!("one of the last {n} passwords"),
     }
@@ -253,7 +254,14 @@ fn user_list(ctx: &Context) -> Result<(), Failure> {
 
 fn user_remove(ctx: &Context, email: &str) -> Result<(), Failure> {
     let address = EmailAddress::parse(email).map_err(|e| format!("{email:?}: {e}"))?;
-    ctx.directory.remove_account(&address, &ctx.client)?;
+    match ctx.directory.remove_account(&address, &ctx.client) {
+        Err(DirectoryError::NoAccount) => {
+            return Err(Failure::Error(format!(
+                "no account has the address {address}"
+            )));
+        }
+        other => other?,
+    }
     println!("removed {address}");
     Ok(())
 }

@@ -502,7 +502,7 @@ async fn the_password_policy_is_enforced_at_the_last_step() {
 
     let from_address = "Maria.Svensson1!";
     let answer = h.service.set_password(&s, from_address, from_address).await;
-    assert_eq!(failed(answer), vec![Rule::MinScore(3)]);
+    assert_eq!(failed(answer), vec![Rule::MinScore(3), Rule::NotPersonal]);
 
     let too_long = "Xq7!vR2#mK9@wP4$".repeat(9);
     let answer = h.service.set_password(&s, &too_long, &too_long).await;

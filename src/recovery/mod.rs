@@ -15,6 +15,6 @@ pub use address::{AddressError, EmailAddress};
 pub use clock::{Clock, ManualClock, Millis, SystemClock};
 pub use code::{Code, CodeFormatError};
 pub use flow::{CodeStatus, Flow, FlowError, FlowView, Limits, ResendStatus, SendHistory, Stage};
-pub use policy::{PasswordPolicy, PasswordVerdict, Rule, RuleCheck, RuleStatus};
+pub use policy::{PasswordPolicy, PasswordVerdict, Rule, RuleCheck, RuleStatus, name_hints};
 pub use session::{Session, SessionError, SessionStep};
 pub use slide::{SlideEvidence, SlideRefusal, SlideRules, SlideVerdict};

@@ -38,6 +38,9 @@ pub enum Rule {
     MinLength(usize),
     MaxLength(usize),
     MinScore(u8),
+    /// Not made of the address's parts or the person's name, give or take
+    /// a few digits and symbols.
+    NotPersonal,
     /// No control characters: what is typed must be what is stored.
     Printable,
     NotRecent(usize),
@@ -145,6 +148,7 @@ impl PasswordPolicy {
             check(Rule::MinLength(self.min_length), length >= self.min_length),
             check(Rule::MaxLength(self.max_length), length <= self.max_length),
             check(Rule::MinScore(self.min_score), score >= self.min_score),
+            check(Rule::NotPersonal, !built_from(password, hints)),
             check(Rule::Printable, !password.chars().any(char::is_control)),
         ];
         if self.history > 0 {
@@ -163,6 +167,40 @@ impl PasswordPolicy {
             rules,
         }
     }
+}
+
+/// Words from a person's name that a password should not be built from:
+/// each word, and the whole name with and without separators.
+pub fn name_hints(name: &str) -> Vec<String> {
+    let words: Vec<String> = name.split_whitespace().map(str::to_lowercase).collect();
+    let mut hints = words.clone();
+    if words.len() > 1 {
+        for joiner in ["", " ", ".", "-", "_"] {
+            hints.push(words.join(joiner));
+        }
+    }
+    hints.retain(|h| !h.is_empty());
+    hints
+}
+
+/// True when taking every hint of three or more characters out of the
+/// password leaves fewer than four letters or digits: `Maria.Svensson1!`
+/// for Maria Svensson, or her address twice over.
+fn built_from(password: &str, hints: &[String]) -> bool {
+    const LEAST_OF_ITS_OWN: usize = 4;
+    let lowered = password.to_lowercase();
+    let mut words: Vec<String> = hints
+        .iter()
+        .map(|h| h.to_lowercase())
+        .filter(|h| h.chars().count() >= 3)
+        .collect();
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    let mut rest = lowered.clone();
+    for word in &words {
+        rest = rest.replace(word.as_str(), " ");
+    }
+    let own = rest.chars().filter(|c| c.is_alphanumeric()).count();
+    rest != lowered && own < LEAST_OF_ITS_OWN
 }
 
 fn advice(variant: String, text: String) -> Advice {
@@ -251,6 +289,43 @@ mod tests {
         assert_eq!(whole.score, 0);
         assert!(with.guesses_log10 < without.guesses_log10);
         assert_eq!(status(&with, Rule::MinScore(3)), RuleStatus::Failed);
+        assert_eq!(status(&with, Rule::NotPersonal), RuleStatus::Failed);
+        assert_eq!(status(&without, Rule::NotPersonal), RuleStatus::Passed);
+    }
+
+    #[test]
+    fn a_password_built_from_the_name_is_refused_however_it_is_joined() {
+        let hints = name_hints("Maria Svensson");
+        let policy = PasswordPolicy::default();
+        for pw in [
+            "Maria.Svensson1!",
+            "mariasvensson!!",
+            "maria svensson maria svensson",
+            "SVENSSON-MARIA-24",
+        ] {
+            let v = policy.assess(pw, &hints);
+            assert_eq!(status(&v, Rule::NotPersonal), RuleStatus::Failed, "{pw}");
+            assert!(!v.passes(), "{pw}");
+        }
+        // A name inside a real passphrase is the meter's business, not a rule's.
+        let v = policy.assess("maria grows copper kettles at dawn", &hints);
+        assert_eq!(status(&v, Rule::NotPersonal), RuleStatus::Passed);
+        assert!(v.passes());
+    }
+
+    #[test]
+    fn name_hints_join_the_words_every_usual_way() {
+        let hints = name_hints("Ada  King Lovelace");
+        for want in [
+            "ada",
+            "lovelace",
+            "adakinglovelace",
+            "ada.king.lovelace",
+            "ada king lovelace",
+        ] {
+            assert!(hints.iter().any(|h| h == want), "{want} in {hints:?}");
+        }
+        assert!(name_hints("").is_empty());
     }
 
     #[test]

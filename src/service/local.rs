@@ -9,7 +9,7 @@ use crate::directory::{Directory, DirectoryError};
 use crate::recovery::hashing::{hash_secret, verify_secret};
 use crate::recovery::{
     Clock, Code, EmailAddress, Flow, FlowError, FlowView, Limits, Millis, PasswordVerdict, Session,
-    SlideEvidence, SlideVerdict, Stage,
+    SlideEvidence, SlideVerdict, Stage, name_hints,
 };
 use crate::store::audit::{AuditDraft, AuditKind};
 use crate::store::outbox::OutboxMessage;
@@ -143,13 +143,7 @@ impl LocalService {
     ) -> Result<PasswordVerdict, ServiceError> {
         let mut hints = address.password_hints();
         if let Some(account) = self.directory.find(address)? {
-            hints.extend(
-                account
-                    .name
-                    .split_whitespace()
-                    .map(str::to_lowercase)
-                    .chain(std::iter::once(account.name.to_lowercase())),
-            );
+            hints.extend(name_hints(&account.name));
         }
         let policy = self.config.password;
         let password = Zeroizing::new(password.to_string());

@@ -23,9 +23,7 @@ use std::path::{Path, PathBuf};
 /// Errors of the store itself, as an operator reads them.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    #[error(
-        "the store at {0} is in use by another rekey process (a running `rekey serve`?); stop it, or use `--connect` to go through it"
-    )]
+    #[error("the store at {0} is in use by another rekey process; wait for it to end, or stop it")]
     Locked(PathBuf),
     #[error("cannot open the store at {path}: {message}")]
     Open { path: PathBuf, message: String },
