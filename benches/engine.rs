@@ -123,22 +123,25 @@ fn bench_argon2() {
     }
 
     println!("\n-- concurrent hashes: wall time per batch, {ARGON2_BATCHES} batches each --");
+    // Ratios use the median: a single slow batch (page faults, a neighbour
+    // process) would otherwise skew them.
     println!(
-        "{:<8} {:>8} {:>8} {:>8} {:>12}",
-        "threads", "mean", "p50", "max", "x one hash"
+        "{:<8} {:>8} {:>8} {:>8} {:>11} {:>10}",
+        "threads", "mean", "p50", "max", "p50 vs 1", "p50/hash"
     );
     let mut single = None;
     for threads in [1, 2, 4] {
         let batches = sample(ARGON2_BATCHES, || hash_batch(threads, secret, &cost));
         let stats = Stats::of(&batches);
-        let baseline = *single.get_or_insert(stats.mean);
+        let baseline = *single.get_or_insert(stats.p50);
         println!(
-            "{:<8} {:>8.2} {:>8.2} {:>8.2} {:>12.2}",
+            "{:<8} {:>8.2} {:>8.2} {:>8.2} {:>11.2} {:>10.2}",
             threads,
             stats.mean,
             stats.p50,
             stats.max,
-            stats.mean / baseline
+            stats.p50 / baseline,
+            stats.p50 / threads as f64
         );
     }
 }
@@ -204,26 +207,22 @@ fn bench_zxcvbn() {
         to_ms(second)
     );
     compare_with_raw_zxcvbn(&meter);
+    let hostile = survey_hostile(&meter);
 
     println!(
         "\n-- per estimate: {ZXCVBN_RUNS} runs, or fewer (at least {MIN_SLOW_RUNS}) \
          when one call exceeds {} ms --",
         SLOW_CALL.as_millis()
     );
-    println!(
-        "typical rows cycle through {TYPICAL_INPUTS} generated inputs; sequential and hostile rows"
-    );
-    println!(
-        "show the slowest of the patterns tried ({} hostile ones).",
-        HOSTILE.len()
-    );
+    println!("typical rows cycle through {TYPICAL_INPUTS} generated inputs;");
+    println!("sequential and hostile rows use the slowest pattern at that length.");
     println!(
         "{:>4}  {:<11} {:>5} {:>9} {:>9}  slowest input",
         "len", "kind", "runs", "mean", "max"
     );
     let mut worst: Option<Measured> = None;
-    for length in LENGTHS {
-        for (kind, inputs) in cases(length, &meter) {
+    for (length, hostile) in LENGTHS.into_iter().zip(&hostile) {
+        for (kind, inputs) in cases(length, hostile, &meter) {
             let measured = measure(&meter, &inputs);
             println!(
                 "{:>4}  {:<11} {:>5} {:>9.3} {:>9.3}  {}",
@@ -248,21 +247,19 @@ fn bench_zxcvbn() {
         );
     }
 
-    bench_typing(&meter);
+    let slowest_hostile = hostile.last().expect("at least one length");
+    bench_typing(&meter, slowest_hostile);
 }
 
-/// The inputs for each kind at one length. Sequential and hostile keep only
-/// their slowest pattern, picked by timing one call of each.
-fn cases(length: usize, meter: &Meter) -> Vec<(&'static str, Vec<String>)> {
+/// The inputs for each kind at one length. Sequential keeps its slowest
+/// pattern, picked by timing one call of each.
+fn cases(length: usize, hostile: &str, meter: &Meter) -> Vec<(&'static str, Vec<String>)> {
     let seeds = 1..=TYPICAL_INPUTS as u64;
-    let slowest_of = |patterns: &[&str]| {
-        let inputs: Vec<String> = patterns.iter().map(|p| repeat_to(p, length)).collect();
-        let slowest = inputs
-            .into_iter()
-            .max_by_key(|input| meter.assess(input))
-            .expect("at least one pattern");
-        vec![slowest]
-    };
+    let sequential = SEQUENCES
+        .iter()
+        .map(|p| repeat_to(p, length))
+        .max_by_key(|input| meter.assess(input))
+        .expect("at least one sequence");
     vec![
         (
             "passphrase",
@@ -270,9 +267,34 @@ fn cases(length: usize, meter: &Meter) -> Vec<(&'static str, Vec<String>)> {
         ),
         ("random", seeds.map(|s| random_mixed(length, s)).collect()),
         ("repeated", vec![repeat_to("a", length)]),
-        ("sequential", slowest_of(SEQUENCES)),
-        ("hostile", slowest_of(HOSTILE)),
+        ("sequential", vec![sequential]),
+        ("hostile", vec![hostile.to_owned()]),
     ]
+}
+
+/// Times one call of each hostile pattern at each length, prints them, and
+/// returns the slowest input for each length.
+fn survey_hostile(meter: &Meter) -> Vec<String> {
+    println!("\n-- hostile patterns, repeated to length: one call each --");
+    print!("{:<22}", "pattern");
+    for length in LENGTHS {
+        print!(" {length:>8}");
+    }
+    println!();
+    let mut slowest = vec![(Duration::ZERO, String::new()); LENGTHS.len()];
+    for pattern in HOSTILE {
+        print!("{:<22}", format!("{pattern:?}"));
+        for (length, worst) in LENGTHS.into_iter().zip(&mut slowest) {
+            let input = repeat_to(pattern, length);
+            let took = meter.assess(&input);
+            print!(" {:>8.3}", to_ms(took));
+            if took > worst.0 {
+                *worst = (took, input);
+            }
+        }
+        println!();
+    }
+    slowest.into_iter().map(|(_, input)| input).collect()
 }
 
 /// Times `assess` over the inputs in turn, with fewer runs for slow cases.
@@ -303,7 +325,8 @@ fn measure(meter: &Meter, inputs: &[String]) -> Measured {
 
 fn compare_with_raw_zxcvbn(meter: &Meter) {
     println!(
-        "\n-- assess() against raw zxcvbn::zxcvbn(pw, &[]), typical passphrase, mean of {ZXCVBN_RUNS} --"
+        "\n-- assess() against raw zxcvbn::zxcvbn(pw, &[]), \
+         typical passphrase, mean of {ZXCVBN_RUNS} --"
     );
     println!("{:>4} {:>9} {:>9}", "len", "assess", "raw");
     for length in [64, 128] {
@@ -316,22 +339,18 @@ fn compare_with_raw_zxcvbn(meter: &Meter) {
 
 // ---------------------------------------------------------------- typing
 
-/// What the meter costs while someone types a 128-character password: one
+/// What the meter costs while someone types a long password: one
 /// estimate per key press, on each growing prefix.
-fn bench_typing(meter: &Meter) {
-    const LENGTH: usize = 128;
-    println!("\n-- typing a {LENGTH}-char password: one assess() per key press --");
+fn bench_typing(meter: &Meter, hostile: &str) {
+    let length = hostile.chars().count();
+    println!("\n-- typing a {length}-char password: one assess() per key press --");
     println!(
         "{:<10} {:>9} {:>9} {:>7} {:>7} {:>7}",
         "password", "total", "max", "at len", ">2ms", ">16ms"
     );
-    let hostile = HOSTILE
-        .iter()
-        .map(|p| repeat_to(p, LENGTH))
-        .max_by_key(|pw| meter.assess(pw))
-        .expect("at least one pattern");
-    for (name, password) in [("typical", passphrase(LENGTH, 7)), ("hostile", hostile)] {
-        let presses: Vec<Duration> = prefixes(&password).map(|p| meter.assess(p)).collect();
+    let typical = passphrase(length, 7);
+    for (name, password) in [("typical", typical.as_str()), ("hostile", hostile)] {
+        let presses: Vec<Duration> = prefixes(password).map(|p| meter.assess(p)).collect();
         let (at, max) = presses
             .iter()
             .enumerate()
@@ -352,7 +371,7 @@ fn bench_typing(meter: &Meter) {
             over(2),
             over(16)
         );
-        println!("           {}", shorten(&password));
+        println!("           {}", shorten(password));
     }
 }
 
