@@ -27,6 +27,8 @@ pub struct LocalService {
     store: Store,
     directory: Arc<dyn Directory>,
     hashes: HashPool,
+    /// zxcvbn takes up to 0.7 s on hostile input: bounded like hashing.
+    strength_checks: HashPool,
     clock: Arc<dyn Clock>,
     config: Config,
     last_sweep: AtomicU64,
@@ -45,6 +47,7 @@ impl LocalService {
     ) -> Self {
         Self {
             hashes: HashPool::new(config.hashing.max_concurrent),
+            strength_checks: HashPool::new(config.hashing.max_concurrent),
             store,
             directory,
             clock,
@@ -134,7 +137,7 @@ impl LocalService {
         })
     }
 
-    /// zxcvbn on a blocking thread, with the address and the account's name
+    /// zxcvbn off the async threads, a bounded number at a time, with the address and the account's name
     /// as words the password should not be built from.
     async fn verdict(
         &self,
@@ -147,9 +150,9 @@ impl LocalService {
         }
         let policy = self.config.password;
         let password = Zeroizing::new(password.to_string());
-        tokio::task::spawn_blocking(move || policy.assess(&password, &hints))
+        self.strength_checks
+            .run(move || policy.assess(&password, &hints))
             .await
-            .map_err(|e| ServiceError::Internal(format!("the strength check failed: {e}")))
     }
 
     fn sweep_sessions_now_and_then(&self, now: Millis) -> Result<(), ServiceError> {
