@@ -879,6 +879,66 @@ fn resolving_an_unknown_ticket_is_an_error() {
     assert!(audit_json(dir.path()).is_empty(), "nothing was audited");
 }
 
+/// Opens a Support ticket the way the wizard does, through the service on
+/// the store, and returns its reference.
+fn ticket_opened_by(dir: &Path, address: &str) -> String {
+    use rekey::recovery::{SlideEvidence, SystemClock};
+    use rekey::service::{LocalService, RecoveryService};
+    use std::sync::Arc;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = rekey::store::Store::open(dir).unwrap();
+        let clock = Arc::new(SystemClock);
+        let directory = rekey::directory::SledDirectory::new(store.clone(), clock.clone());
+        let mut config = rekey::config::Config::default();
+        config.service.reply_floor_ms = 0;
+        let slide = SlideEvidence {
+            notch_times_ms: (0..u32::from(config.slide.notches))
+                .map(|i| i * 30)
+                .collect(),
+        };
+        let service = LocalService::new(store, Arc::new(directory), clock, config);
+        let s = service.open_session("ssh 192.0.2.7").await.unwrap();
+        service.submit_address(&s, address).await.unwrap();
+        service.check_slide(&s, &slide).await.unwrap();
+        service.request(&s).await.unwrap();
+        service.open_ticket(&s).await.unwrap().ticket.unwrap()
+    })
+}
+
+#[test]
+fn a_ticket_is_listed_and_resolved_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = ticket_opened_by(dir.path(), "Lost.Mailbox@example.com");
+
+    let out = rekey(dir.path(), &["tickets"], "");
+    let line = success(&out).trim_end().to_string();
+    let fields: Vec<&str> = line.split('\t').collect();
+    assert_eq!(fields[0], reference);
+    assert_eq!(fields[1], "open");
+    assert_eq!(fields[3], "lost.mailbox@example.com");
+    assert_eq!(fields[4], "[ssh 192.0.2.7]");
+
+    // Typed the way a person reads it out: any case, no dashes.
+    let typed = reference.to_lowercase().replace('-', "");
+    let out = rekey(dir.path(), &["tickets", "resolve", &typed], "");
+    assert_eq!(success(&out), format!("resolved {reference}\n"));
+    let out = rekey(dir.path(), &["tickets", "list"], "");
+    assert!(success(&out).contains("\tresolved "), "{out:#?}");
+
+    let out = rekey(dir.path(), &["tickets", "resolve", &reference], "");
+    let message = one_line_failure(&out, 2);
+    assert!(message.contains("already resolved"), "{message}");
+
+    let kinds: Vec<String> = audit_json(dir.path())
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    let resolved = kinds.iter().filter(|k| *k == "ticket_resolved").count();
+    assert_eq!(resolved, 1, "{kinds:?}");
+    assert!(kinds.contains(&"ticket_opened".to_string()));
+}
+
 // ------------------------------------------------------------------- help
 
 #[test]
