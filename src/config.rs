@@ -1,6 +1,7 @@
 //! Settings: the policy numbers, their defaults and the TOML file that
 //! overrides them. `assets/rekey.example.toml` documents every key.
 
+use crate::mail::MailSettings;
 use crate::recovery::flow::Limits;
 use crate::recovery::hashing::HashCost;
 use crate::recovery::policy::{LOWEST_MIN_LENGTH, PasswordPolicy};
@@ -30,6 +31,31 @@ pub struct Config {
     pub hashing: HashingSettings,
     pub slide: SlideRules,
     pub service: ServiceSettings,
+    pub mail: MailSettings,
+    pub wizard: WizardSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WizardSettings {
+    /// In kiosk mode, this long without a key goes back to the landing
+    /// screen and wipes what was typed.
+    pub idle_secs: u64,
+    /// In kiosk mode, "Password changed" returns to the landing screen
+    /// after this long.
+    pub done_return_secs: u64,
+    /// The language when neither --lang nor the locale picks one.
+    pub language: String,
+}
+
+impl Default for WizardSettings {
+    fn default() -> Self {
+        Self {
+            idle_secs: 120,
+            done_return_secs: 20,
+            language: "en".to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +181,15 @@ impl Config {
         }
         if self.service.session_idle_secs == 0 {
             return bad("service.session_idle_secs must be above 0");
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return bad("mail.from must be an address such as \"rekey <rekey@example.com>\"");
+        }
+        if self.mail.max_tries == 0 || self.mail.retry_base_secs == 0 {
+            return bad("mail.max_tries and mail.retry_base_secs must be above 0");
+        }
+        if self.wizard.idle_secs == 0 {
+            return bad("wizard.idle_secs must be above 0");
         }
         Ok(())
     }

@@ -14,6 +14,7 @@
 pub mod client;
 pub mod config;
 pub mod directory;
+pub mod mail;
 pub mod recovery;
 pub mod service;
 pub mod store;

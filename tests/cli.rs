@@ -898,7 +898,7 @@ fn ticket_opened_by(dir: &Path, address: &str) -> String {
                 .collect(),
         };
         let service = LocalService::new(store, Arc::new(directory), clock, config);
-        let s = service.open_session("ssh 192.0.2.7").await.unwrap();
+        let s = service.open_session("ssh 192.0.2.7", "en").await.unwrap();
         service.submit_address(&s, address).await.unwrap();
         service.check_slide(&s, &slide).await.unwrap();
         service.request(&s).await.unwrap();

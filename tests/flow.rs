@@ -141,7 +141,7 @@ async fn both_kinds_of_address_answer_no_sooner_than_the_floor() {
     let h = Harness::new(config);
     h.add_account(ADA, "Ada", OLD_PASSWORD);
     for address in [ADA, NOBODY] {
-        let s = h.service.open_session("t").await.unwrap();
+        let s = h.service.open_session("t", "en").await.unwrap();
         h.service.submit_address(&s, address).await.unwrap();
         h.service
             .check_slide(&s, &human_slide(&h.config.slide))
@@ -315,7 +315,7 @@ async fn at_most_five_codes_an_hour_even_across_sessions_and_flows() {
 async fn the_store_reopened_between_every_step_picks_up_where_it_was() {
     let mut h = Harness::new(quick_config());
     h.add_account(ADA, "Ada", OLD_PASSWORD);
-    let s = h.service.open_session("test tty").await.unwrap();
+    let s = h.service.open_session("test tty", "en").await.unwrap();
     h = h.reopen();
     h.service.submit_address(&s, ADA).await.unwrap();
     h = h.reopen();
@@ -388,7 +388,7 @@ async fn a_dropped_session_finds_its_flow_again_by_the_address() {
 async fn steps_cannot_be_skipped() {
     let h = Harness::new(quick_config());
     h.add_account(ADA, "Ada", OLD_PASSWORD);
-    let s = h.service.open_session("t").await.unwrap();
+    let s = h.service.open_session("t", "en").await.unwrap();
     assert!(matches!(
         h.service.request(&s).await,
         Err(ServiceError::Session(_))
@@ -452,7 +452,7 @@ async fn steps_cannot_be_skipped() {
 #[tokio::test]
 async fn an_idle_session_ends() {
     let h = Harness::new(quick_config());
-    let s = h.service.open_session("t").await.unwrap();
+    let s = h.service.open_session("t", "en").await.unwrap();
     h.clock
         .advance(Duration::from_secs(h.config.service.session_idle_secs));
     let answer = h.service.submit_address(&s, ADA).await;

@@ -35,16 +35,19 @@ pub struct Session {
     pub id: String,
     /// Where the person is: the SSH client or the terminal.
     pub client: String,
+    /// The language the person chose, for the mail they are sent.
+    pub language: String,
     pub created_ms: Millis,
     pub seen_ms: Millis,
     pub step: SessionStep,
 }
 
 impl Session {
-    pub fn start(id: String, client: String, now: Millis) -> Self {
+    pub fn start(id: String, client: String, language: String, now: Millis) -> Self {
         Self {
             id,
             client,
+            language,
             created_ms: now,
             seen_ms: now,
             step: SessionStep::Started,
@@ -115,7 +118,7 @@ mod tests {
 
     #[test]
     fn request_needs_an_address_and_a_slide() {
-        let mut s = Session::start("s".into(), "tty".into(), 0);
+        let mut s = Session::start("s".into(), "tty".into(), "en".into(), 0);
         assert_eq!(s.enter_flow(), Err(SessionError::NoAddress));
         assert_eq!(s.slide_verified(), Err(SessionError::NoAddress));
         s.give_address(addr("a@example.com"));
@@ -127,7 +130,7 @@ mod tests {
 
     #[test]
     fn another_address_needs_another_slide() {
-        let mut s = Session::start("s".into(), "tty".into(), 0);
+        let mut s = Session::start("s".into(), "tty".into(), "en".into(), 0);
         s.give_address(addr("a@example.com"));
         s.slide_verified().unwrap();
         s.give_address(addr("a@example.com"));

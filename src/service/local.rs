@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
@@ -32,6 +33,7 @@ pub struct LocalService {
     clock: Arc<dyn Clock>,
     config: Config,
     last_sweep: AtomicU64,
+    mail_queued: Option<Arc<Notify>>,
 }
 
 /// A step's outcome that is still committed: the refusal is audited, so the
@@ -53,6 +55,19 @@ impl LocalService {
             clock,
             config,
             last_sweep: AtomicU64::new(0),
+            mail_queued: None,
+        }
+    }
+
+    /// Wakes the outbox worker whenever a step queues mail.
+    pub fn with_mail_waker(mut self, waker: Arc<Notify>) -> Self {
+        self.mail_queued = Some(waker);
+        self
+    }
+
+    fn mail_was_queued(&self) {
+        if let Some(waker) = &self.mail_queued {
+            waker.notify_one();
         }
     }
 
@@ -251,6 +266,7 @@ impl LocalService {
                     let detail = if flow.known {
                         tx.queue_mail(
                             &flow.address,
+                            &session.language,
                             OutboxMessage::Code {
                                 code: code.grouped().to_string(),
                                 lifetime_secs,
@@ -353,10 +369,20 @@ impl LocalService {
 
 #[async_trait]
 impl RecoveryService for LocalService {
-    async fn open_session(&self, client: &str) -> Result<SessionId, ServiceError> {
+    async fn open_session(&self, client: &str, language: &str) -> Result<SessionId, ServiceError> {
         let now = self.clock.now();
         self.sweep_sessions_now_and_then(now)?;
-        let session = Session::start(random_id(16)?, client.to_string(), now);
+        let client: String = client
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(100)
+            .collect();
+        let language: String = language
+            .chars()
+            .filter(char::is_ascii_alphabetic)
+            .take(8)
+            .collect();
+        let session = Session::start(random_id(16)?, client, language, now);
         self.store.transact(|tx| -> TxResult<(), ServiceError> {
             tx.put_session(&session)?;
             Ok(())
@@ -458,6 +484,9 @@ impl RecoveryService for LocalService {
     async fn send_code(&self, id: &str) -> Result<FlowView, ServiceError> {
         let floor = self.reply_floor();
         let answer = self.send_code_now(id).await;
+        if answer.is_ok() {
+            self.mail_was_queued();
+        }
         tokio::time::sleep_until(floor).await;
         answer
     }
@@ -539,6 +568,7 @@ impl RecoveryService for LocalService {
             tx.put_session(&session)?;
             tx.queue_mail(
                 &address,
+                &session.language,
                 OutboxMessage::PasswordChanged {
                     at_ms: now,
                     client: session.client.clone(),
@@ -556,6 +586,7 @@ impl RecoveryService for LocalService {
             Ok(())
         };
         directory.set_password(&address, &new_hash, &step)?;
+        self.mail_was_queued();
         let view = view.into_inner().ok().flatten();
         view.ok_or_else(|| ServiceError::Internal("the password step left no answer".into()))
             .map(|v| FlowView {

@@ -70,8 +70,9 @@ impl From<DirectoryError> for ServiceError {
 /// an error, never an advantage.
 #[async_trait]
 pub trait RecoveryService: Send + Sync {
-    /// Starts a session for a person at `client` (SSH address or terminal).
-    async fn open_session(&self, client: &str) -> Result<SessionId, ServiceError>;
+    /// Starts a session for a person at `client` (SSH address or terminal)
+    /// who reads `language` (a code such as `en`; mail is sent in it).
+    async fn open_session(&self, client: &str, language: &str) -> Result<SessionId, ServiceError>;
 
     /// The address typed on the "Forgot your password?" screen.
     async fn submit_address(

@@ -6,7 +6,7 @@
 //! place a code exists outside its hash, and the reason the data directory
 //! is private to rekey.
 
-use super::{Store, StoreError, StoreTx, TxFault, put_json};
+use super::{Store, StoreError, StoreTx, TxFault, get_json, put_json};
 use crate::recovery::{EmailAddress, Millis};
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +29,8 @@ pub enum OutboxState {
 pub struct OutboxRecord {
     pub id: u64,
     pub to: EmailAddress,
+    /// The language the person used, for the mail's text.
+    pub language: String,
     pub message: OutboxMessage,
     pub created_ms: Millis,
     pub state: OutboxState,
@@ -42,6 +44,7 @@ impl StoreTx<'_> {
     pub fn queue_mail(
         &self,
         to: &EmailAddress,
+        language: &str,
         message: OutboxMessage,
         now: Millis,
     ) -> Result<u64, TxFault> {
@@ -49,6 +52,7 @@ impl StoreTx<'_> {
         let record = OutboxRecord {
             id,
             to: to.clone(),
+            language: language.to_string(),
             message,
             created_ms: now,
             state: OutboxState::Queued,
@@ -56,8 +60,16 @@ impl StoreTx<'_> {
             next_try_ms: now,
             last_error: None,
         };
-        put_json(self.outbox, &id.to_be_bytes(), &record)?;
+        self.put_outbox_record(&record)?;
         Ok(id)
+    }
+
+    pub fn outbox_record(&self, id: u64) -> Result<Option<OutboxRecord>, TxFault> {
+        get_json(self.outbox, &id.to_be_bytes())
+    }
+
+    pub fn put_outbox_record(&self, record: &OutboxRecord) -> Result<(), TxFault> {
+        put_json(self.outbox, &record.id.to_be_bytes(), record)
     }
 }
 

@@ -53,9 +53,9 @@ mod tests {
     fn sweeping_removes_only_idle_sessions() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let mut fresh = Session::start("fresh".into(), "t".into(), 5_000);
+        let mut fresh = Session::start("fresh".into(), "t".into(), "en".into(), 5_000);
         fresh.give_address(EmailAddress::parse("a@example.com").unwrap());
-        let stale = Session::start("stale".into(), "t".into(), 1_000);
+        let stale = Session::start("stale".into(), "t".into(), "en".into(), 1_000);
         store
             .transact(|tx| -> super::super::TxResult<(), StoreError> {
                 tx.put_session(&fresh)?;

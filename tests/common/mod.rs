@@ -125,7 +125,7 @@ impl Harness {
     pub async fn requested(&self, address: &str) -> (SessionId, FlowView) {
         let s = self
             .service
-            .open_session("test tty")
+            .open_session("test tty", "en")
             .await
             .expect("session");
         self.service
@@ -177,4 +177,41 @@ pub fn all_bytes_under(dir: &Path) -> Vec<u8> {
 
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A delivered message as a person's mail program shows it.
+#[derive(Debug)]
+pub struct ReadMail {
+    pub subject: String,
+    pub to: String,
+    pub text: String,
+    pub message_id: String,
+}
+
+pub fn read_mail(path: &Path) -> ReadMail {
+    let bytes = std::fs::read(path).expect("mail file");
+    let message = mail_parser::MessageParser::default()
+        .parse(&bytes)
+        .expect("a parsable message");
+    ReadMail {
+        subject: message.subject().unwrap_or_default().to_string(),
+        to: message
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_string(),
+        text: message.body_text(0).unwrap_or_default().to_string(),
+        message_id: message.message_id().unwrap_or_default().to_string(),
+    }
+}
+
+/// The `.eml` files in `dir`, oldest first.
+pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "eml"));
+    files.sort();
+    files
 }

@@ -1,0 +1,69 @@
+//! Where a finished message goes. `MailDir` writes one `.eml` file per
+//! message, so a newcomer can read the code without a mail server.
+
+use async_trait::async_trait;
+use lettre::Message;
+use std::path::{Path, PathBuf};
+
+#[async_trait]
+pub trait Transport: Send + Sync {
+    /// Delivers `message`; `key` is the same on every try of one message,
+    /// so a transport can recognise a retry.
+    async fn deliver(&self, key: &str, message: &Message) -> Result<(), String>;
+
+    /// Says where mail goes, for the operator.
+    fn describe(&self) -> String;
+}
+
+/// A directory of `.eml` files, one per message, each written atomically
+/// (a temporary file renamed into place). A retry of a message overwrites
+/// its own file, so it never appears twice.
+pub struct MailDir {
+    dir: PathBuf,
+}
+
+impl MailDir {
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+#[async_trait]
+impl Transport for MailDir {
+    async fn deliver(&self, key: &str, message: &Message) -> Result<(), String> {
+        let bytes = message.formatted();
+        let dir = self.dir.clone();
+        let name = format!("{key}.eml");
+        tokio::task::spawn_blocking(move || write_atomically(&dir, &name, &bytes))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot write mail to {}: {e}", dir_display(&self.dir)))
+    }
+
+    fn describe(&self) -> String {
+        format!("files in {}", self.dir.display())
+    }
+}
+
+fn dir_display(dir: &Path) -> String {
+    dir.display().to_string()
+}
+
+fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, dir.join(name))?;
+    std::fs::File::open(dir)?.sync_all()
+}

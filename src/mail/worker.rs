@@ -1,0 +1,208 @@
+//! The outbox worker: takes queued mail out of the store, delivers it, and
+//! records the outcome. A failed delivery is retried with exponential
+//! backoff and jitter until `max_tries`; then the message is abandoned with
+//! its last error for the operator to see. Mail queued before a restart goes
+//! out when the worker runs again.
+
+use super::templates::render;
+use super::{MailSettings, Transport};
+use crate::recovery::{Clock, Millis};
+use crate::store::outbox::{OutboxMessage, OutboxRecord, OutboxState};
+use crate::store::{Store, StoreError, TxResult};
+use lettre::Message;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// How often the worker looks for due mail when nobody wakes it.
+const POLL: Duration = Duration::from_secs(1);
+
+pub struct OutboxWorker {
+    store: Store,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    settings: MailSettings,
+    wake: Arc<Notify>,
+    delivered: watch::Sender<u64>,
+}
+
+impl OutboxWorker {
+    pub fn new(
+        store: Store,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        settings: MailSettings,
+    ) -> Self {
+        Self {
+            store,
+            transport,
+            clock,
+            settings,
+            wake: Arc::new(Notify::new()),
+            delivered: watch::channel(0).0,
+        }
+    }
+
+    /// Notify this when mail is queued, to have it sent at once.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Counts delivered messages; changes after each delivery.
+    pub fn deliveries(&self) -> watch::Receiver<u64> {
+        self.delivered.subscribe()
+    }
+
+    /// Delivers until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        loop {
+            // A store fault is retried on the next round.
+            let _ = self.deliver_due().await;
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    }
+
+    /// Delivers every queued message that is due; returns how many went.
+    pub async fn deliver_due(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let due: Vec<OutboxRecord> = self
+            .store
+            .outbox()?
+            .into_iter()
+            .filter(|r| r.state == OutboxState::Queued && r.next_try_ms <= now)
+            .collect();
+        let mut sent = 0;
+        for record in due {
+            let outcome = match self.envelope(&record) {
+                Ok(message) => self.transport.deliver(&key(&record), &message).await,
+                Err(e) => Err(e),
+            };
+            let ok = outcome.is_ok();
+            self.record_outcome(record.id, outcome)?;
+            if ok {
+                sent += 1;
+                self.delivered.send_modify(|n| *n += 1);
+            }
+        }
+        Ok(sent)
+    }
+
+    fn envelope(&self, record: &OutboxRecord) -> Result<Message, String> {
+        let from: Mailbox = self.settings.from.parse().map_err(|e| {
+            format!(
+                "the From address {:?} is not valid: {e}",
+                self.settings.from
+            )
+        })?;
+        let to: Mailbox = record
+            .to
+            .as_str()
+            .parse()
+            .map_err(|e| format!("the address is not deliverable: {e}"))?;
+        let domain = from.email.domain().to_string();
+        let mail = render(record);
+        let body = Body::new_with_encoding(mail.text.clone(), ContentTransferEncoding::EightBit)
+            .unwrap_or_else(|_| Body::new(mail.text));
+        Message::builder()
+            .from(from)
+            .to(to)
+            .subject(mail.subject)
+            // Stable across retries, so a receiver can recognise a repeat.
+            .message_id(Some(format!(
+                "<{}.{}@{domain}>",
+                key(record),
+                record.created_ms
+            )))
+            .date_now()
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| format!("the message cannot be built: {e}"))
+    }
+
+    fn record_outcome(&self, id: u64, outcome: Result<(), String>) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let settings = self.settings.clone();
+        let jitter = jitter_fraction();
+        self.store.transact(|tx| -> TxResult<(), StoreError> {
+            let Some(mut record) = tx.outbox_record(id)? else {
+                return Ok(());
+            };
+            record.tries += 1;
+            match &outcome {
+                Ok(()) => {
+                    record.state = OutboxState::Sent { at_ms: now };
+                    record.last_error = None;
+                    redact(&mut record.message);
+                }
+                Err(e) => {
+                    record.last_error = Some(e.clone());
+                    if record.tries >= settings.max_tries {
+                        record.state = OutboxState::Abandoned { at_ms: now };
+                        redact(&mut record.message);
+                    } else {
+                        record.next_try_ms = now + backoff_ms(&settings, record.tries, jitter);
+                    }
+                }
+            }
+            tx.put_outbox_record(&record)?;
+            Ok(())
+        })
+    }
+}
+
+/// The name a message has in every transport: stable across retries.
+pub fn key(record: &OutboxRecord) -> String {
+    format!("rekey-{:010}", record.id)
+}
+
+/// A code has no business in the store once its mail is out (or given up).
+fn redact(message: &mut OutboxMessage) {
+    if let OutboxMessage::Code { code, .. } = message {
+        *code = String::new();
+    }
+}
+
+/// The wait before try `tries + 1`: base × 2^(tries − 1), capped, then
+/// shortened by up to a fifth at random so retries do not march in step.
+fn backoff_ms(settings: &MailSettings, tries: u32, jitter: f64) -> Millis {
+    let exponent = tries.saturating_sub(1).min(20);
+    let plain = settings
+        .retry_base_secs
+        .saturating_mul(1 << exponent)
+        .min(settings.retry_max_secs)
+        .saturating_mul(1000);
+    let cut = (plain as f64 * 0.2 * jitter) as u64;
+    plain - cut.min(plain)
+}
+
+fn jitter_fraction() -> f64 {
+    let mut byte = [0u8; 1];
+    match getrandom::fill(&mut byte) {
+        Ok(()) => f64::from(byte[0]) / 255.0,
+        Err(_) => 0.5,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_jitter_only_shortens() {
+        let s = MailSettings::default();
+        assert_eq!(backoff_ms(&s, 1, 0.0), 5_000);
+        assert_eq!(backoff_ms(&s, 2, 0.0), 10_000);
+        assert_eq!(backoff_ms(&s, 4, 0.0), 40_000);
+        assert_eq!(backoff_ms(&s, 30, 0.0), 600_000);
+        assert_eq!(backoff_ms(&s, 1, 1.0), 4_000);
+    }
+}

@@ -1,0 +1,142 @@
+//! The outbox worker on a real store: queued mail is written once as an
+//! `.eml` file, the code is wiped from the store once delivered, and a
+//! failing transport is retried with backoff, then abandoned with its error.
+
+mod common;
+
+use async_trait::async_trait;
+use common::*;
+use rekey::mail::{MailDir, MailSettings, OutboxWorker, Transport};
+use rekey::recovery::Clock;
+use rekey::store::outbox::{OutboxMessage, OutboxState};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+const ADA: &str = "ada@example.com";
+
+fn worker(h: &Harness, transport: Arc<dyn Transport>) -> OutboxWorker {
+    let clock: Arc<dyn Clock> = Arc::new(h.clock.clone());
+    OutboxWorker::new(h.store.clone(), transport, clock, MailSettings::default())
+}
+
+#[tokio::test]
+async fn a_code_mail_is_written_once_and_the_code_leaves_the_store() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let code = h.last_code(ADA);
+    let mail_dir = h.dir.join("mail");
+    let w = worker(&h, Arc::new(MailDir::new(&mail_dir)));
+
+    assert_eq!(w.deliver_due().await.unwrap(), 1);
+    assert_eq!(w.deliver_due().await.unwrap(), 0, "nothing is sent twice");
+    let files = eml_files(&mail_dir);
+    assert_eq!(files.len(), 1);
+    let raw = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(raw.contains("\r\nDate: "), "{raw}");
+    assert!(raw.contains("From: rekey <rekey@localhost>"), "{raw}");
+    let mail = read_mail(&files[0]);
+    assert_eq!(mail.to, ADA);
+    assert_eq!(
+        mail.subject,
+        format!("Your rekey verification code: {code}")
+    );
+    assert!(mail.message_id.starts_with("rekey-"), "{mail:?}");
+    assert!(
+        mail.text
+            .lines()
+            .any(|l| l.trim_end() == format!("    {code}")),
+        "{mail:?}"
+    );
+
+    let record = &h.store.outbox().unwrap()[0];
+    assert!(matches!(record.state, OutboxState::Sent { .. }));
+    assert_eq!(
+        record.message,
+        OutboxMessage::Code {
+            code: String::new(),
+            lifetime_secs: 600
+        }
+    );
+}
+
+#[tokio::test]
+async fn swedish_mail_for_a_swedish_session() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let s = h.service.open_session("t", "sv").await.unwrap();
+    use rekey::service::RecoveryService;
+    h.service.submit_address(&s, ADA).await.unwrap();
+    h.service
+        .check_slide(&s, &human_slide(&h.config.slide))
+        .await
+        .unwrap();
+    h.service.request(&s).await.unwrap();
+    h.service.choose_email(&s).await.unwrap();
+    h.service.send_code(&s).await.unwrap();
+    let mail_dir = h.dir.join("mail");
+    worker(&h, Arc::new(MailDir::new(&mail_dir)))
+        .deliver_due()
+        .await
+        .unwrap();
+    let mail = read_mail(&eml_files(&mail_dir)[0]);
+    assert!(
+        mail.subject.starts_with("Din verifieringskod från rekey: "),
+        "{mail:?}"
+    );
+    assert!(mail.text.contains("Din verifieringskod är:"), "{mail:?}");
+}
+
+struct Refusing {
+    tries: AtomicU32,
+}
+
+#[async_trait]
+impl Transport for Refusing {
+    async fn deliver(&self, _key: &str, _message: &lettre::Message) -> Result<(), String> {
+        self.tries.fetch_add(1, Ordering::SeqCst);
+        Err("421 try again later".into())
+    }
+    fn describe(&self) -> String {
+        "a server that refuses".into()
+    }
+}
+
+#[tokio::test]
+async fn a_failing_transport_is_retried_with_backoff_then_abandoned() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let refusing = Arc::new(Refusing {
+        tries: AtomicU32::new(0),
+    });
+    let w = worker(&h, refusing.clone());
+    let settings = MailSettings::default();
+
+    assert_eq!(w.deliver_due().await.unwrap(), 0);
+    let record = h.store.outbox().unwrap().remove(0);
+    assert_eq!(record.tries, 1);
+    assert_eq!(record.last_error.as_deref(), Some("421 try again later"));
+    assert!(record.next_try_ms > T0, "a retry waits");
+    // Not due yet: no new try.
+    w.deliver_due().await.unwrap();
+    assert_eq!(refusing.tries.load(Ordering::SeqCst), 1);
+
+    for _ in 1..settings.max_tries {
+        h.clock
+            .advance(Duration::from_secs(settings.retry_max_secs));
+        w.deliver_due().await.unwrap();
+    }
+    assert_eq!(refusing.tries.load(Ordering::SeqCst), settings.max_tries);
+    let record = h.store.outbox().unwrap().remove(0);
+    assert!(
+        matches!(record.state, OutboxState::Abandoned { .. }),
+        "{record:?}"
+    );
+    assert_eq!(record.last_error.as_deref(), Some("421 try again later"));
+    h.clock
+        .advance(Duration::from_secs(settings.retry_max_secs));
+    w.deliver_due().await.unwrap();
+    assert_eq!(refusing.tries.load(Ordering::SeqCst), settings.max_tries);
+}
