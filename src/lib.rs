@@ -18,3 +18,4 @@ pub mod mail;
 pub mod recovery;
 pub mod service;
 pub mod store;
+pub mod tui;

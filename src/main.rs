@@ -11,6 +11,7 @@ use rekey::recovery::{Clock, EmailAddress, Rule, SystemClock, name_hints};
 use rekey::store::audit::{AuditDraft, AuditKind, ChainReport};
 use rekey::store::tickets::{TicketStatus, normalise_reference};
 use rekey::store::{Store, TxResult, abort};
+use rekey::tui::launch::{self, WizardFlags};
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,8 +27,10 @@ const MAX_PASSWORD_INPUT: usize = 4096;
     version,
     about = "Self-service password recovery for terminals",
     long_about = "Self-service password recovery for terminals.\n\n\
-        These are the operator's commands. They work on the store under the data \
-        directory; only one process can hold the store at a time.",
+        With no command, rekey runs the recovery wizard on this terminal, on the store \
+        under the data directory; mail goes to .eml files under <data-dir>/mail. \
+        `rekey demo` tries the whole flow on a throwaway store. The other commands are \
+        the operator's; only one process can hold the store at a time.",
     after_help = "Exit status: 0 done; 1 a check said no (wrong password, broken audit \
         trail); 2 an error (bad input, unreadable config, store in use)."
 )]
@@ -40,12 +43,27 @@ struct Cli {
     #[arg(long, env = "REKEY_CONFIG", global = true, value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Kiosk mode: Ctrl-C does not quit, an idle wizard returns to the start
+    #[arg(long)]
+    kiosk: bool,
+
+    /// The wizard's language (en, sv) [default: from the locale]
+    #[arg(long, value_name = "CODE")]
+    lang: Option<String>,
+
+    /// Draw with ASCII only (automatic when the locale is not UTF-8)
+    #[arg(long)]
+    ascii: bool,
+
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Try the wizard on a throwaway store with a demo account; its mail
+    /// shows on screen
+    Demo,
     /// Add, check, list and remove accounts
     #[command(subcommand)]
     User(UserCommand),
@@ -133,6 +151,15 @@ fn main() -> ExitCode {
     }
 }
 
+fn data_dir(given: Option<PathBuf>) -> Result<PathBuf, Failure> {
+    match given {
+        Some(dir) => Ok(dir),
+        None => dirs::data_dir().map(|d| d.join("rekey")).ok_or_else(|| {
+            Failure::Error("no data directory: set --data-dir or REKEY_DATA_DIR".into())
+        }),
+    }
+}
+
 /// The opened store and what runs on it.
 struct Context {
     store: Store,
@@ -143,16 +170,30 @@ struct Context {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    let config = match &cli.config {
+    let mut config = match &cli.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
-    let data_dir = match cli.data_dir {
-        Some(dir) => dir,
-        None => dirs::data_dir().map(|d| d.join("rekey")).ok_or_else(|| {
-            Failure::Error("no data directory: set --data-dir or REKEY_DATA_DIR".into())
-        })?,
+    if let Ok(from) = std::env::var("REKEY_MAIL_FROM") {
+        config.mail.from = from;
+        config
+            .validate()
+            .map_err(|e| Failure::Error(format!("REKEY_MAIL_FROM: {e}")))?;
+    }
+    let wizard = WizardFlags {
+        kiosk: cli.kiosk,
+        ascii: cli.ascii,
+        language: cli.lang.clone(),
     };
+    let command = match cli.command {
+        Some(Command::Demo) => return Ok(launch::demo(config, wizard)?),
+        Some(command) => command,
+        None => {
+            let data_dir = data_dir(cli.data_dir)?;
+            return Ok(launch::embedded(config, &data_dir, wizard)?);
+        }
+    };
+    let data_dir = data_dir(cli.data_dir)?;
     let store = Store::open(&data_dir)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ctx = Context {
@@ -162,7 +203,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         clock,
         client: format!("operator, {}", describe_this_client()),
     };
-    match cli.command {
+    match command {
+        Command::Demo => Ok(()),
         Command::User(UserCommand::Add { email, name }) => user_add(&ctx, &email, &name),
         Command::User(UserCommand::Verify { email }) => user_verify(&ctx, &email),
         Command::User(UserCommand::List) => user_list(&ctx),

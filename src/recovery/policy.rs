@@ -205,9 +205,15 @@ fn built_from(password: &str, hints: &[String]) -> bool {
 
 fn advice(variant: String, text: String) -> Advice {
     Advice {
-        key: snake_case(&variant),
+        key: advice_key(&variant),
         text,
     }
+}
+
+/// The catalogue key of a zxcvbn warning or suggestion, from its variant
+/// name: `AddAnotherWordOrTwo` → `add_another_word_or_two`.
+pub fn advice_key(variant: &str) -> String {
+    snake_case(variant)
 }
 
 fn snake_case(camel: &str) -> String {

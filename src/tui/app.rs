@@ -1,0 +1,539 @@
+//! The wizard's state and its one update function: an input (a key, a
+//! paste, a tick, a service reply) goes in, effects (service calls, a
+//! strength estimate, quit) come out, and `draw` only reads. Tests drive it
+//! without a terminal.
+
+use crate::config::Config;
+use crate::recovery::{PasswordPolicy, PasswordVerdict, SlideRules};
+use crate::tui::calls::{Call, Reply};
+use crate::tui::i18n::{Catalog, Catalogs};
+use crate::tui::mailbox::MailboxView;
+use crate::tui::screens::Screen;
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use zeroize::Zeroizing;
+
+/// Below this the wizard asks for a larger window.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+/// Steps in the step indicator.
+pub const STEPS: u8 = 5;
+
+#[derive(Debug)]
+pub enum Input {
+    Key(KeyEvent),
+    Paste(String),
+    Tick,
+    Reply(Reply),
+    Verdict { seq: u64, verdict: PasswordVerdict },
+    Mailbox(MailboxView),
+}
+
+#[derive(Debug)]
+pub enum Effect {
+    Call(Call),
+    /// Estimate a candidate password's strength off the event loop; only
+    /// the latest `seq` matters.
+    Assess {
+        seq: u64,
+        password: Zeroizing<String>,
+        hints: Vec<String>,
+    },
+    Quit,
+}
+
+/// The demo account shown on the landing screen by `rekey demo`.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub address: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    pub kiosk: bool,
+    pub policy: PasswordPolicy,
+    pub slide: SlideRules,
+    pub idle_ms: u64,
+    pub done_return_ms: u64,
+    pub demo: Option<DemoAccount>,
+}
+
+impl AppOptions {
+    pub fn from_config(config: &Config, kiosk: bool, demo: Option<DemoAccount>) -> Self {
+        Self {
+            kiosk,
+            policy: config.password,
+            slide: config.slide,
+            idle_ms: config.wizard.idle_secs * 1000,
+            done_return_ms: config.wizard.done_return_secs * 1000,
+            demo,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeKind {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub text: String,
+}
+
+/// What a screen may touch while it handles an input.
+pub struct Ctx<'a> {
+    pub now_ms: u64,
+    pub t: &'a Catalog,
+    pub options: &'a AppOptions,
+    pub effects: &'a mut Vec<Effect>,
+    pub notice: &'a mut Option<Notice>,
+    /// The catalogue key of what is running ("Sending the code…").
+    pub busy: &'a mut Option<&'static str>,
+    /// The address the service accepted, normalised.
+    pub address: &'a mut String,
+}
+
+impl Ctx<'_> {
+    pub fn call(&mut self, call: Call, busy: &'static str) {
+        *self.busy = Some(busy);
+        self.effects.push(Effect::Call(call));
+    }
+
+    pub fn error(&mut self, text: String) {
+        *self.notice = Some(Notice {
+            kind: NoticeKind::Error,
+            text,
+        });
+    }
+
+    pub fn info(&mut self, text: String) {
+        *self.notice = Some(Notice {
+            kind: NoticeKind::Info,
+            text,
+        });
+    }
+}
+
+/// Where a screen sends the person next.
+pub enum Nav {
+    Stay,
+    Back,
+    To(Box<Screen>),
+    Landing,
+}
+
+/// What a screen may read while it draws.
+pub struct View<'a> {
+    pub t: &'a Catalog,
+    pub theme: &'a Theme,
+    pub now_ms: u64,
+    pub address: &'a str,
+    pub options: &'a AppOptions,
+    pub catalogs: &'a Catalogs,
+    pub language: usize,
+}
+
+pub struct App {
+    catalogs: Catalogs,
+    language: usize,
+    theme: Theme,
+    options: AppOptions,
+    /// The screens walked so far; Esc goes back one.
+    stack: Vec<Screen>,
+    address: String,
+    notice: Option<Notice>,
+    busy: Option<&'static str>,
+    help: bool,
+    mailbox: Option<MailboxView>,
+    now_ms: u64,
+    last_key_ms: u64,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(
+        catalogs: Catalogs,
+        language: usize,
+        theme: Theme,
+        options: AppOptions,
+        now_ms: u64,
+    ) -> Self {
+        Self {
+            catalogs,
+            language,
+            theme,
+            options,
+            stack: vec![Screen::landing()],
+            address: String::new(),
+            notice: None,
+            busy: None,
+            help: false,
+            mailbox: None,
+            now_ms,
+            last_key_ms: now_ms,
+            quit: false,
+        }
+    }
+
+    pub fn wants_quit(&self) -> bool {
+        self.quit
+    }
+
+    pub fn screen(&self) -> &Screen {
+        // The stack is never empty: landing() refills it.
+        self.stack.last().unwrap_or_else(|| unreachable!())
+    }
+
+    pub fn language(&self) -> &str {
+        self.catalogs.get(self.language).code
+    }
+
+    fn current(&mut self) -> &mut Screen {
+        if self.stack.is_empty() {
+            self.stack.push(Screen::landing());
+        }
+        let last = self.stack.len() - 1;
+        &mut self.stack[last]
+    }
+
+    /// Applies one input at `now_ms`; returns what should happen.
+    pub fn handle(&mut self, input: Input, now_ms: u64) -> Vec<Effect> {
+        self.now_ms = now_ms;
+        let mut effects = Vec::new();
+        match input {
+            Input::Key(key) => {
+                if key.kind == KeyEventKind::Release {
+                    return effects;
+                }
+                self.last_key_ms = now_ms;
+                self.key(key, &mut effects);
+            }
+            Input::Paste(text) => {
+                self.last_key_ms = now_ms;
+                if self.busy.is_none() && !self.help {
+                    let nav = self.with_screen(&mut effects, |s, cx| s.paste(&text, cx));
+                    self.navigate(nav, &mut effects);
+                }
+            }
+            Input::Tick => self.tick(&mut effects),
+            Input::Reply(reply) => {
+                self.busy = None;
+                let nav = self.with_screen(&mut effects, |s, cx| s.reply(reply, cx));
+                self.navigate(nav, &mut effects);
+            }
+            Input::Verdict { seq, verdict } => {
+                self.with_screen(&mut effects, |s, _| {
+                    s.verdict(seq, verdict);
+                    Nav::Stay
+                });
+            }
+            Input::Mailbox(view) => self.mailbox = Some(view),
+        }
+        effects
+    }
+
+    fn with_screen(
+        &mut self,
+        effects: &mut Vec<Effect>,
+        f: impl FnOnce(&mut Screen, &mut Ctx<'_>) -> Nav,
+    ) -> Nav {
+        let catalog = self.catalogs.get(self.language).clone();
+        let options = self.options.clone();
+        let mut notice = self.notice.take();
+        let mut busy = self.busy;
+        let mut address = std::mem::take(&mut self.address);
+        let nav = {
+            let mut cx = Ctx {
+                now_ms: self.now_ms,
+                t: &catalog,
+                options: &options,
+                effects,
+                notice: &mut notice,
+                busy: &mut busy,
+                address: &mut address,
+            };
+            f(self.current(), &mut cx)
+        };
+        self.notice = notice;
+        self.busy = busy;
+        self.address = address;
+        nav
+    }
+
+    fn key(&mut self, key: KeyEvent, effects: &mut Vec<Effect>) {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('c') if ctrl => {
+                if !self.options.kiosk {
+                    self.quit = true;
+                    effects.push(Effect::Call(Call::Close));
+                    effects.push(Effect::Quit);
+                }
+                return;
+            }
+            // Suspend and quit-with-core: never a way out to a shell.
+            KeyCode::Char('z' | '\\' | '4') if ctrl => return,
+            KeyCode::F(1) => {
+                self.help = !self.help;
+                return;
+            }
+            KeyCode::Esc if self.help => {
+                self.help = false;
+                return;
+            }
+            _ if self.help => return,
+            _ if self.busy.is_some() => return,
+            KeyCode::Esc => {
+                let nav = self.with_screen(effects, |s, cx| s.escape(cx));
+                self.navigate(nav, effects);
+                return;
+            }
+            _ => {}
+        }
+        if let Screen::SignIn(sign_in) = self.current()
+            && let Some(step) = sign_in.language_key(&key)
+        {
+            let n = self.catalogs.len();
+            self.language = (self.language + n).wrapping_add_signed(step) % n;
+            return;
+        }
+        let nav = self.with_screen(effects, |s, cx| s.key(&key, cx));
+        self.navigate(nav, effects);
+    }
+
+    fn tick(&mut self, effects: &mut Vec<Effect>) {
+        let idle = self.now_ms.saturating_sub(self.last_key_ms);
+        if self.options.kiosk && idle >= self.options.idle_ms && !self.is_pristine() {
+            self.go_landing(effects);
+            return;
+        }
+        let nav = self.with_screen(effects, |s, cx| s.tick(cx));
+        self.navigate(nav, effects);
+    }
+
+    /// Nothing typed and nothing started: the landing screen as it came up.
+    fn is_pristine(&self) -> bool {
+        self.stack.len() == 1 && self.notice.is_none() && self.address.is_empty()
+    }
+
+    fn navigate(&mut self, nav: Nav, effects: &mut Vec<Effect>) {
+        match nav {
+            Nav::Stay => {}
+            Nav::To(screen) => {
+                let screen = *screen;
+                if matches!(self.screen(), Screen::SignIn(_)) {
+                    // Leaving the landing screen starts a session in the
+                    // language chosen there.
+                    effects.insert(
+                        0,
+                        Effect::Call(Call::Open {
+                            language: self.language().to_string(),
+                        }),
+                    );
+                }
+                self.stack.push(screen);
+            }
+            Nav::Back => {
+                if self.stack.len() > 1 {
+                    self.stack.pop();
+                    self.notice = None;
+                }
+                if self.stack.len() == 1 {
+                    self.go_landing(effects);
+                }
+            }
+            Nav::Landing => self.go_landing(effects),
+        }
+    }
+
+    /// Back to the start, with everything typed wiped.
+    fn go_landing(&mut self, effects: &mut Vec<Effect>) {
+        // Dropping the screens zeroises their fields.
+        self.stack.clear();
+        self.stack.push(Screen::landing());
+        self.address.clear();
+        self.notice = None;
+        self.busy = None;
+        self.help = false;
+        effects.push(Effect::Call(Call::Close));
+    }
+
+    pub fn draw(&self, frame: &mut Frame) {
+        let area = frame.area();
+        let t = self.catalogs.get(self.language);
+        let theme = &self.theme;
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let [_, middle, _] = Layout::vertical([
+                Constraint::Fill(1),
+                Constraint::Length(2),
+                Constraint::Fill(1),
+            ])
+            .areas(area);
+            frame.render_widget(
+                Paragraph::new(theme.text(&t.t("app.enlarge")))
+                    .alignment(Alignment::Center)
+                    .wrap(Wrap { trim: true })
+                    .style(theme.title()),
+                middle,
+            );
+            return;
+        }
+        let mailbox_rows = match &self.mailbox {
+            Some(_) if area.height >= 20 => 5,
+            _ => 0,
+        };
+        let [header, body, notice, footer, mailbox] = Layout::vertical([
+            Constraint::Length(3),
+            Constraint::Fill(1),
+            Constraint::Length(2),
+            Constraint::Length(1),
+            Constraint::Length(mailbox_rows),
+        ])
+        .areas(area);
+        let screen = self.screen();
+        self.draw_header(frame, header, t, screen);
+        let view = View {
+            t,
+            theme,
+            now_ms: self.now_ms,
+            address: &self.address,
+            options: &self.options,
+            catalogs: &self.catalogs,
+            language: self.language,
+        };
+        let inner = body.inner(ratatui::layout::Margin::new(2, 0));
+        screen.draw(frame, inner, &view);
+        self.draw_notice(frame, notice.inner(ratatui::layout::Margin::new(2, 0)), t);
+        self.draw_footer(frame, footer, t);
+        if let Some(mail) = self.mailbox.as_ref().filter(|_| mailbox_rows > 0) {
+            mail.draw(frame, mailbox, t, theme);
+        }
+        if self.help {
+            self.draw_help(frame, area, t, screen);
+        }
+    }
+
+    fn draw_header(&self, frame: &mut Frame, area: Rect, t: &Catalog, screen: &Screen) {
+        let theme = &self.theme;
+        let [top, title] =
+            Layout::vertical([Constraint::Length(1), Constraint::Length(2)]).areas(area);
+        let step = screen
+            .step()
+            .map(|n| {
+                t.tf(
+                    "app.step",
+                    &[("n", &n.to_string()), ("total", &STEPS.to_string())],
+                )
+            })
+            .unwrap_or_default();
+        let left = Span::styled(" rekey", theme.dim());
+        let right = Span::styled(format!("{} ", theme.text(&step)), theme.dim());
+        let gap = usize::from(area.width).saturating_sub(left.width() + right.width());
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![left, Span::raw(" ".repeat(gap)), right])),
+            top,
+        );
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                format!("  {}", theme.text(&t.t(screen.title_key()))),
+                theme.title(),
+            ))
+            .block(
+                Block::default()
+                    .borders(Borders::BOTTOM)
+                    .border_style(theme.dim()),
+            ),
+            title,
+        );
+    }
+
+    fn draw_notice(&self, frame: &mut Frame, area: Rect, t: &Catalog) {
+        let theme = &self.theme;
+        let line = if let Some(key) = self.busy {
+            let spinner = theme.glyphs().spinner;
+            let at = usize::try_from(self.now_ms / 100).unwrap_or(0) % spinner.len();
+            Line::from(vec![
+                Span::styled(format!("{} ", spinner[at]), theme.warn()),
+                Span::raw(theme.text(&t.t(key))),
+            ])
+        } else if let Some(notice) = &self.notice {
+            let style = match notice.kind {
+                NoticeKind::Error => theme.error(),
+                NoticeKind::Info => theme.normal(),
+            };
+            Line::styled(theme.text(&notice.text), style)
+        } else {
+            Line::default()
+        };
+        frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), area);
+    }
+
+    fn draw_footer(&self, frame: &mut Frame, area: Rect, t: &Catalog) {
+        let theme = &self.theme;
+        let mut hints = vec![t.t("app.keys_hint")];
+        if !self.options.kiosk {
+            hints.push(t.t("app.quit_hint"));
+        }
+        let text = format!(" {}", hints.join("  ·  "));
+        frame.render_widget(
+            Paragraph::new(Line::styled(theme.text(&text), theme.dim())),
+            area,
+        );
+    }
+
+    fn draw_help(&self, frame: &mut Frame, area: Rect, t: &Catalog, screen: &Screen) {
+        let theme = &self.theme;
+        let mut keys: Vec<&str> = screen.help_keys().to_vec();
+        keys.extend(["keys.tab", "keys.enter", "keys.esc"]);
+        if !self.options.kiosk {
+            keys.push("keys.quit");
+        }
+        let mut lines: Vec<Line> = keys
+            .iter()
+            .map(|k| Line::raw(theme.text(&t.t(k))))
+            .collect();
+        lines.push(Line::default());
+        lines.push(Line::styled(theme.text(&t.t("keys.close")), theme.dim()));
+        let height = u16::try_from(lines.len()).unwrap_or(10) + 2;
+        let width = area.width.saturating_sub(4).min(70);
+        let popup = Rect {
+            x: area.x + (area.width - width) / 2,
+            y: area.y + area.height.saturating_sub(height) / 2,
+            width,
+            height: height.min(area.height),
+        };
+        frame.render_widget(Clear, popup);
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(theme.text(&format!(" {} ", t.t("keys.title")))),
+            ),
+            popup,
+        );
+    }
+}
+
+/// The screen as text, one line per row: for tests and snapshots.
+pub fn render_text(app: &App, width: u16, height: u16) -> String {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = ratatui::Terminal::new(backend).unwrap_or_else(|_| unreachable!());
+    let _ = terminal.draw(|f| app.draw(f));
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..height {
+        for x in 0..width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}

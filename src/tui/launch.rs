@@ -1,0 +1,112 @@
+//! Starting the wizard: on the store under the data directory (embedded),
+//! or on a throwaway store with a demo account (`rekey demo`). Either way
+//! the outbox worker runs beside it and writes mail as `.eml` files.
+
+use super::WizardOptions;
+use super::app::DemoAccount;
+use crate::client::describe_this_client;
+use crate::config::Config;
+use crate::directory::SledDirectory;
+use crate::mail::{MailDir, OutboxWorker};
+use crate::recovery::hashing::hash_secret;
+use crate::recovery::{Clock, EmailAddress, SystemClock};
+use crate::service::LocalService;
+use crate::store::Store;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The demo's account and its password, shown on the landing screen.
+pub const DEMO_ADDRESS: &str = "alex@example.com";
+pub const DEMO_NAME: &str = "Alex Example";
+pub const DEMO_PASSWORD: &str = "lantern quietly orbits seventeen moths";
+
+/// The wizard's command-line switches.
+#[derive(Debug, Clone, Default)]
+pub struct WizardFlags {
+    pub kiosk: bool,
+    pub ascii: bool,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Setup(String),
+    #[error("the terminal failed: {0}")]
+    Terminal(#[from] std::io::Error),
+}
+
+/// Runs the wizard on the store under `data_dir`.
+pub fn embedded(config: Config, data_dir: &Path, flags: WizardFlags) -> Result<(), LaunchError> {
+    let store = Store::open(data_dir)?;
+    run(config, store, &data_dir.join("mail"), flags, None)
+}
+
+/// Runs the wizard on a throwaway store with a demo account; the mail it
+/// sends shows in a panel on screen. Everything is removed on exit.
+pub fn demo(config: Config, flags: WizardFlags) -> Result<(), LaunchError> {
+    let dir = tempfile::Builder::new()
+        .prefix("rekey-demo-")
+        .tempdir()
+        .map_err(|e| LaunchError::Setup(format!("cannot make a demo directory: {e}")))?;
+    let store = Store::open(dir.path())?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let address =
+        EmailAddress::parse(DEMO_ADDRESS).map_err(|e| LaunchError::Setup(e.to_string()))?;
+    let hash = hash_secret(DEMO_PASSWORD.as_bytes(), &config.hash_cost())
+        .map_err(|e| LaunchError::Setup(e.to_string()))?;
+    SledDirectory::new(store.clone(), clock)
+        .add_account(&address, DEMO_NAME, &hash, "demo")
+        .map_err(|e| LaunchError::Setup(e.to_string()))?;
+    let demo = DemoAccount {
+        address: DEMO_ADDRESS.to_string(),
+        password: DEMO_PASSWORD.to_string(),
+    };
+    let result = run(config, store, &dir.path().join("mail"), flags, Some(demo));
+    drop(dir);
+    result
+}
+
+fn run(
+    config: Config,
+    store: Store,
+    mail_dir: &Path,
+    flags: WizardFlags,
+    demo: Option<DemoAccount>,
+) -> Result<(), LaunchError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let worker = OutboxWorker::new(
+            store.clone(),
+            Arc::new(MailDir::new(mail_dir)),
+            clock.clone(),
+            config.mail.clone(),
+        );
+        let deliveries = worker.deliveries();
+        let directory = Arc::new(SledDirectory::new(store.clone(), clock.clone()));
+        let service = LocalService::new(store.clone(), directory, clock, config.clone())
+            .with_mail_waker(worker.waker());
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mail_task = tokio::spawn(worker.run(stop_rx));
+        let options = WizardOptions {
+            kiosk: flags.kiosk,
+            ascii: flags.ascii,
+            language: flags.language,
+            mailbox: demo.as_ref().map(|_| (mail_dir.to_path_buf(), deliveries)),
+            demo,
+            client: describe_this_client(),
+        };
+        let result = super::run(Arc::new(service), &config, options).await;
+        let _ = stop_tx.send(true);
+        let _ = mail_task.await;
+        store.flush()?;
+        result?;
+        Ok(())
+    })
+}

@@ -1,0 +1,234 @@
+//! The full-screen wizard: one event loop over keys, pastes, resizes,
+//! timers and service replies, a redraw after each batch of events, and
+//! slow work (service calls, strength estimates) off the loop.
+
+pub mod app;
+pub mod calls;
+pub mod errors;
+pub mod i18n;
+pub mod launch;
+pub mod mailbox;
+pub mod screens;
+pub mod terminal;
+pub mod theme;
+pub mod widgets;
+
+use crate::config::Config;
+use crate::recovery::{Clock, PasswordVerdict, SystemClock};
+use crate::service::RecoveryService;
+use app::{App, AppOptions, DemoAccount, Effect, Input};
+use calls::Call;
+use futures::{FutureExt, StreamExt};
+use i18n::Catalogs;
+use mailbox::MailboxView;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{Event, EventStream};
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use theme::Theme;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+use zeroize::Zeroizing;
+
+/// The size assumed when the terminal reports 0x0 (`ssh -tt` from a pipe).
+pub const FALLBACK_SIZE: (u16, u16) = (80, 24);
+const TICK: Duration = Duration::from_millis(100);
+
+pub struct WizardOptions {
+    pub kiosk: bool,
+    pub ascii: bool,
+    /// `--lang`; else the locale; else the config's language.
+    pub language: Option<String>,
+    pub demo: Option<DemoAccount>,
+    /// Where delivered mail lands, for the demo's mailbox panel.
+    pub mailbox: Option<(PathBuf, watch::Receiver<u64>)>,
+    pub client: String,
+}
+
+type MeterJob = Option<(u64, Zeroizing<String>, Vec<String>)>;
+
+/// Runs the wizard on this process's terminal until the person quits (or
+/// SIGTERM / SIGHUP arrives).
+pub async fn run(
+    service: Arc<dyn RecoveryService>,
+    config: &Config,
+    options: WizardOptions,
+) -> std::io::Result<()> {
+    let catalogs = Catalogs::shipped();
+    let language = options
+        .language
+        .as_deref()
+        .and_then(|l| catalogs.find(l))
+        .or_else(|| i18n::locale_language().and_then(|l| catalogs.find(&l)))
+        .or_else(|| catalogs.find(&config.wizard.language))
+        .unwrap_or(0);
+    let clock = SystemClock;
+    let app_options = AppOptions::from_config(config, options.kiosk, options.demo.clone());
+    let mut app = App::new(
+        catalogs,
+        language,
+        Theme::detect(options.ascii),
+        app_options,
+        clock.now(),
+    );
+
+    let (input_tx, mut inputs) = mpsc::unbounded_channel::<Input>();
+    let (call_tx, call_rx) = mpsc::unbounded_channel::<Call>();
+    let service_task = tokio::spawn(serve_calls(
+        service,
+        options.client.clone(),
+        call_rx,
+        input_tx.clone(),
+    ));
+    let (meter_tx, meter_rx) = watch::channel::<MeterJob>(None);
+    tokio::spawn(estimate_strength(
+        config.password,
+        meter_rx,
+        input_tx.clone(),
+    ));
+    if let Some((dir, deliveries)) = options.mailbox {
+        tokio::spawn(watch_mailbox(dir, deliveries, input_tx.clone()));
+    }
+
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let _guard = terminal::TerminalGuard::enter()?;
+    let mut terminal = open_terminal()?;
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+
+    loop {
+        terminal.draw(|frame| app.draw(frame))?;
+        let mut effects = Vec::new();
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => on_event(event, &mut app, &mut terminal, &mut effects, &clock)?,
+                // The terminal is gone.
+                Some(Err(_)) | None => break,
+            },
+            Some(input) = inputs.recv() => effects.extend(app.handle(input, clock.now())),
+            _ = tick.tick() => effects.extend(app.handle(Input::Tick, clock.now())),
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+        }
+        // Take everything already waiting before drawing again: under key
+        // repeat this keeps a slow link from falling behind.
+        while let Some(Some(Ok(event))) = events.next().now_or_never() {
+            on_event(event, &mut app, &mut terminal, &mut effects, &clock)?;
+        }
+        while let Ok(input) = inputs.try_recv() {
+            effects.extend(app.handle(input, clock.now()));
+        }
+        for effect in effects {
+            match effect {
+                Effect::Call(call) => {
+                    let _ = call_tx.send(call);
+                }
+                Effect::Assess {
+                    seq,
+                    password,
+                    hints,
+                } => {
+                    let _ = meter_tx.send(Some((seq, password, hints)));
+                }
+                Effect::Quit => {}
+            }
+        }
+        if app.wants_quit() {
+            break;
+        }
+    }
+    // Let the session close before the terminal is given back.
+    let _ = call_tx.send(Call::Close);
+    drop(call_tx);
+    let _ = tokio::time::timeout(Duration::from_secs(2), service_task).await;
+    Ok(())
+}
+
+fn open_terminal() -> std::io::Result<Terminal<CrosstermBackend<std::io::Stdout>>> {
+    let (w, h) = ratatui::crossterm::terminal::size().unwrap_or((0, 0));
+    let viewport = if w == 0 || h == 0 {
+        Viewport::Fixed(Rect::new(0, 0, FALLBACK_SIZE.0, FALLBACK_SIZE.1))
+    } else {
+        Viewport::Fullscreen
+    };
+    Terminal::with_options(
+        CrosstermBackend::new(std::io::stdout()),
+        TerminalOptions { viewport },
+    )
+}
+
+fn on_event(
+    event: Event,
+    app: &mut App,
+    terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+    effects: &mut Vec<Effect>,
+    clock: &SystemClock,
+) -> std::io::Result<()> {
+    match event {
+        Event::Key(key) => effects.extend(app.handle(Input::Key(key), clock.now())),
+        Event::Paste(text) => effects.extend(app.handle(Input::Paste(text), clock.now())),
+        Event::Resize(w, h) if w > 0 && h > 0 => {
+            terminal.resize(Rect::new(0, 0, w, h))?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Runs service calls one after another, in the order the screens made
+/// them, and hands each reply back to the loop.
+async fn serve_calls(
+    service: Arc<dyn RecoveryService>,
+    client: String,
+    mut calls: mpsc::UnboundedReceiver<Call>,
+    replies: mpsc::UnboundedSender<Input>,
+) {
+    let mut session = None;
+    while let Some(call) = calls.recv().await {
+        let reply = calls::run(service.as_ref(), &mut session, &client, call).await;
+        let _ = replies.send(Input::Reply(reply));
+    }
+    if let Some(s) = session {
+        let _ = service.close_session(&s).await;
+    }
+}
+
+/// The strength meter's worker: always estimates the newest password and
+/// skips the ones typed over meanwhile.
+async fn estimate_strength(
+    policy: crate::recovery::PasswordPolicy,
+    mut jobs: watch::Receiver<MeterJob>,
+    verdicts: mpsc::UnboundedSender<Input>,
+) {
+    while jobs.changed().await.is_ok() {
+        let job = jobs.borrow_and_update().clone();
+        let Some((seq, password, hints)) = job else {
+            continue;
+        };
+        let verdict: Result<PasswordVerdict, _> =
+            tokio::task::spawn_blocking(move || policy.assess(&password, &hints)).await;
+        if let Ok(verdict) = verdict {
+            let _ = verdicts.send(Input::Verdict { seq, verdict });
+        }
+    }
+}
+
+async fn watch_mailbox(
+    dir: PathBuf,
+    mut deliveries: watch::Receiver<u64>,
+    inputs: mpsc::UnboundedSender<Input>,
+) {
+    loop {
+        let read_dir = dir.clone();
+        if let Ok(view) = tokio::task::spawn_blocking(move || MailboxView::read(&read_dir)).await {
+            let _ = inputs.send(Input::Mailbox(view));
+        }
+        if deliveries.changed().await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Screen 3, "Check your email": send the code, type or paste it, see how
+//! long it lives, how many tries are left and when Resend comes back.
+
+use super::{NewPassword, Screen, show_error};
+use crate::recovery::FlowError;
+use crate::recovery::{FlowView, ResendStatus, Stage};
+use crate::service::ServiceError;
+use crate::tui::app::{Ctx, Nav, View};
+use crate::tui::calls::{Call, FlowCall, Reply};
+use crate::tui::errors::clock;
+use crate::tui::widgets::button;
+use crate::tui::widgets::code_boxes::CodeBoxes;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Focus {
+    GetCode,
+    Boxes,
+    Resend,
+}
+
+#[derive(Debug)]
+pub struct CheckEmail {
+    view: FlowView,
+    /// When `view` was current.
+    view_ms: u64,
+    boxes: CodeBoxes,
+    focus: Focus,
+    /// A status refresh is on its way (the code's time ran out here).
+    refreshing: bool,
+}
+
+impl CheckEmail {
+    pub fn new(view: FlowView, now_ms: u64) -> Self {
+        let focus = if view.stage == Stage::CodeSent {
+            Focus::Boxes
+        } else {
+            Focus::GetCode
+        };
+        Self {
+            view,
+            view_ms: now_ms,
+            boxes: CodeBoxes::default(),
+            focus,
+            refreshing: false,
+        }
+    }
+
+    fn code_sent(&self) -> bool {
+        self.view.stage != Stage::EmailChosen && self.view.stage != Stage::Requested
+    }
+
+    fn elapsed(&self, now_ms: u64) -> u64 {
+        now_ms.saturating_sub(self.view_ms)
+    }
+
+    fn resend_wait(&self, now_ms: u64) -> Option<u64> {
+        self.view
+            .resend
+            .wait_ms()
+            .map(|ms| ms.saturating_sub(self.elapsed(now_ms)))
+            .filter(|&ms| ms > 0)
+    }
+
+    fn expires_in(&self, now_ms: u64) -> Option<u64> {
+        self.view
+            .code
+            .map(|c| c.expires_in_ms.saturating_sub(self.elapsed(now_ms)))
+    }
+
+    fn focus_order(&self) -> Vec<Focus> {
+        if self.code_sent() {
+            vec![Focus::Boxes, Focus::Resend]
+        } else {
+            vec![Focus::GetCode]
+        }
+    }
+
+    fn move_focus(&mut self, forward: bool) {
+        let order = self.focus_order();
+        let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let n = order.len();
+        self.focus = order[if forward {
+            (at + 1) % n
+        } else {
+            (at + n - 1) % n
+        }];
+    }
+
+    fn send(&mut self, cx: &mut Ctx<'_>) {
+        *cx.notice = None;
+        cx.call(Call::Flow(FlowCall::SendCode), "check.sending");
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        if self.code_sent() && self.boxes.paste(text) {
+            self.focus = Focus::Boxes;
+        }
+    }
+
+    pub fn key(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) -> Nav {
+        match key.code {
+            KeyCode::Tab => self.move_focus(true),
+            KeyCode::BackTab => self.move_focus(false),
+            _ => match self.focus {
+                Focus::GetCode => {
+                    if key.code == KeyCode::Enter {
+                        self.send(cx);
+                    }
+                }
+                Focus::Resend => {
+                    if key.code == KeyCode::Enter && self.resend_wait(cx.now_ms).is_none() {
+                        self.boxes.clear();
+                        self.send(cx);
+                    } else if key.code == KeyCode::Up {
+                        self.focus = Focus::Boxes;
+                    }
+                }
+                Focus::Boxes => {
+                    if key.code == KeyCode::Enter {
+                        if self.boxes.is_complete() {
+                            cx.call(Call::ConfirmCode(self.boxes.code()), "app.busy");
+                        } else {
+                            cx.error(cx.t.t("error.code_length"));
+                        }
+                    } else if key.code == KeyCode::Down {
+                        self.focus = Focus::Resend;
+                    } else if self.boxes.key(key) {
+                        *cx.notice = None;
+                    }
+                }
+            },
+        }
+        Nav::Stay
+    }
+
+    pub fn tick(&mut self, cx: &mut Ctx<'_>) -> Nav {
+        let ran_out = self.view.stage == Stage::CodeSent && self.expires_in(cx.now_ms) == Some(0);
+        if ran_out && !self.refreshing {
+            self.refreshing = true;
+            cx.effects
+                .push(crate::tui::app::Effect::Call(Call::Flow(FlowCall::Status)));
+        }
+        Nav::Stay
+    }
+
+    fn update(&mut self, view: FlowView, now_ms: u64) {
+        self.view = view;
+        self.view_ms = now_ms;
+        self.refreshing = false;
+    }
+
+    pub fn reply(&mut self, reply: Reply, cx: &mut Ctx<'_>) -> Nav {
+        match reply {
+            Reply::Flow(FlowCall::SendCode, Ok(view)) => {
+                self.update(view, cx.now_ms);
+                self.focus = Focus::Boxes;
+                cx.info(cx.t.t("check.sent"));
+            }
+            Reply::Flow(FlowCall::Status, Ok(view)) => self.update(view, cx.now_ms),
+            Reply::Flow(FlowCall::Confirm, Ok(_)) => {
+                *cx.notice = None;
+                return Nav::To(Box::new(Screen::NewPassword(NewPassword::new(cx.address))));
+            }
+            Reply::Flow(FlowCall::Confirm, Err(e)) => {
+                self.boxes.clear();
+                cx.error(crate::tui::errors::text(&e, cx.t));
+                let dead = matches!(
+                    e,
+                    ServiceError::Flow(FlowError::NoTriesLeft | FlowError::CodeExpired)
+                ) || matches!(e, ServiceError::WrongCode { attempts_left: 0 });
+                if dead {
+                    self.focus = Focus::Resend;
+                }
+                cx.effects
+                    .push(crate::tui::app::Effect::Call(Call::Flow(FlowCall::Status)));
+            }
+            other => {
+                show_error(&other, cx);
+            }
+        }
+        Nav::Stay
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, view: &View<'_>) {
+        let (t, theme) = (view.t, view.theme);
+        let now = view.now_ms;
+        let [intro, _, action, _, label, boxes, status, _, resend] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        frame.render_widget(
+            Paragraph::new(theme.text(&t.tf("check.intro", &[("address", view.address)])))
+                .wrap(Wrap { trim: true }),
+            intro,
+        );
+        if !self.code_sent() {
+            frame.render_widget(
+                Paragraph::new(Line::from(button(
+                    &t.t("check.get_code"),
+                    self.focus == Focus::GetCode,
+                    theme,
+                ))),
+                action,
+            );
+            return;
+        }
+        frame.render_widget(Paragraph::new(theme.text(&t.t("check.code"))), label);
+        self.boxes
+            .draw(frame, boxes, theme, self.focus == Focus::Boxes);
+        let status_line = match (self.view.stage, self.view.code, self.expires_in(now)) {
+            (Stage::CodeSent, Some(code), Some(left)) if left > 0 => Line::from(vec![
+                Span::raw(theme.text(&t.tf("check.valid_for", &[("time", &clock(left))]))),
+                Span::styled("  ·  ", theme.dim()),
+                Span::raw(theme.text(&t.tf(
+                    "check.tries_left",
+                    &[("n", &code.attempts_left.to_string())],
+                ))),
+            ]),
+            (Stage::LockedOut, _, _) => {
+                Line::styled(theme.text(&t.t("check.locked")), theme.error())
+            }
+            _ => Line::styled(theme.text(&t.t("check.expired")), theme.error()),
+        };
+        frame.render_widget(Paragraph::new(status_line), status);
+        let resend_line = match (self.view.resend, self.resend_wait(now)) {
+            (ResendStatus::HourlyLimit { .. }, Some(wait)) => Line::styled(
+                theme.text(&t.tf("check.resend_later", &[("time", &clock(wait))])),
+                theme.dim(),
+            ),
+            (_, Some(wait)) => Line::styled(
+                theme.text(&t.tf("check.resend_in", &[("time", &clock(wait))])),
+                theme.dim(),
+            ),
+            (_, None) => Line::from(button(
+                &t.t("check.resend"),
+                self.focus == Focus::Resend,
+                theme,
+            )),
+        };
+        frame.render_widget(Paragraph::new(resend_line), resend);
+    }
+}

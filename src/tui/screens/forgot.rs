@@ -1,0 +1,286 @@
+//! Screen 1, "Forgot your password?": the address, checked as it is typed,
+//! the slide to verify, and Request.
+
+use super::{Screen, Verify, show_error};
+use crate::recovery::address::MAX_ADDRESS_LEN;
+use crate::recovery::{EmailAddress, SlideRules, SlideVerdict};
+use crate::tui::app::{Ctx, Nav, View};
+use crate::tui::calls::{Call, FlowCall, Reply};
+use crate::tui::errors::address_error;
+use crate::tui::widgets::button;
+use crate::tui::widgets::slider::{SlideEvent, SlideState, Slider};
+use crate::tui::widgets::text_input::{Edit, TextInput};
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Focus {
+    Address,
+    Slider,
+    Request,
+}
+
+#[derive(Debug)]
+pub struct Forgot {
+    address: TextInput,
+    slider: Slider,
+    focus: Focus,
+    /// The address the service accepted for this session.
+    accepted: Option<EmailAddress>,
+}
+
+impl Forgot {
+    pub fn new(rules: SlideRules) -> Self {
+        Self {
+            address: TextInput::new(MAX_ADDRESS_LEN, false),
+            slider: Slider::new(rules),
+            focus: Focus::Address,
+            accepted: None,
+        }
+    }
+
+    fn typed(&self) -> Result<EmailAddress, crate::recovery::AddressError> {
+        EmailAddress::parse(&self.address.value())
+    }
+
+    /// The address changed: a different one must be slid for again.
+    fn address_edited(&mut self) {
+        let same = self
+            .accepted
+            .as_ref()
+            .is_some_and(|a| Ok(a) == self.typed().as_ref());
+        if !same {
+            self.accepted = None;
+            self.slider.reset();
+        }
+    }
+
+    fn next_focus(&self, forward: bool) -> Focus {
+        let order: Vec<Focus> = [Focus::Address, Focus::Slider, Focus::Request]
+            .into_iter()
+            .filter(|f| match f {
+                Focus::Address => true,
+                Focus::Slider => self.accepted.is_some(),
+                Focus::Request => self.slider.is_verified(),
+            })
+            .collect();
+        let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let n = order.len();
+        let next = if forward {
+            (at + 1) % n
+        } else {
+            (at + n - 1) % n
+        };
+        order[next]
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        if self.focus == Focus::Address {
+            // An address is one line: a pasted newline ends it.
+            let line = text.lines().next().unwrap_or_default();
+            if self.address.insert_str(line) == Edit::Changed {
+                self.address_edited();
+            }
+        }
+    }
+
+    pub fn key(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) -> Nav {
+        match key.code {
+            KeyCode::Tab => {
+                self.focus = self.next_focus(true);
+                return Nav::Stay;
+            }
+            KeyCode::BackTab => {
+                self.focus = self.next_focus(false);
+                return Nav::Stay;
+            }
+            _ => {}
+        }
+        match self.focus {
+            Focus::Address => self.key_address(key, cx),
+            Focus::Slider => self.key_slider(key, cx),
+            Focus::Request => {
+                if key.code == KeyCode::Enter && self.slider.is_verified() {
+                    cx.call(Call::Flow(FlowCall::Request), "app.busy");
+                } else if key.code == KeyCode::Left || key.code == KeyCode::Up {
+                    self.focus = Focus::Slider;
+                }
+            }
+        }
+        Nav::Stay
+    }
+
+    fn key_address(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) {
+        if key.code == KeyCode::Enter {
+            match self.typed() {
+                Ok(address) if self.accepted.as_ref() == Some(&address) => {
+                    self.focus = if self.slider.is_verified() {
+                        Focus::Request
+                    } else {
+                        Focus::Slider
+                    };
+                }
+                Ok(address) => {
+                    *cx.notice = None;
+                    cx.call(Call::SubmitAddress(address.to_string()), "app.busy");
+                }
+                Err(e) => cx.error(address_error(&e, cx.t)),
+            }
+            return;
+        }
+        if self.address.key(key) == Edit::Changed {
+            *cx.notice = None;
+            self.address_edited();
+        }
+    }
+
+    fn key_slider(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) {
+        let event = match key.code {
+            KeyCode::Right | KeyCode::Char('l')
+                if !key.modifiers.contains(KeyModifiers::CONTROL) =>
+            {
+                self.slider.right(cx.now_ms)
+            }
+            KeyCode::Left | KeyCode::Char('h') => self.slider.left(),
+            KeyCode::Enter if self.slider.is_verified() => {
+                self.focus = Focus::Request;
+                SlideEvent::None
+            }
+            KeyCode::Up => {
+                self.focus = Focus::Address;
+                SlideEvent::None
+            }
+            _ => SlideEvent::None,
+        };
+        match event {
+            // No spinner: the knob at the end is the feedback.
+            SlideEvent::Completed(evidence) => {
+                cx.effects
+                    .push(crate::tui::app::Effect::Call(Call::CheckSlide(evidence)));
+            }
+            SlideEvent::Moved => *cx.notice = None,
+            SlideEvent::None => {}
+        }
+    }
+
+    pub fn tick(&mut self, cx: &mut Ctx<'_>) -> Nav {
+        self.slider.tick(cx.now_ms);
+        Nav::Stay
+    }
+
+    pub fn reply(&mut self, reply: Reply, cx: &mut Ctx<'_>) -> Nav {
+        match reply {
+            Reply::Address(Ok(address)) => {
+                *cx.address = address.to_string();
+                self.accepted = Some(address);
+                self.focus = if self.slider.is_verified() {
+                    Focus::Request
+                } else {
+                    Focus::Slider
+                };
+                Nav::Stay
+            }
+            Reply::Slide(Ok(verdict)) => {
+                self.slider.verdict(verdict);
+                match verdict {
+                    SlideVerdict::Verified => {
+                        *cx.notice = None;
+                        self.focus = Focus::Request;
+                    }
+                    SlideVerdict::TryAgain(_) => cx.error(cx.t.t("forgot.try_again")),
+                }
+                Nav::Stay
+            }
+            Reply::Slide(Err(_)) => {
+                self.slider.check_failed();
+                show_error(&reply, cx);
+                Nav::Stay
+            }
+            Reply::Flow(FlowCall::Request, Ok(_)) => {
+                Nav::To(Box::new(Screen::Verify(Verify::default())))
+            }
+            other => {
+                show_error(&other, cx);
+                Nav::Stay
+            }
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, view: &View<'_>) {
+        let (t, theme) = (view.t, view.theme);
+        let [
+            intro,
+            label,
+            field,
+            hint,
+            _,
+            slider,
+            slider_hint,
+            _,
+            request,
+        ] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        frame.render_widget(
+            Paragraph::new(theme.text(&t.t("forgot.intro"))).wrap(Wrap { trim: true }),
+            intro,
+        );
+        frame.render_widget(Paragraph::new(theme.text(&t.t("forgot.address"))), label);
+        let width = field.width.min(56);
+        self.address.draw(
+            frame,
+            Rect { width, ..field },
+            theme,
+            self.focus == Focus::Address,
+            true,
+        );
+        let hint_line = if self.address.is_empty() {
+            Line::default()
+        } else {
+            match self.typed() {
+                Ok(_) if self.accepted.is_some() => {
+                    Line::styled(theme.glyphs().check.to_string(), theme.ok())
+                }
+                Ok(_) => Line::styled(theme.text(&t.t("forgot.address_ok")), theme.ok()),
+                Err(e) => Line::styled(theme.text(&address_error(&e, t)), theme.warn()),
+            }
+        };
+        frame.render_widget(Paragraph::new(hint_line), hint);
+        let label = match self.slider.state {
+            SlideState::Verified => t.t("forgot.verified"),
+            SlideState::Refused => t.t("forgot.try_again"),
+            _ => t.t("forgot.slider"),
+        };
+        let slider_focused = self.focus == Focus::Slider;
+        self.slider
+            .draw(frame, slider, theme, slider_focused, &theme.text(&label));
+        if slider_focused && self.slider.state == SlideState::Sliding {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    theme.text(&t.t("forgot.slider_hint")),
+                    theme.dim(),
+                )),
+                slider_hint,
+            );
+        }
+        let request_style_enabled = self.slider.is_verified();
+        let mut request_button =
+            button(&t.t("forgot.request"), self.focus == Focus::Request, theme);
+        if !request_style_enabled {
+            request_button = request_button.style(theme.dim());
+        }
+        frame.render_widget(Paragraph::new(Line::from(request_button)), request);
+    }
+}

@@ -1,0 +1,87 @@
+//! Screen 2, "Verify your identity": a code by e-mail, or a Support ticket
+//! for someone who no longer has the mailbox.
+
+use super::{CheckEmail, Screen, TicketShown, show_error};
+use crate::tui::app::{Ctx, Nav, View};
+use crate::tui::calls::{Call, FlowCall, Reply};
+use crate::tui::widgets::button;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Focus {
+    #[default]
+    Email,
+    Support,
+}
+
+#[derive(Debug, Default)]
+pub struct Verify {
+    focus: Focus,
+}
+
+impl Verify {
+    pub fn key(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) -> Nav {
+        match key.code {
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
+                self.focus = match self.focus {
+                    Focus::Email => Focus::Support,
+                    Focus::Support => Focus::Email,
+                };
+            }
+            KeyCode::Enter => match self.focus {
+                Focus::Email => cx.call(Call::Flow(FlowCall::ChooseEmail), "app.busy"),
+                Focus::Support => cx.call(Call::Flow(FlowCall::OpenTicket), "app.busy"),
+            },
+            _ => {}
+        }
+        Nav::Stay
+    }
+
+    pub fn reply(&mut self, reply: Reply, cx: &mut Ctx<'_>) -> Nav {
+        match reply {
+            Reply::Flow(FlowCall::ChooseEmail, Ok(view)) => {
+                *cx.notice = None;
+                Nav::To(Box::new(Screen::CheckEmail(CheckEmail::new(
+                    view, cx.now_ms,
+                ))))
+            }
+            Reply::Flow(FlowCall::OpenTicket, Ok(view)) => {
+                Nav::To(Box::new(Screen::Ticket(TicketShown {
+                    reference: view.ticket.unwrap_or_default(),
+                })))
+            }
+            other => {
+                show_error(&other, cx);
+                Nav::Stay
+            }
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, view: &View<'_>) {
+        let (t, theme) = (view.t, view.theme);
+        let lines = vec![
+            Line::raw(theme.text(&t.t("verify.intro"))),
+            Line::default(),
+            Line::styled(theme.text(&t.t("verify.email")), theme.title()),
+            Line::raw(theme.text(&t.tf("verify.email_detail", &[("address", view.address)]))),
+            Line::from(button(
+                &t.t("verify.email_action"),
+                self.focus == Focus::Email,
+                theme,
+            )),
+            Line::default(),
+            Line::styled(theme.text(&t.t("verify.support")), theme.title()),
+            Line::raw(theme.text(&t.t("verify.support_detail"))),
+            Line::from(button(
+                &t.t("verify.support_action"),
+                self.focus == Focus::Support,
+                theme,
+            )),
+        ];
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    }
+}
