@@ -537,3 +537,7 @@ pub fn render_text(app: &App, width: u16, height: u16) -> String {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

@@ -152,10 +152,7 @@ impl TextInput {
         let line = Line::from(vec![
             Span::styled("[", style),
             Span::styled(shown, style),
-            Span::styled(
-                "_".repeat(pad),
-                if focused { style } else { theme.dim() },
-            ),
+            Span::styled("_".repeat(pad), if focused { style } else { theme.dim() }),
             Span::styled("]", style),
         ]);
         frame.render_widget(Paragraph::new(line), area);
@@ -185,7 +182,11 @@ mod tests {
         input.key(&key(KeyCode::Backspace));
         assert_eq!(*input.value(), "ac");
         input.insert_str("xyz\u{1b}[2J");
-        assert_eq!(*input.value(), "axyzc", "inserted at the cursor, bounded to 5");
+        assert_eq!(
+            *input.value(),
+            "axyzc",
+            "inserted at the cursor, bounded to 5"
+        );
         input.key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
         assert!(input.is_empty());
         let release = KeyEvent {

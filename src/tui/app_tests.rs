@@ -1,0 +1,431 @@
+//! The wizard's behaviour without a terminal: keys in, calls and screens
+//! out, replies played back as the service would send them.
+
+use super::*;
+use crate::recovery::{CodeStatus, FlowView, ResendStatus, SlideVerdict, Stage};
+use crate::service::ServiceError;
+use crate::tui::calls::FlowCall;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+const T0: u64 = 1_000_000;
+
+fn app(kiosk: bool) -> App {
+    let options = AppOptions::from_config(&Config::default(), kiosk, None);
+    let theme = Theme {
+        color: false,
+        unicode: true,
+    };
+    App::new(Catalogs::shipped(), 0, theme, options, T0)
+}
+
+fn key(code: KeyCode) -> Input {
+    Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> Input {
+    Input::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn typed(app: &mut App, text: &str, now: u64) -> Vec<Effect> {
+    text.chars()
+        .flat_map(|c| app.handle(key(KeyCode::Char(c)), now))
+        .collect()
+}
+
+fn screen(app: &App) -> String {
+    render_text(app, 80, 24)
+}
+
+fn calls(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Call(c) => Some(format!("{c:?}")),
+            _ => None,
+        })
+        .collect()
+}
+
+fn view(stage: Stage) -> FlowView {
+    FlowView {
+        stage,
+        code: (stage == Stage::CodeSent).then_some(CodeStatus {
+            expires_in_ms: 600_000,
+            attempts_left: 5,
+        }),
+        resend: ResendStatus::In { ms: 60_000 },
+        ticket: None,
+    }
+}
+
+/// Walks to the "Check your email" screen, playing the service's part.
+fn at_check_email(app: &mut App) -> u64 {
+    let mut now = T0;
+    app.handle(key(KeyCode::Enter), now);
+    typed(app, "ada@example.com", now);
+    app.handle(key(KeyCode::Enter), now);
+    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
+    app.handle(Input::Reply(Reply::Address(Ok(address))), now);
+    for _ in 0..20 {
+        now += 30;
+        app.handle(key(KeyCode::Right), now);
+    }
+    app.handle(Input::Reply(Reply::Slide(Ok(SlideVerdict::Verified))), now);
+    app.handle(key(KeyCode::Enter), now);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::Request, Ok(view(Stage::Requested)))),
+        now,
+    );
+    app.handle(key(KeyCode::Enter), now);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::ChooseEmail,
+            Ok(view(Stage::EmailChosen)),
+        )),
+        now,
+    );
+    now
+}
+
+#[test]
+fn the_whole_flow_by_typing_right_arrow_and_enter() {
+    let mut app = app(false);
+    assert!(screen(&app).contains("Sign in"));
+
+    let effects = app.handle(key(KeyCode::Enter), T0);
+    assert_eq!(calls(&effects), ["Open { language: \"en\" }"]);
+    assert!(screen(&app).contains("Step 1 of 5"));
+
+    typed(&mut app, "ada@example", T0);
+    assert!(
+        screen(&app).contains("The domain needs a dot"),
+        "checked as typed"
+    );
+    typed(&mut app, ".com", T0);
+    assert!(screen(&app).contains("Looks right. Press Enter."));
+    let effects = app.handle(key(KeyCode::Enter), T0);
+    assert_eq!(calls(&effects), ["SubmitAddress(\"ada@example.com\")"]);
+    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
+    app.handle(Input::Reply(Reply::Address(Ok(address))), T0);
+
+    let mut now = T0;
+    let mut sent = Vec::new();
+    for _ in 0..20 {
+        now += 30;
+        sent.extend(calls(&app.handle(key(KeyCode::Right), now)));
+    }
+    assert_eq!(
+        sent.len(),
+        1,
+        "one slide check when the knob reaches the end"
+    );
+    assert!(sent[0].starts_with("CheckSlide"));
+    app.handle(Input::Reply(Reply::Slide(Ok(SlideVerdict::Verified))), now);
+    assert!(screen(&app).contains("✓ Verified"));
+
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert_eq!(calls(&effects), ["Flow(Request)"]);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::Request, Ok(view(Stage::Requested)))),
+        now,
+    );
+    assert!(screen(&app).contains("Verify your identity"));
+    assert!(screen(&app).contains("Step 2 of 5"));
+
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert_eq!(calls(&effects), ["Flow(ChooseEmail)"]);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::ChooseEmail,
+            Ok(view(Stage::EmailChosen)),
+        )),
+        now,
+    );
+    assert!(screen(&app).contains("Get a verification code"));
+
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert_eq!(calls(&effects), ["Flow(SendCode)"]);
+    assert!(
+        screen(&app).contains("Sending the code"),
+        "a spinner while it works"
+    );
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    assert!(screen(&app).contains("Valid for 10:00"));
+    assert!(screen(&app).contains("5 tries left"));
+    assert!(screen(&app).contains("Resend in 1:00"));
+
+    typed(&mut app, "482913", now);
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert_eq!(calls(&effects).len(), 1);
+    assert!(calls(&effects)[0].starts_with("ConfirmCode"));
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::Confirm,
+            Ok(view(Stage::CodeConfirmed)),
+        )),
+        now,
+    );
+    assert!(screen(&app).contains("Create a new password"));
+
+    let effects = typed(&mut app, "copper kettles", now);
+    let assessed = effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Assess { .. }))
+        .count();
+    assert_eq!(assessed, 14, "an estimate asked on every key");
+    assert!(!screen(&app).contains("copper"), "masked");
+    app.handle(key(KeyCode::F(2)), now);
+    assert!(screen(&app).contains("copper kettles"), "F2 reveals");
+    app.handle(key(KeyCode::F(2)), now);
+    app.handle(key(KeyCode::Enter), now);
+    typed(&mut app, "copper kettles", now);
+    assert!(screen(&app).contains("Matches"));
+    // The estimate for the final text arrives: 14 edits so far.
+    let verdict = crate::recovery::PasswordPolicy::default().assess("copper kettles", &[]);
+    app.handle(Input::Verdict { seq: 14, verdict }, now);
+    assert!(screen(&app).contains("At least 15 characters"));
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert!(
+        calls(&effects).is_empty(),
+        "a password that fails a rule is not sent"
+    );
+    assert!(screen(&app).contains("does not meet every rule"));
+}
+
+#[test]
+fn an_older_estimate_never_overwrites_a_newer_one() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    typed(&mut app, "123456", now);
+    app.handle(key(KeyCode::Enter), now);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::Confirm,
+            Ok(view(Stage::CodeConfirmed)),
+        )),
+        now,
+    );
+    typed(&mut app, "ab", now);
+    let strong = crate::recovery::PasswordPolicy::default()
+        .assess("lantern quietly orbits seventeen moths", &[]);
+    app.handle(
+        Input::Verdict {
+            seq: 1,
+            verdict: strong,
+        },
+        now,
+    );
+    assert!(
+        !screen(&app).contains("Very strong"),
+        "the estimate for 'a' is stale"
+    );
+}
+
+#[test]
+fn a_wrong_code_clears_the_boxes_and_says_how_many_tries_are_left() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    typed(&mut app, "111111", now);
+    app.handle(key(KeyCode::Enter), now);
+    let effects = app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::Confirm,
+            Err(ServiceError::WrongCode { attempts_left: 4 }),
+        )),
+        now,
+    );
+    assert_eq!(
+        calls(&effects),
+        ["Flow(Status)"],
+        "the counters are refreshed"
+    );
+    let text = screen(&app);
+    assert!(
+        text.contains("That code is not right. 4 tries left."),
+        "{text}"
+    );
+    assert!(text.contains("[_][_][_] - [_][_][_]"), "{text}");
+}
+
+#[test]
+fn a_pasted_code_fills_the_boxes() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    app.handle(Input::Paste("482-913".into()), now);
+    assert!(screen(&app).contains("[4][8][2] - [9][1][3]"));
+}
+
+#[test]
+fn the_countdowns_run_down_and_resend_comes_back() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    app.handle(Input::Tick, now + 18_000);
+    let text = screen(&app);
+    assert!(text.contains("Valid for 9:42"), "{text}");
+    assert!(text.contains("Resend in 0:42"), "{text}");
+    app.handle(Input::Tick, now + 60_000);
+    assert!(screen(&app).contains("[ Resend ]"));
+    let effects = app.handle(Input::Tick, now + 600_000);
+    assert_eq!(
+        calls(&effects),
+        ["Flow(Status)"],
+        "asks when the code runs out"
+    );
+}
+
+#[test]
+fn escape_goes_back_one_step_and_from_step_one_to_the_start() {
+    let mut app = app(false);
+    at_check_email(&mut app);
+    app.handle(key(KeyCode::Esc), T0);
+    assert!(screen(&app).contains("Verify your identity"));
+    app.handle(key(KeyCode::Esc), T0);
+    assert!(screen(&app).contains("Step 1 of 5"));
+    assert!(
+        screen(&app).contains("ada@example.com"),
+        "what was typed is still there"
+    );
+    let effects = app.handle(key(KeyCode::Esc), T0);
+    assert!(screen(&app).contains("Sign in"));
+    assert_eq!(calls(&effects), ["Close"]);
+}
+
+#[test]
+fn ctrl_c_quits_except_in_kiosk_mode_and_ctrl_z_never_suspends() {
+    let mut plain = app(false);
+    let effects = plain.handle(ctrl('c'), T0);
+    assert!(plain.wants_quit());
+    assert!(effects.iter().any(|e| matches!(e, Effect::Quit)));
+
+    let mut kiosk = app(true);
+    for c in ['c', 'z', '\\'] {
+        let effects = kiosk.handle(ctrl(c), T0);
+        assert!(effects.is_empty(), "ctrl-{c}");
+        assert!(!kiosk.wants_quit(), "ctrl-{c}");
+    }
+    assert!(
+        !screen(&kiosk).contains("Ctrl-C"),
+        "no quit hint in a kiosk"
+    );
+}
+
+#[test]
+fn an_idle_kiosk_goes_back_to_the_start_and_forgets_what_was_typed() {
+    let mut kiosk = app(true);
+    kiosk.handle(key(KeyCode::Enter), T0);
+    typed(&mut kiosk, "ada@example.com", T0);
+    let idle = Config::default().wizard.idle_secs * 1000;
+    kiosk.handle(Input::Tick, T0 + idle - 1);
+    assert!(screen(&kiosk).contains("ada@example.com"));
+    let effects = kiosk.handle(Input::Tick, T0 + idle);
+    assert_eq!(calls(&effects), ["Close"]);
+    assert!(screen(&kiosk).contains("Sign in"));
+    kiosk.handle(key(KeyCode::Enter), T0 + idle);
+    assert!(!screen(&kiosk).contains("ada@example.com"), "wiped");
+}
+
+#[test]
+fn a_kiosk_returns_to_the_start_after_password_changed() {
+    let mut kiosk = app(true);
+    let now = at_check_email(&mut kiosk);
+    kiosk.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    typed(&mut kiosk, "123456", now);
+    kiosk.handle(key(KeyCode::Enter), now);
+    kiosk.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::Confirm,
+            Ok(view(Stage::CodeConfirmed)),
+        )),
+        now,
+    );
+    kiosk.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::SetPassword,
+            Ok(view(Stage::PasswordSet)),
+        )),
+        now,
+    );
+    assert!(screen(&kiosk).contains("Password changed"));
+    let back = Config::default().wizard.done_return_secs * 1000;
+    kiosk.handle(Input::Tick, now + back);
+    assert!(screen(&kiosk).contains("Sign in"));
+}
+
+#[test]
+fn f1_shows_the_keys_of_the_screen() {
+    let mut app = app(false);
+    app.handle(key(KeyCode::Enter), T0);
+    app.handle(key(KeyCode::F(1)), T0);
+    let text = screen(&app);
+    assert!(text.contains("move the knob right"), "{text}");
+    assert!(text.contains("Ctrl-C: quit"), "{text}");
+    app.handle(key(KeyCode::Esc), T0);
+    assert!(!screen(&app).contains("move the knob right"));
+    assert!(
+        screen(&app).contains("Step 1 of 5"),
+        "Esc closed the help only"
+    );
+}
+
+#[test]
+fn the_language_is_chosen_on_the_landing_screen() {
+    let mut app = app(false);
+    app.handle(key(KeyCode::Tab), T0);
+    app.handle(key(KeyCode::Right), T0);
+    assert!(screen(&app).contains("Logga in"), "{}", screen(&app));
+    app.handle(key(KeyCode::Tab), T0);
+    let effects = app.handle(key(KeyCode::Enter), T0);
+    assert_eq!(calls(&effects), ["Open { language: \"sv\" }"]);
+    assert!(screen(&app).contains("Steg 1 av 5"), "{}", screen(&app));
+}
+
+#[test]
+fn a_small_window_asks_to_be_enlarged() {
+    let app = app(false);
+    assert!(render_text(&app, 39, 12).contains("Please enlarge"));
+    assert!(render_text(&app, 40, 11).contains("Please enlarge"));
+    assert!(render_text(&app, 40, 12).contains("Sign in"));
+}
+
+#[test]
+fn a_refused_slide_says_please_try_again_and_starts_over() {
+    let mut app = app(false);
+    app.handle(key(KeyCode::Enter), T0);
+    typed(&mut app, "ada@example.com", T0);
+    app.handle(key(KeyCode::Enter), T0);
+    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
+    app.handle(Input::Reply(Reply::Address(Ok(address))), T0);
+    for _ in 0..20 {
+        app.handle(key(KeyCode::Right), T0);
+    }
+    let refusal = crate::recovery::SlideRefusal::Burst;
+    app.handle(
+        Input::Reply(Reply::Slide(Ok(SlideVerdict::TryAgain(refusal)))),
+        T0,
+    );
+    assert!(screen(&app).contains("Please try again"));
+    let effects = app.handle(key(KeyCode::Enter), T0);
+    assert!(calls(&effects).is_empty(), "Request needs a verified slide");
+}
