@@ -20,6 +20,8 @@ use zeroize::Zeroizing;
 /// Below this the wizard asks for a larger window.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 12;
+/// Below this height the layout is compact.
+pub const COMPACT_BELOW: u16 = 18;
 /// Steps in the step indicator.
 pub const STEPS: u8 = 5;
 
@@ -132,6 +134,8 @@ pub enum Nav {
 
 /// What a screen may read while it draws.
 pub struct View<'a> {
+    /// A short window: leave out introductions and spacing.
+    pub compact: bool,
     pub t: &'a Catalog,
     pub theme: &'a Theme,
     pub now_ms: u64,
@@ -139,6 +143,13 @@ pub struct View<'a> {
     pub options: &'a AppOptions,
     pub catalogs: &'a Catalogs,
     pub language: usize,
+}
+
+impl View<'_> {
+    /// A blank row between groups, none in a compact layout.
+    pub fn gap(&self) -> u16 {
+        if self.compact { 0 } else { 1 }
+    }
 }
 
 pub struct App {
@@ -390,17 +401,21 @@ impl App {
             Some(_) if area.height >= 20 => 5,
             _ => 0,
         };
+        // A short window gets a one-line header and notice, and screens
+        // leave out their introductions, so every control still fits.
+        let compact = area.height < COMPACT_BELOW;
         let [header, body, notice, footer, mailbox] = Layout::vertical([
-            Constraint::Length(3),
+            Constraint::Length(if compact { 1 } else { 3 }),
             Constraint::Fill(1),
-            Constraint::Length(2),
+            Constraint::Length(if compact { 1 } else { 2 }),
             Constraint::Length(1),
             Constraint::Length(mailbox_rows),
         ])
         .areas(area);
         let screen = self.screen();
-        self.draw_header(frame, header, t, screen);
+        self.draw_header(frame, header, t, screen, compact);
         let view = View {
+            compact,
             t,
             theme,
             now_ms: self.now_ms,
@@ -421,7 +436,14 @@ impl App {
         }
     }
 
-    fn draw_header(&self, frame: &mut Frame, area: Rect, t: &Catalog, screen: &Screen) {
+    fn draw_header(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        t: &Catalog,
+        screen: &Screen,
+        compact: bool,
+    ) {
         let theme = &self.theme;
         let [top, title] =
             Layout::vertical([Constraint::Length(1), Constraint::Length(2)]).areas(area);
@@ -434,13 +456,23 @@ impl App {
                 )
             })
             .unwrap_or_default();
-        let left = Span::styled(" rekey", theme.dim());
+        let left = if compact {
+            Span::styled(
+                format!(" {}", theme.text(&t.t(screen.title_key()))),
+                theme.title(),
+            )
+        } else {
+            Span::styled(" rekey", theme.dim())
+        };
         let right = Span::styled(format!("{} ", theme.text(&step)), theme.dim());
         let gap = usize::from(area.width).saturating_sub(left.width() + right.width());
         frame.render_widget(
             Paragraph::new(Line::from(vec![left, Span::raw(" ".repeat(gap)), right])),
             top,
         );
+        if compact {
+            return;
+        }
         frame.render_widget(
             Paragraph::new(Line::styled(
                 format!("  {}", theme.text(&t.t(screen.title_key()))),
@@ -448,6 +480,7 @@ impl App {
             ))
             .block(
                 Block::default()
+                    .border_set(theme.border())
                     .borders(Borders::BOTTOM)
                     .border_style(theme.dim()),
             ),
@@ -482,7 +515,7 @@ impl App {
         if !self.options.kiosk {
             hints.push(t.t("app.quit_hint"));
         }
-        let text = format!(" {}", hints.join("  ·  "));
+        let text = format!(" {}", hints.join(theme.glyphs().separator));
         frame.render_widget(
             Paragraph::new(Line::styled(theme.text(&text), theme.dim())),
             area,
@@ -514,6 +547,7 @@ impl App {
         frame.render_widget(
             Paragraph::new(lines).wrap(Wrap { trim: true }).block(
                 Block::default()
+                    .border_set(theme.border())
                     .borders(Borders::ALL)
                     .title(theme.text(&format!(" {} ", t.t("keys.title")))),
             ),

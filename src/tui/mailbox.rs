@@ -75,6 +75,7 @@ impl MailboxView {
         frame.render_widget(
             Paragraph::new(lines).block(
                 Block::default()
+                    .border_set(theme.border())
                     .borders(Borders::ALL)
                     .border_style(theme.dim())
                     .title(theme.text(&format!(" {} ", t.t("mailbox.title")))),

@@ -24,6 +24,8 @@ pub struct Glyphs {
     pub bar_full: &'static str,
     pub bar_empty: &'static str,
     pub arrow: &'static str,
+    /// Between items on one line.
+    pub separator: &'static str,
 }
 
 const UNICODE: Glyphs = Glyphs {
@@ -38,6 +40,7 @@ const UNICODE: Glyphs = Glyphs {
     bar_full: "█",
     bar_empty: "░",
     arrow: "›",
+    separator: "  ·  ",
 };
 
 const ASCII: Glyphs = Glyphs {
@@ -52,6 +55,7 @@ const ASCII: Glyphs = Glyphs {
     bar_full: "#",
     bar_empty: ".",
     arrow: ">",
+    separator: "  -  ",
 };
 
 impl Theme {
@@ -96,6 +100,24 @@ impl Theme {
             }
         }
         out
+    }
+
+    /// Box lines: Unicode, or `+`, `-` and `|`.
+    pub fn border(&self) -> ratatui::symbols::border::Set<'static> {
+        if self.unicode {
+            ratatui::symbols::border::PLAIN
+        } else {
+            ratatui::symbols::border::Set {
+                top_left: "+",
+                top_right: "+",
+                bottom_left: "+",
+                bottom_right: "+",
+                vertical_left: "|",
+                vertical_right: "|",
+                horizontal_top: "-",
+                horizontal_bottom: "-",
+            }
+        }
     }
 
     pub fn normal(&self) -> Style {

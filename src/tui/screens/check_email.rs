@@ -189,15 +189,16 @@ impl CheckEmail {
     pub fn draw(&self, frame: &mut Frame, area: Rect, view: &View<'_>) {
         let (t, theme) = (view.t, view.theme);
         let now = view.now_ms;
+        let sent = self.code_sent();
         let [intro, _, action, _, label, boxes, status, _, resend] = Layout::vertical([
-            Constraint::Length(2),
+            Constraint::Length(if view.compact { 0 } else { 2 }),
+            Constraint::Length(view.gap()),
+            Constraint::Length(if sent { 0 } else { 1 }),
+            Constraint::Length(if sent { 0 } else { view.gap() }),
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
+            Constraint::Length(view.gap()),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -223,7 +224,7 @@ impl CheckEmail {
         let status_line = match (self.view.stage, self.view.code, self.expires_in(now)) {
             (Stage::CodeSent, Some(code), Some(left)) if left > 0 => Line::from(vec![
                 Span::raw(theme.text(&t.tf("check.valid_for", &[("time", &clock(left))]))),
-                Span::styled("  ·  ", theme.dim()),
+                Span::styled(theme.glyphs().separator, theme.dim()),
                 Span::raw(theme.text(&t.tf(
                     "check.tries_left",
                     &[("n", &code.attempts_left.to_string())],

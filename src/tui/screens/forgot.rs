@@ -222,14 +222,14 @@ impl Forgot {
             _,
             request,
         ] = Layout::vertical([
-            Constraint::Length(2),
+            Constraint::Length(if view.compact { 0 } else { 2 }),
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
+            Constraint::Length(view.gap()),
             Constraint::Length(1),
             Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
+            Constraint::Length(view.gap()),
             Constraint::Length(1),
         ])
         .areas(area);

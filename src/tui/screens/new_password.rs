@@ -175,12 +175,12 @@ impl NewPassword {
     pub fn draw(&self, frame: &mut Frame, area: Rect, view: &View<'_>) {
         let (t, theme) = (view.t, view.theme);
         let [intro, label1, field1, label2, field2, _, meter_area] = Layout::vertical([
+            Constraint::Length(if view.compact { 0 } else { 1 }),
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
+            Constraint::Length(view.gap()),
             Constraint::Fill(1),
         ])
         .areas(area);
@@ -244,7 +244,13 @@ impl NewPassword {
             self.focus == Focus::Second,
             self.reveal,
         );
-        let lines = meter::lines(self.current_verdict(), t, theme, meter_area.width);
+        let lines = meter::lines(
+            self.current_verdict(),
+            t,
+            theme,
+            meter_area.width,
+            view.compact,
+        );
         frame.render_widget(Paragraph::new(lines), meter_area);
     }
 }

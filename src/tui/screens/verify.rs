@@ -63,9 +63,12 @@ impl Verify {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, view: &View<'_>) {
         let (t, theme) = (view.t, view.theme);
-        let lines = vec![
-            Line::raw(theme.text(&t.t("verify.intro"))),
-            Line::default(),
+        let mut lines = Vec::new();
+        if !view.compact {
+            lines.push(Line::raw(theme.text(&t.t("verify.intro"))));
+            lines.push(Line::default());
+        }
+        lines.extend([
             Line::styled(theme.text(&t.t("verify.email")), theme.title()),
             Line::raw(theme.text(&t.tf("verify.email_detail", &[("address", view.address)]))),
             Line::from(button(
@@ -73,7 +76,11 @@ impl Verify {
                 self.focus == Focus::Email,
                 theme,
             )),
-            Line::default(),
+        ]);
+        if !view.compact {
+            lines.push(Line::default());
+        }
+        lines.extend([
             Line::styled(theme.text(&t.t("verify.support")), theme.title()),
             Line::raw(theme.text(&t.t("verify.support_detail"))),
             Line::from(button(
@@ -81,7 +88,7 @@ impl Verify {
                 self.focus == Focus::Support,
                 theme,
             )),
-        ];
+        ]);
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 }

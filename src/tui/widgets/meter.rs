@@ -13,6 +13,7 @@ pub fn lines(
     t: &Catalog,
     theme: &Theme,
     width: u16,
+    compact: bool,
 ) -> Vec<Line<'static>> {
     let g = theme.glyphs();
     let score = verdict.map_or(0, |v| v.score);
@@ -63,6 +64,10 @@ pub fn lines(
         // Only rules that can fail for a typed password: control characters
         // never get into the field.
         if check.rule == Rule::Printable {
+            continue;
+        }
+        // A short window lists only what is still to do.
+        if compact && check.status == RuleStatus::Passed {
             continue;
         }
         out.push(Line::from(vec![
@@ -136,7 +141,7 @@ mod tests {
             unicode: true,
         };
         let verdict = PasswordPolicy::default().assess("password1", &[]);
-        let text: Vec<String> = lines(Some(&verdict), &en, &theme, 80)
+        let text: Vec<String> = lines(Some(&verdict), &en, &theme, 80, false)
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.to_string()).collect())
             .collect();
