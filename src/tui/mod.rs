@@ -22,8 +22,10 @@ use futures::{FutureExt, StreamExt};
 use i18n::Catalogs;
 use mailbox::MailboxView;
 use ratatui::backend::CrosstermBackend;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{Event, EventStream};
-use ratatui::layout::Rect;
+use ratatui::layout::{Position, Rect, Size};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -100,8 +102,14 @@ pub async fn run(
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
 
+    let mut shadow = Shadow::new();
     loop {
-        terminal.draw(|frame| app.draw(frame))?;
+        // A tick that changed nothing on screen writes nothing: each frame
+        // costs bytes even without a change (cursor, style reset).
+        let area = terminal.get_frame().area();
+        if shadow.changed(&app, area.as_size()) {
+            terminal.draw(|frame| app.draw(frame))?;
+        }
         let mut effects = Vec::new();
         tokio::select! {
             event = events.next() => match event {
@@ -146,6 +154,56 @@ pub async fn run(
     drop(call_tx);
     let _ = tokio::time::timeout(Duration::from_secs(2), service_task).await;
     Ok(())
+}
+
+/// The last picture drawn, kept off-screen to tell whether a new one
+/// differs.
+struct Shadow {
+    terminal: Option<Terminal<TestBackend>>,
+    last: Option<(Buffer, Option<Position>)>,
+}
+
+impl Shadow {
+    fn new() -> Self {
+        Self {
+            terminal: None,
+            last: None,
+        }
+    }
+
+    fn changed(&mut self, app: &App, size: Size) -> bool {
+        let fits = self
+            .terminal
+            .as_ref()
+            .is_some_and(|t| t.backend().buffer().area.as_size() == size);
+        if !fits {
+            self.terminal = Some(infallible(Terminal::new(TestBackend::new(
+                size.width,
+                size.height,
+            ))));
+            self.last = None;
+        }
+        let Some(terminal) = self.terminal.as_mut() else {
+            return true;
+        };
+        let buffer = infallible(terminal.draw(|f| app.draw(f))).buffer.clone();
+        let picture = (buffer, frame_cursor(terminal));
+        let changed = self.last.as_ref() != Some(&picture);
+        self.last = Some(picture);
+        changed
+    }
+}
+
+fn frame_cursor(terminal: &mut Terminal<TestBackend>) -> Option<Position> {
+    use ratatui::backend::Backend;
+    terminal.backend_mut().get_cursor_position().ok()
+}
+
+fn infallible<T>(result: Result<T, std::convert::Infallible>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(never) => match never {},
+    }
 }
 
 fn open_terminal() -> std::io::Result<Terminal<CrosstermBackend<std::io::Stdout>>> {

@@ -54,6 +54,16 @@ impl NewPassword {
         }
     }
 
+    /// The latest estimate, even if a key or two newer than it is still
+    /// being estimated: the meter stays on screen instead of blinking.
+    fn shown_verdict(&self) -> Option<&PasswordVerdict> {
+        self.verdict
+            .as_ref()
+            .filter(|_| !self.first.is_empty())
+            .map(|(_, v)| v)
+    }
+
+    /// The estimate of exactly what is typed now.
     fn current_verdict(&self) -> Option<&PasswordVerdict> {
         self.verdict
             .as_ref()
@@ -245,7 +255,7 @@ impl NewPassword {
             self.reveal,
         );
         let lines = meter::lines(
-            self.current_verdict(),
+            self.shown_verdict(),
             t,
             theme,
             meter_area.width,
