@@ -101,6 +101,9 @@ pub struct Ctx<'a> {
     pub busy: &'a mut Option<&'static str>,
     /// The address the service accepted, normalised.
     pub address: &'a mut String,
+    /// In the demo: the demo account's new password, to show on the
+    /// landing screen.
+    pub demo_password: &'a mut Option<String>,
 }
 
 impl Ctx<'_> {
@@ -261,6 +264,7 @@ impl App {
         let mut notice = self.notice.take();
         let mut busy = self.busy;
         let mut address = std::mem::take(&mut self.address);
+        let mut demo_password = None;
         let nav = {
             let mut cx = Ctx {
                 now_ms: self.now_ms,
@@ -270,12 +274,16 @@ impl App {
                 notice: &mut notice,
                 busy: &mut busy,
                 address: &mut address,
+                demo_password: &mut demo_password,
             };
             f(self.current(), &mut cx)
         };
         self.notice = notice;
         self.busy = busy;
         self.address = address;
+        if let (Some(password), Some(demo)) = (demo_password, self.options.demo.as_mut()) {
+            demo.password = password;
+        }
         nav
     }
 

@@ -162,6 +162,10 @@ impl NewPassword {
     pub fn reply(&mut self, reply: Reply, cx: &mut Ctx<'_>) -> Nav {
         match reply {
             Reply::Flow(FlowCall::SetPassword, Ok(_)) => {
+                let demo = cx.options.demo.as_ref();
+                if demo.is_some_and(|d| d.address == *cx.address) {
+                    *cx.demo_password = Some(self.first.value().to_string());
+                }
                 self.first.clear();
                 self.second.clear();
                 *cx.notice = None;
