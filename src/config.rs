@@ -156,40 +156,67 @@ impl Config {
         if p.history > 24 {
             return bad("password.history must be 24 or less");
         }
+        const DAY: u64 = 24 * 3600;
         let c = &self.codes;
-        if c.lifetime_secs == 0 || c.lifetime_secs > 24 * 3600 {
+        if c.lifetime_secs == 0 || c.lifetime_secs > DAY {
             return bad("codes.lifetime_secs must be 1 to 86400");
         }
         if c.max_attempts == 0 || c.max_attempts > 20 {
             return bad("codes.max_attempts must be 1 to 20");
         }
-        if c.max_sends_per_hour == 0 {
-            return bad("codes.max_sends_per_hour must be 1 or more");
+        if c.resend_cooldown_secs > DAY {
+            return bad("codes.resend_cooldown_secs must be 0 to 86400");
         }
-        if c.flow_idle_secs < c.lifetime_secs {
-            return bad("codes.flow_idle_secs must be at least codes.lifetime_secs");
+        if c.max_sends_per_hour == 0 || c.max_sends_per_hour > 100 {
+            return bad("codes.max_sends_per_hour must be 1 to 100");
+        }
+        if c.flow_idle_secs < c.lifetime_secs || c.flow_idle_secs > 30 * DAY {
+            return bad("codes.flow_idle_secs must be from codes.lifetime_secs to 30 days");
         }
         if !self.hash_cost().meets_minimum() {
             return bad("hashing must be at least memory_kib = 19456, iterations = 2");
         }
-        if self.hashing.max_concurrent == 0 {
-            return bad("hashing.max_concurrent must be 1 or more");
+        let h = &self.hashing;
+        if h.memory_kib > 4 * 1024 * 1024 || h.iterations > 100 || h.parallelism > 16 {
+            return bad(
+                "hashing must be at most memory_kib = 4194304, iterations = 100, parallelism = 16",
+            );
+        }
+        if h.max_concurrent == 0 || h.max_concurrent > 64 {
+            return bad("hashing.max_concurrent must be 1 to 64");
         }
         let s = &self.slide;
-        if s.notches < 2 || s.spring_back_ms == 0 {
-            return bad("slide.notches must be 2 or more and slide.spring_back_ms above 0");
+        if s.notches < 2 || s.notches > 200 {
+            return bad("slide.notches must be 2 to 200");
         }
-        if self.service.session_idle_secs == 0 {
-            return bad("service.session_idle_secs must be above 0");
+        if s.spring_back_ms == 0 || s.spring_back_ms > 10_000 || s.min_total_ms > 10_000 {
+            return bad(
+                "slide.spring_back_ms must be 1 to 10000 and slide.min_total_ms at most 10000",
+            );
+        }
+        if self.service.reply_floor_ms > 10_000 {
+            return bad("service.reply_floor_ms must be at most 10000");
+        }
+        if self.service.session_idle_secs == 0 || self.service.session_idle_secs > 7 * DAY {
+            return bad("service.session_idle_secs must be 1 to 604800");
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return bad("mail.from must be an address such as \"rekey <rekey@example.com>\"");
         }
-        if self.mail.max_tries == 0 || self.mail.retry_base_secs == 0 {
-            return bad("mail.max_tries and mail.retry_base_secs must be above 0");
+        let m = &self.mail;
+        if m.max_tries == 0 || m.max_tries > 100 {
+            return bad("mail.max_tries must be 1 to 100");
         }
-        if self.wizard.idle_secs == 0 {
-            return bad("wizard.idle_secs must be above 0");
+        if m.retry_base_secs == 0 || m.retry_base_secs > DAY || m.retry_max_secs > DAY {
+            return bad(
+                "mail.retry_base_secs must be 1 to 86400 and mail.retry_max_secs at most 86400",
+            );
+        }
+        let w = &self.wizard;
+        if w.idle_secs == 0 || w.idle_secs > DAY || w.done_return_secs > DAY {
+            return bad(
+                "wizard.idle_secs must be 1 to 86400 and wizard.done_return_secs at most 86400",
+            );
         }
         Ok(())
     }
@@ -251,6 +278,10 @@ mod tests {
             "[hashing]\nmemory_kib = 1024\n",
             "[codes]\nmax_attempts = 0\n",
             "[password]\nmin_score = 5\n",
+            "[codes]\nflow_idle_secs = 1844674407370955161\n",
+            "[codes]\nresend_cooldown_secs = 18446744073709551615\n",
+            "[service]\nreply_floor_ms = 18446744073709551615\n",
+            "[wizard]\nidle_secs = 18446744073709551615\n",
         ] {
             let c: Config = toml::from_str(text).unwrap();
             assert!(c.validate().is_err(), "{text}");

@@ -295,8 +295,7 @@ async fn at_most_five_codes_an_hour_even_across_sessions_and_flows() {
         .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
         .await
         .unwrap();
-    let (third, view) = h.requested(ADA).await;
-    assert_eq!(view.stage, Stage::Requested, "a fresh flow");
+    let (third, _) = h.requested(ADA).await;
     h.service.choose_email(&third).await.unwrap();
     let answer = h.service.send_code(&third).await;
     assert!(matches!(
@@ -607,4 +606,65 @@ async fn codes_and_passwords_never_reach_the_audit_trail_or_the_store_in_clear()
             "{secret} stored in clear"
         );
     }
+}
+
+/// Someone else types the owner's address in another session: what they
+/// see is what an address without an account shows, and nothing they do
+/// takes the owner's confirmed code away.
+#[tokio::test]
+async fn another_session_on_the_same_address_learns_nothing_and_cancels_nothing() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let mut seen = Vec::new();
+    for address in [ADA, NOBODY] {
+        let owner = h.code_sent(address).await;
+        let (other, _) = h.requested(address).await;
+        // The owner types the mailed code (an unknown address has none).
+        let code = h.codes_mailed_to(address).pop().unwrap_or("000 000".into());
+        let _ = h.service.confirm_code(&owner, &code).await;
+        let mut view = format!("{:?}", h.service.flow_status(&other).await);
+        view.push_str(&format!(
+            "{:?}",
+            h.service.confirm_code(&other, "999 999").await
+        ));
+        seen.push(view);
+        if address == ADA {
+            // The other session requests again and opens a ticket: the
+            // owner's confirmation stands.
+            h.requested(ADA).await;
+            h.service.open_ticket(&other).await.unwrap();
+            let view = h.service.flow_status(&owner).await.unwrap();
+            assert_eq!(view.stage, Stage::CodeConfirmed);
+            h.service
+                .set_password(&owner, NEW_PASSWORD, NEW_PASSWORD)
+                .await
+                .unwrap();
+            let after = h.service.flow_status(&other).await.unwrap();
+            assert_eq!(
+                after.stage,
+                Stage::CodeSent,
+                "the change is the owner's alone"
+            );
+        }
+    }
+    if h.last_code(ADA) != "999 999" {
+        assert_eq!(seen[0], seen[1]);
+    }
+    assert!(h.password_is(ADA, NEW_PASSWORD));
+}
+
+#[tokio::test]
+async fn a_confirmation_does_not_outlive_a_code() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let s = h.code_sent(ADA).await;
+    let code = h.last_code(ADA);
+    h.service.confirm_code(&s, &code).await.unwrap();
+    h.clock.advance(Duration::from_secs(10 * 60));
+    let answer = h.service.set_password(&s, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert!(
+        matches!(answer, Err(ServiceError::Flow(FlowError::CodeExpired))),
+        "{answer:?}"
+    );
+    assert!(h.password_is(ADA, OLD_PASSWORD));
 }

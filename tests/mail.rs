@@ -88,6 +88,39 @@ async fn swedish_mail_for_a_swedish_session() {
     assert!(mail.text.contains("Din verifieringskod är:"), "{mail:?}");
 }
 
+/// Queues a "password changed" notice, a mail that does not expire.
+fn queue_notice(h: &Harness) {
+    let to = rekey::recovery::EmailAddress::parse(ADA).unwrap();
+    h.store
+        .transact(
+            |tx| -> rekey::store::TxResult<(), rekey::store::StoreError> {
+                let notice = OutboxMessage::PasswordChanged {
+                    at_ms: T0,
+                    client: "tty".into(),
+                };
+                tx.queue_mail(&to, "en", notice, T0)?;
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_code_that_expired_before_delivery_is_not_sent() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let mail_dir = h.dir.join("mail");
+    let w = worker(&h, Arc::new(MailDir::new(&mail_dir)));
+    h.clock.advance(Duration::from_secs(600));
+    assert_eq!(w.deliver_due().await.unwrap(), 0);
+    assert!(eml_files(&mail_dir).is_empty());
+    let record = h.store.outbox().unwrap().remove(0);
+    assert!(matches!(record.state, OutboxState::Abandoned { .. }));
+    assert!(record.last_error.unwrap().contains("expired"));
+    assert!(matches!(record.message, OutboxMessage::Code { ref code, .. } if code.is_empty()));
+}
+
 struct Refusing {
     tries: AtomicU32,
 }
@@ -106,8 +139,7 @@ impl Transport for Refusing {
 #[tokio::test]
 async fn a_failing_transport_is_retried_with_backoff_then_abandoned() {
     let h = Harness::new(quick_config());
-    h.add_account(ADA, "Ada", OLD_PASSWORD);
-    h.code_sent(ADA).await;
+    queue_notice(&h);
     let refusing = Arc::new(Refusing {
         tries: AtomicU32::new(0),
     });

@@ -82,6 +82,16 @@ impl OutboxWorker {
             .collect();
         let mut sent = 0;
         for record in due {
+            if let OutboxMessage::Code { lifetime_secs, .. } = &record.message {
+                let dead_at = record
+                    .created_ms
+                    .saturating_add(lifetime_secs.saturating_mul(1000));
+                if now >= dead_at {
+                    // A code past its lifetime is of no use to anyone.
+                    self.give_up(record.id, "the code expired before it could be delivered")?;
+                    continue;
+                }
+            }
             let outcome = match self.envelope(&record) {
                 Ok(message) => self.transport.deliver(&key(&record), &message).await,
                 Err(e) => Err(e),
@@ -126,6 +136,20 @@ impl OutboxWorker {
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| format!("the message cannot be built: {e}"))
+    }
+
+    fn give_up(&self, id: u64, why: &str) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        self.store.transact(|tx| -> TxResult<(), StoreError> {
+            let Some(mut record) = tx.outbox_record(id)? else {
+                return Ok(());
+            };
+            record.state = OutboxState::Abandoned { at_ms: now };
+            record.last_error = Some(why.to_string());
+            redact(&mut record.message);
+            tx.put_outbox_record(&record)?;
+            Ok(())
+        })
     }
 
     fn record_outcome(&self, id: u64, outcome: Result<(), String>) -> Result<(), StoreError> {

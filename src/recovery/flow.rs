@@ -2,15 +2,24 @@
 //!
 //! ```text
 //! Requested ─► EmailChosen ─► CodeSent ─► CodeConfirmed ─► PasswordSet
-//!     │             │          │   ▲
+//!     │             │          │   ▲      (the session's)   (the session's)
 //!     │             │          ▼   │ (a new code, within the limits)
 //!     │             │      Expired / LockedOut
-//!     └─────────────┴──► TicketOpened (the Support branch)
+//!     └─────────────┴──► TicketOpened (the session's, the Support branch)
 //! ```
 //!
+//! The flow of an address is shared by every session that types it, so it
+//! holds only what an address without an account goes through as well: the
+//! code's life (sent, tries, expired, locked). A right code is a fact of
+//! the session that typed it (a [`Confirmation`]), and so are a password
+//! set and a ticket opened: another session typing the same address can
+//! neither see them nor undo them. A used code matches nothing from then
+//! on, exactly as the code of an address without an account never does.
+//!
 //! The steps before `Requested` (address given, slide verified) belong to a
-//! session, see [`crate::recovery::session`]. Every function here is pure:
-//! the caller passes the time and stores the result, inside one transaction.
+//! session too, see [`crate::recovery::session`]. Every function here is
+//! pure: the caller passes the time and stores the result, inside one
+//! transaction.
 
 use super::address::EmailAddress;
 use super::clock::Millis;
@@ -18,7 +27,9 @@ use serde::{Deserialize, Serialize};
 
 const HOUR_MS: Millis = 60 * 60 * 1000;
 
-/// Where a flow stands.
+/// Where recovery stands, as a session sees it. A stored flow is only ever
+/// `Requested`, `EmailChosen`, `CodeSent`, `Expired` or `LockedOut`; the
+/// other stages are a session's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Stage {
     /// The person pressed Request; the method is not chosen yet.
@@ -74,6 +85,9 @@ pub struct IssuedCode {
     pub issued_ms: Millis,
     pub expires_ms: Millis,
     pub attempts_used: u8,
+    /// A right guess used the code up; it matches nothing any more.
+    #[serde(default)]
+    pub used: bool,
 }
 
 /// When codes were sent to one address; kept apart from the flow so a new
@@ -105,9 +119,9 @@ impl SendHistory {
         let recent: Vec<Millis> = self.in_last_hour(now).collect();
         if recent.len() >= usize::from(limits.max_sends_per_hour) {
             let oldest = recent.iter().copied().min().unwrap_or(now);
-            return Some(NextSend::HourlyLimit(oldest + HOUR_MS));
+            return Some(NextSend::HourlyLimit(oldest.saturating_add(HOUR_MS)));
         }
-        let cooldown_end = self.last()? + limits.resend_cooldown_ms;
+        let cooldown_end = self.last()?.saturating_add(limits.resend_cooldown_ms);
         (cooldown_end > now).then_some(NextSend::Cooldown(cooldown_end))
     }
 }
@@ -142,8 +156,20 @@ pub enum FlowError {
 /// One guess in progress: the tries counter was already charged for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
+    pub flow_id: String,
     pub serial: u32,
     pub hash: String,
+    /// The code was already used: no guess can be right.
+    pub used: bool,
+}
+
+/// A right code, held by the session that typed it: that session, and only
+/// it, may set the password for a while.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub flow_id: String,
+    pub serial: u32,
+    pub at_ms: Millis,
 }
 
 /// The state of recovery for one address.
@@ -156,9 +182,6 @@ pub struct Flow {
     pub stage: Stage,
     pub code: Option<IssuedCode>,
     pub codes_issued: u32,
-    /// The session that typed the right code; only it may set the password.
-    pub confirmed_by: Option<String>,
-    pub ticket: Option<String>,
     pub created_ms: Millis,
     pub updated_ms: Millis,
 }
@@ -206,8 +229,6 @@ impl Flow {
             stage: Stage::Requested,
             code: None,
             codes_issued: 0,
-            confirmed_by: None,
-            ticket: None,
             created_ms: now,
             updated_ms: now,
         }
@@ -215,19 +236,13 @@ impl Flow {
 
     /// Whether a new request should start a fresh flow instead of this one.
     pub fn is_over(&self, now: Millis, limits: &Limits) -> bool {
-        matches!(self.stage, Stage::PasswordSet | Stage::TicketOpened)
-            || now.saturating_sub(self.updated_ms) >= limits.flow_idle_ms
+        now.saturating_sub(self.updated_ms) >= limits.flow_idle_ms
     }
 
     /// What a new session (say, after an SSH link dropped) finds: the flow
-    /// with its code, tries and timers as they were. A confirmation belonged
-    /// to the session that typed the code, so it does not carry over.
+    /// with its code, tries and timers as they were.
     pub fn resume(&mut self, now: Millis, limits: &Limits) {
         self.refresh(now, limits);
-        if self.stage == Stage::CodeConfirmed {
-            self.stage = Stage::EmailChosen;
-            self.confirmed_by = None;
-        }
         self.updated_ms = now;
     }
 
@@ -241,30 +256,12 @@ impl Flow {
 
     pub fn choose_email(&mut self, now: Millis, limits: &Limits) -> Result<(), FlowError> {
         self.refresh(now, limits);
-        match self.stage {
-            Stage::Requested | Stage::TicketOpened => self.stage = Stage::EmailChosen,
-            // Coming back to the choice keeps a code that is already out.
-            Stage::EmailChosen | Stage::CodeSent | Stage::Expired | Stage::LockedOut => {}
-            Stage::CodeConfirmed => {}
-            Stage::PasswordSet => return Err(FlowError::Ended),
+        if self.stage == Stage::Requested {
+            self.stage = Stage::EmailChosen;
         }
+        // Coming back to the choice keeps a code that is already out.
         self.updated_ms = now;
         Ok(())
-    }
-
-    pub fn open_ticket(&mut self, reference: String, now: Millis) -> Result<(), FlowError> {
-        match self.stage {
-            Stage::PasswordSet => Err(FlowError::Ended),
-            Stage::TicketOpened => Err(FlowError::WrongStep { stage: self.stage }),
-            _ => {
-                self.stage = Stage::TicketOpened;
-                self.ticket = Some(reference);
-                self.code = None;
-                self.confirmed_by = None;
-                self.updated_ms = now;
-                Ok(())
-            }
-        }
     }
 
     /// Checks that a code may be sent now, before any hashing is spent on it.
@@ -276,7 +273,6 @@ impl Flow {
     ) -> Result<(), FlowError> {
         match self.stage {
             Stage::EmailChosen | Stage::CodeSent | Stage::Expired | Stage::LockedOut => {}
-            Stage::PasswordSet => return Err(FlowError::Ended),
             stage => return Err(FlowError::WrongStep { stage }),
         }
         match history.next_send_at(now, limits) {
@@ -303,8 +299,9 @@ impl Flow {
             serial: self.codes_issued,
             hash,
             issued_ms: now,
-            expires_ms: now + limits.code_lifetime_ms,
+            expires_ms: now.saturating_add(limits.code_lifetime_ms),
             attempts_used: 0,
+            used: false,
         });
         self.stage = Stage::CodeSent;
         history.prune(now);
@@ -322,7 +319,6 @@ impl Flow {
             Stage::CodeSent => {}
             Stage::Expired => return Err(FlowError::CodeExpired),
             Stage::LockedOut => return Err(FlowError::NoTriesLeft),
-            Stage::PasswordSet => return Err(FlowError::Ended),
             stage => return Err(FlowError::WrongStep { stage }),
         }
         let code = self.code.as_mut().ok_or(FlowError::WrongStep {
@@ -336,58 +332,50 @@ impl Flow {
         code.attempts_used += 1;
         self.updated_ms = now;
         Ok(Attempt {
+            flow_id: self.id.clone(),
             serial: code.serial,
             hash: code.hash.clone(),
+            used: code.used,
         })
     }
 
-    /// The guess was right: the code is used up and this session may set
-    /// the password.
+    /// The guess was right: the code is used up, and the confirmation goes
+    /// to the session that typed it.
     pub fn accept_code(
         &mut self,
-        serial: u32,
-        session: &str,
+        attempt: &Attempt,
         now: Millis,
-    ) -> Result<(), FlowError> {
-        let live =
-            self.stage == Stage::CodeSent && self.code.as_ref().is_some_and(|c| c.serial == serial);
+    ) -> Result<Confirmation, FlowError> {
+        let live = self.id == attempt.flow_id
+            && self.stage == Stage::CodeSent
+            && self
+                .code
+                .as_ref()
+                .is_some_and(|c| c.serial == attempt.serial && !c.used && now < c.expires_ms);
         if !live {
             return Err(FlowError::CodeReplaced);
         }
-        self.stage = Stage::CodeConfirmed;
-        self.code = None;
-        self.confirmed_by = Some(session.to_string());
+        if let Some(code) = self.code.as_mut() {
+            code.used = true;
+        }
         self.updated_ms = now;
-        Ok(())
+        Ok(Confirmation {
+            flow_id: self.id.clone(),
+            serial: attempt.serial,
+            at_ms: now,
+        })
     }
 
     /// The guess was wrong; the last allowed try locks the code.
-    pub fn reject_code(&mut self, serial: u32, now: Millis, limits: &Limits) {
-        let exhausted = self
-            .code
-            .as_ref()
-            .is_some_and(|c| c.serial == serial && c.attempts_used >= limits.max_attempts);
+    pub fn reject_code(&mut self, attempt: &Attempt, now: Millis, limits: &Limits) {
+        let exhausted = self.id == attempt.flow_id
+            && self.code.as_ref().is_some_and(|c| {
+                c.serial == attempt.serial && c.attempts_used >= limits.max_attempts
+            });
         if self.stage == Stage::CodeSent && exhausted {
             self.stage = Stage::LockedOut;
         }
         self.updated_ms = now;
-    }
-
-    /// Checks that `session` may set the password now.
-    pub fn may_set_password(&self, session: &str) -> Result<(), FlowError> {
-        match self.stage {
-            Stage::CodeConfirmed if self.confirmed_by.as_deref() == Some(session) => Ok(()),
-            Stage::PasswordSet => Err(FlowError::Ended),
-            _ => Err(FlowError::NotConfirmed),
-        }
-    }
-
-    pub fn password_set(&mut self, session: &str, now: Millis) -> Result<(), FlowError> {
-        self.may_set_password(session)?;
-        self.stage = Stage::PasswordSet;
-        self.confirmed_by = None;
-        self.updated_ms = now;
-        Ok(())
     }
 
     pub fn view(&self, history: &SendHistory, now: Millis, limits: &Limits) -> FlowView {
@@ -411,7 +399,7 @@ impl Flow {
             stage: flow.stage,
             code,
             resend,
-            ticket: flow.ticket.clone(),
+            ticket: None,
         }
     }
 }
@@ -436,20 +424,26 @@ mod tests {
     }
 
     #[test]
-    fn the_happy_path_runs_in_order() {
+    fn a_right_code_confirms_once_and_is_used_up() {
         let limits = Limits::default();
         let (mut f, h) = with_code(&limits);
         assert_eq!(f.stage, Stage::CodeSent);
         let attempt = f.begin_attempt(T0 + 1_000, &limits).unwrap();
         assert_eq!(attempt.hash, "hash-1");
-        f.accept_code(attempt.serial, "s1", T0 + 1_100).unwrap();
-        assert_eq!(f.stage, Stage::CodeConfirmed);
-        assert_eq!(f.code, None, "a code is single use");
-        assert_eq!(f.password_set("s2", T0), Err(FlowError::NotConfirmed));
-        f.password_set("s1", T0 + 2_000).unwrap();
-        assert_eq!(f.stage, Stage::PasswordSet);
-        assert!(f.is_over(T0 + 2_000, &limits));
-        assert_eq!(f.view(&h, T0 + 2_000, &limits).stage, Stage::PasswordSet);
+        assert!(!attempt.used);
+        let confirmation = f.accept_code(&attempt, T0 + 1_100).unwrap();
+        assert_eq!(confirmation.flow_id, "f1");
+        // Other sessions still see a code with tries, as for any address.
+        let view = f.view(&h, T0 + 1_100, &limits);
+        assert_eq!(view.stage, Stage::CodeSent);
+        assert_eq!(view.code.map(|c| c.attempts_left), Some(4));
+        // The used code matches nothing any more.
+        let again = f.begin_attempt(T0 + 1_200, &limits).unwrap();
+        assert!(again.used);
+        assert_eq!(
+            f.accept_code(&again, T0 + 1_200),
+            Err(FlowError::CodeReplaced)
+        );
     }
 
     #[test]
@@ -465,20 +459,19 @@ mod tests {
         );
         assert!(h.sent_ms.is_empty(), "a refused send is not counted");
         assert!(f.begin_attempt(T0, &limits).is_err());
-        assert_eq!(f.password_set("s", T0), Err(FlowError::NotConfirmed));
     }
 
     #[test]
-    fn a_code_expires_after_its_lifetime() {
+    fn a_code_expires_after_its_lifetime_even_mid_check() {
         let limits = Limits::default();
         let (mut f, h) = with_code(&limits);
         let just_before = T0 + limits.code_lifetime_ms - 1;
         let view = f.view(&h, just_before, &limits);
         assert_eq!(view.code.map(|c| c.expires_in_ms), Some(1));
-        assert_eq!(
-            f.begin_attempt(T0 + limits.code_lifetime_ms, &limits),
-            Err(FlowError::CodeExpired)
-        );
+        let attempt = f.begin_attempt(just_before, &limits).unwrap();
+        let end = T0 + limits.code_lifetime_ms;
+        assert_eq!(f.accept_code(&attempt, end), Err(FlowError::CodeReplaced));
+        assert_eq!(f.begin_attempt(end, &limits), Err(FlowError::CodeExpired));
         assert_eq!(f.stage, Stage::Expired);
     }
 
@@ -488,7 +481,7 @@ mod tests {
         let (mut f, h) = with_code(&limits);
         for used in 1..=5u8 {
             let a = f.begin_attempt(T0, &limits).unwrap();
-            f.reject_code(a.serial, T0, &limits);
+            f.reject_code(&a, T0, &limits);
             let left = f.view(&h, T0, &limits).code.map(|c| c.attempts_left);
             assert_eq!(left, (used < 5).then_some(5 - used));
         }
@@ -500,30 +493,33 @@ mod tests {
     fn tries_are_charged_before_the_answer_is_known() {
         let limits = Limits::default();
         let (mut f, _) = with_code(&limits);
-        // Five guesses in flight at once: a sixth gets nothing to check.
         let attempts: Vec<Attempt> = (0..5)
             .map(|_| f.begin_attempt(T0, &limits).unwrap())
             .collect();
         assert_eq!(f.begin_attempt(T0, &limits), Err(FlowError::NoTriesLeft));
         // The refused sixth must not spoil a right guess still in flight.
         assert_eq!(f.stage, Stage::CodeSent);
-        f.accept_code(attempts[4].serial, "s", T0).unwrap();
-        assert_eq!(f.stage, Stage::CodeConfirmed);
+        assert!(f.accept_code(&attempts[4], T0).is_ok());
     }
 
     #[test]
-    fn a_late_answer_about_an_old_code_changes_nothing() {
+    fn a_late_answer_about_an_old_code_or_an_old_flow_changes_nothing() {
         let limits = Limits::default();
         let (mut f, mut h) = with_code(&limits);
         let old = f.begin_attempt(T0, &limits).unwrap();
         let later = T0 + limits.resend_cooldown_ms;
         f.issue_code("hash-2".into(), &mut h, later, &limits)
             .unwrap();
-        assert_eq!(
-            f.accept_code(old.serial, "s", later),
-            Err(FlowError::CodeReplaced)
-        );
+        assert_eq!(f.accept_code(&old, later), Err(FlowError::CodeReplaced));
         assert_eq!(f.stage, Stage::CodeSent);
+
+        // A fresh flow numbers its codes from 1 again: the flow id tells
+        // them apart.
+        let (mut fresh, _) = with_code(&limits);
+        fresh.id = "f2".into();
+        let mut stale = fresh.begin_attempt(T0, &limits).unwrap();
+        stale.flow_id = "f1".into();
+        assert_eq!(fresh.accept_code(&stale, T0), Err(FlowError::CodeReplaced));
     }
 
     #[test]
@@ -563,7 +559,6 @@ mod tests {
             f.view(&h, sixth, &limits).resend,
             ResendStatus::HourlyLimit { ms: wait }
         );
-        // An hour after the first send, one more may go.
         assert!(
             f.issue_code("h".into(), &mut h, T0 + HOUR_MS, &limits)
                 .is_ok()
@@ -576,7 +571,7 @@ mod tests {
         let (mut f, mut h) = with_code(&limits);
         for _ in 0..5 {
             let a = f.begin_attempt(T0, &limits).unwrap();
-            f.reject_code(a.serial, T0, &limits);
+            f.reject_code(&a, T0, &limits);
         }
         let later = T0 + limits.resend_cooldown_ms;
         f.issue_code("h2".into(), &mut h, later, &limits).unwrap();
@@ -588,33 +583,15 @@ mod tests {
     }
 
     #[test]
-    fn resuming_keeps_the_code_but_not_another_sessions_confirmation() {
+    fn resuming_keeps_the_code_and_its_tries() {
         let limits = Limits::default();
-        let (mut f, h) = with_code(&limits);
+        let (mut f, _) = with_code(&limits);
+        let a = f.begin_attempt(T0, &limits).unwrap();
+        f.reject_code(&a, T0, &limits);
         let mut copy = f.clone();
         copy.resume(T0 + 5_000, &limits);
         assert_eq!(copy.stage, Stage::CodeSent);
         assert_eq!(copy.code, f.code);
-
-        let a = f.begin_attempt(T0, &limits).unwrap();
-        f.accept_code(a.serial, "old-session", T0).unwrap();
-        f.resume(T0 + 5_000, &limits);
-        assert_eq!(f.stage, Stage::EmailChosen);
-        assert_eq!(
-            f.may_set_password("old-session"),
-            Err(FlowError::NotConfirmed)
-        );
-        assert_eq!(f.view(&h, T0 + 5_000, &limits).code, None);
-    }
-
-    #[test]
-    fn a_ticket_ends_the_email_branch() {
-        let limits = Limits::default();
-        let (mut f, _) = with_code(&limits);
-        f.open_ticket("RK-ABCD-EFGH".into(), T0).unwrap();
-        assert_eq!(f.stage, Stage::TicketOpened);
-        assert_eq!(f.code, None);
-        assert!(f.is_over(T0, &limits));
     }
 
     #[test]

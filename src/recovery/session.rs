@@ -3,6 +3,7 @@
 
 use super::address::EmailAddress;
 use super::clock::Millis;
+use super::flow::{Confirmation, Flow, FlowError, FlowView, Limits, Stage};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +41,12 @@ pub struct Session {
     pub created_ms: Millis,
     pub seen_ms: Millis,
     pub step: SessionStep,
+    /// The right code this session typed, if it did.
+    #[serde(default)]
+    pub confirmed: Option<Confirmation>,
+    /// This session set the new password: its recovery is over.
+    #[serde(default)]
+    pub finished: bool,
 }
 
 impl Session {
@@ -51,6 +58,8 @@ impl Session {
             created_ms: now,
             seen_ms: now,
             step: SessionStep::Started,
+            confirmed: None,
+            finished: false,
         }
     }
 
@@ -71,6 +80,10 @@ impl Session {
             SessionStep::SlideVerified { address: a } | SessionStep::InFlow { address: a }
                 if *a == address
         );
+        if !keeps_slide {
+            self.confirmed = None;
+            self.finished = false;
+        }
         self.step = if keeps_slide {
             SessionStep::SlideVerified { address }
         } else {
@@ -96,6 +109,55 @@ impl Session {
                 };
                 Ok(address)
             }
+        }
+    }
+
+    /// Checks that this session may set the password on `flow` now: it
+    /// typed the flow's right code, not longer ago than a code lives.
+    pub fn may_set_password(
+        &self,
+        flow: &Flow,
+        now: Millis,
+        limits: &Limits,
+    ) -> Result<(), FlowError> {
+        if self.finished {
+            return Err(FlowError::Ended);
+        }
+        match &self.confirmed {
+            Some(c) if c.flow_id == flow.id => {
+                if now.saturating_sub(c.at_ms) < limits.code_lifetime_ms {
+                    Ok(())
+                } else {
+                    Err(FlowError::CodeExpired)
+                }
+            }
+            _ => Err(FlowError::NotConfirmed),
+        }
+    }
+
+    pub fn password_set(&mut self) {
+        self.confirmed = None;
+        self.finished = true;
+    }
+
+    /// The flow as this session sees it: its own confirmation or finished
+    /// recovery over the shared flow.
+    pub fn overlay(&self, flow: &Flow, view: FlowView) -> FlowView {
+        let stage = if self.finished {
+            Stage::PasswordSet
+        } else if self
+            .confirmed
+            .as_ref()
+            .is_some_and(|c| c.flow_id == flow.id)
+        {
+            Stage::CodeConfirmed
+        } else {
+            return view;
+        };
+        FlowView {
+            stage,
+            code: None,
+            ..view
         }
     }
 

@@ -29,7 +29,7 @@ impl HashPool {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let _permit = self
+        let permit = self
             .permits
             .clone()
             .acquire_owned()
@@ -38,6 +38,9 @@ impl HashPool {
         let running = self.running.clone();
         let peak = self.peak.clone();
         tokio::task::spawn_blocking(move || {
+            // The slot goes with the work: if the caller gives up waiting,
+            // the hash still runs to its end and holds the slot till then.
+            let _permit = permit;
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(now, Ordering::SeqCst);
             let out = job();
@@ -80,5 +83,16 @@ mod tests {
         }
         assert_eq!(sum, 66, "every job ran once");
         assert_eq!(pool.peak(), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_caller_that_gives_up_does_not_free_the_slot_early() {
+        let pool = HashPool::new(1);
+        for _ in 0..3 {
+            let slow = pool.run(|| std::thread::sleep(Duration::from_millis(100)));
+            let _ = tokio::time::timeout(Duration::from_millis(20), slow).await;
+        }
+        pool.run(|| ()).await.unwrap();
+        assert_eq!(pool.peak(), 1);
     }
 }

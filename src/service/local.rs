@@ -108,11 +108,16 @@ impl LocalService {
     fn flow_step<T>(
         &self,
         id: &str,
-        step: impl Fn(&StoreTx<'_>, &Session, &mut Flow, Millis) -> TxResult<Committed<T>, ServiceError>,
+        step: impl Fn(
+            &StoreTx<'_>,
+            &mut Session,
+            &mut Flow,
+            Millis,
+        ) -> TxResult<Committed<T>, ServiceError>,
     ) -> Result<T, ServiceError> {
         let now = self.clock.now();
         self.store.transact(|tx| {
-            let session = self.live_session(tx, id, now)?;
+            let mut session = self.live_session(tx, id, now)?;
             let address = match session.flow_address() {
                 Ok(a) => a.clone(),
                 Err(e) => return abort(ServiceError::Session(e)),
@@ -120,16 +125,23 @@ impl LocalService {
             let Some(mut flow) = tx.flow(&address)? else {
                 return abort(ServiceError::Flow(FlowError::Ended));
             };
-            let answer = step(tx, &session, &mut flow, now)?;
+            let answer = step(tx, &mut session, &mut flow, now)?;
             tx.put_flow(&flow)?;
             tx.put_session(&session)?;
             Ok(answer)
         })?
     }
 
-    fn view(&self, tx: &StoreTx<'_>, flow: &Flow, now: Millis) -> TxResult<FlowView, ServiceError> {
+    /// The flow as `session` sees it.
+    fn view(
+        &self,
+        tx: &StoreTx<'_>,
+        session: &Session,
+        flow: &Flow,
+        now: Millis,
+    ) -> TxResult<FlowView, ServiceError> {
         let history = tx.send_history(&flow.address)?;
-        Ok(flow.view(&history, now, &self.limits()))
+        Ok(session.overlay(flow, flow.view(&history, now, &self.limits())))
     }
 
     /// The session's flow address and whether the code was confirmed by it.
@@ -142,7 +154,7 @@ impl LocalService {
                 Err(e) => return abort(ServiceError::Session(e)),
             };
             let flow = tx.flow(&address)?;
-            match flow.map(|f| f.may_set_password(id)) {
+            match flow.map(|f| session.may_set_password(&f, now, &self.limits())) {
                 Some(Ok(())) => {}
                 Some(Err(e)) => return abort(ServiceError::Flow(e)),
                 None => return abort(ServiceError::Flow(FlowError::NotConfirmed)),
@@ -178,6 +190,7 @@ impl LocalService {
         self.last_sweep.store(now, Ordering::Relaxed);
         let idle_ms = self.config.service.session_idle_secs * 1000;
         self.store.sweep_sessions(now, idle_ms)?;
+        self.store.sweep_flows(now, self.limits().flow_idle_ms)?;
         Ok(())
     }
 
@@ -196,6 +209,8 @@ impl LocalService {
         let limits = self.limits();
         self.store.transact(|tx| {
             let mut session = self.live_session(tx, id, now)?;
+            // Request again after finishing: a new round of recovery.
+            session.finished = false;
             match session.enter_flow() {
                 Ok(a) if a == address => {}
                 Ok(_) => {
@@ -225,7 +240,7 @@ impl LocalService {
                     .detail(detail),
                 now,
             )?;
-            self.view(tx, &flow, now)
+            self.view(tx, &session, &flow, now)
         })
     }
 
@@ -278,7 +293,7 @@ impl LocalService {
                         format!("code {serial}, no such account, no mail")
                     };
                     tx.audit(draft.detail(detail), now)?;
-                    Ok(Ok(self.view(tx, flow, now)?))
+                    Ok(Ok(self.view(tx, session, flow, now)?))
                 }
                 Err(e) => {
                     tx.audit(draft.refused(e.to_string()), now)?;
@@ -293,6 +308,9 @@ impl LocalService {
         let limits = self.limits();
         // First charge the try, so racing guessers share the limit.
         let (attempt, known) = self.flow_step(id, |tx, session, flow, now| {
+            if session.finished {
+                return Ok(Err(ServiceError::Flow(FlowError::Ended)));
+            }
             match flow.begin_attempt(now, &limits) {
                 Ok(attempt) => Ok(Ok((attempt, flow.known))),
                 Err(e) => {
@@ -315,20 +333,21 @@ impl LocalService {
             .hashes
             .run(move || verify_secret(digits.as_bytes(), &stored))
             .await??;
-        // An address without an account has a code nobody was sent: the same
-        // work is done, and no guess is ever right.
-        let right = matches && known;
+        // An address without an account has a code nobody was sent, and a
+        // used code is spent: the same work is done, and no guess is right.
+        let right = matches && known && !attempt.used;
         self.flow_step(id, |tx, session, flow, now| {
             let draft =
                 AuditDraft::new(AuditKind::CodeChecked, Some(&flow.address), &session.client);
             if right {
-                return match flow.accept_code(attempt.serial, &session.id, now) {
-                    Ok(()) => {
+                return match flow.accept_code(&attempt, now) {
+                    Ok(confirmation) => {
+                        session.confirmed = Some(confirmation);
                         tx.audit(
                             draft.detail(format!("code {} confirmed", attempt.serial)),
                             now,
                         )?;
-                        Ok(Ok(self.view(tx, flow, now)?))
+                        Ok(Ok(self.view(tx, session, flow, now)?))
                     }
                     Err(e) => {
                         tx.audit(draft.refused(e.to_string()), now)?;
@@ -336,8 +355,8 @@ impl LocalService {
                     }
                 };
             }
-            flow.reject_code(attempt.serial, now, &limits);
-            let view = self.view(tx, flow, now)?;
+            flow.reject_code(&attempt, now, &limits);
+            let view = self.view(tx, session, flow, now)?;
             let attempts_left = view.code.map_or(0, |c| c.attempts_left);
             tx.audit(
                 draft.refused(format!("wrong code, {attempts_left} tries left")),
@@ -450,15 +469,17 @@ impl RecoveryService for LocalService {
                 .detail("email"),
                 now,
             )?;
-            Ok(Ok(self.view(tx, flow, now)?))
+            Ok(Ok(self.view(tx, session, flow, now)?))
         })
     }
 
     async fn open_ticket(&self, id: &str) -> Result<FlowView, ServiceError> {
         let reference = crate::store::tickets::new_reference()?;
+        // The ticket is this session's: the flow, which other sessions on
+        // the same address share, is left as it is.
         self.flow_step(id, |tx, session, flow, now| {
-            if let Err(e) = flow.open_ticket(reference.clone(), now) {
-                return Ok(Err(ServiceError::Flow(e)));
+            if session.finished {
+                return Ok(Err(ServiceError::Flow(FlowError::Ended)));
             }
             tx.put_ticket(&crate::store::tickets::Ticket {
                 reference: reference.clone(),
@@ -477,7 +498,13 @@ impl RecoveryService for LocalService {
                 .detail(format!("{reference} {detail}").trim().to_string()),
                 now,
             )?;
-            Ok(Ok(self.view(tx, flow, now)?))
+            let view = self.view(tx, session, flow, now)?;
+            Ok(Ok(FlowView {
+                stage: Stage::TicketOpened,
+                code: None,
+                ticket: Some(reference.clone()),
+                ..view
+            }))
         })
     }
 
@@ -500,9 +527,9 @@ impl RecoveryService for LocalService {
 
     async fn flow_status(&self, id: &str) -> Result<FlowView, ServiceError> {
         let limits = self.limits();
-        self.flow_step(id, |tx, _session, flow, now| {
+        self.flow_step(id, |tx, session, flow, now| {
             flow.refresh(now, &limits);
-            Ok(Ok(self.view(tx, flow, now)?))
+            Ok(Ok(self.view(tx, session, flow, now)?))
         })
     }
 
@@ -557,14 +584,15 @@ impl RecoveryService for LocalService {
                 ServiceError::Flow(f) => DirectoryError::Step(f),
                 _ => DirectoryError::Step(FlowError::NotConfirmed),
             };
-            let session = map_abort(self.live_session(tx, id, now), service_error)?;
-            let Some(mut flow) = tx.flow(&address)? else {
+            let mut session = map_abort(self.live_session(tx, id, now), service_error)?;
+            let Some(flow) = tx.flow(&address)? else {
                 return abort(DirectoryError::Step(FlowError::Ended));
             };
-            if let Err(e) = flow.password_set(id, now) {
+            // Checked again here: two submissions racing set it once.
+            if let Err(e) = session.may_set_password(&flow, now, &limits) {
                 return abort(DirectoryError::Step(e));
             }
-            tx.put_flow(&flow)?;
+            session.password_set();
             tx.put_session(&session)?;
             tx.queue_mail(
                 &address,
@@ -581,7 +609,7 @@ impl RecoveryService for LocalService {
             )?;
             let history = tx.send_history(&address)?;
             if let Ok(mut slot) = view.lock() {
-                *slot = Some(flow.view(&history, now, &limits));
+                *slot = Some(session.overlay(&flow, flow.view(&history, now, &limits)));
             }
             Ok(())
         };
@@ -589,10 +617,6 @@ impl RecoveryService for LocalService {
         self.mail_was_queued();
         let view = view.into_inner().ok().flatten();
         view.ok_or_else(|| ServiceError::Internal("the password step left no answer".into()))
-            .map(|v| FlowView {
-                stage: Stage::PasswordSet,
-                ..v
-            })
     }
 
     async fn close_session(&self, id: &str) -> Result<(), ServiceError> {

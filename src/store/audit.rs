@@ -207,7 +207,15 @@ impl Store {
         let events = expected_seq - 1;
         let head: Option<Head> = match self.meta.get(HEAD_KEY)? {
             None => None,
-            Some(bytes) => Some(super::decode(&bytes).map_err(StoreError::Corrupt)?),
+            Some(bytes) => match super::decode(&bytes) {
+                Ok(head) => Some(head),
+                Err(_) => {
+                    return Ok(ChainReport::Broken {
+                        at_seq: events + 1,
+                        reason: "the record of the trail's end is unreadable".to_string(),
+                    });
+                }
+            },
         };
         let head_matches = match &head {
             None => events == 0,

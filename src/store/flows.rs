@@ -2,7 +2,7 @@
 //! address so a person whose session dropped finds it again.
 
 use super::{Store, StoreError, StoreTx, TxFault, get_json, put_json};
-use crate::recovery::{EmailAddress, Flow};
+use crate::recovery::{EmailAddress, Flow, Millis, SendHistory};
 
 impl StoreTx<'_> {
     pub fn flow(&self, address: &EmailAddress) -> Result<Option<Flow>, TxFault> {
@@ -20,5 +20,49 @@ impl Store {
             None => Ok(None),
             Some(bytes) => super::decode(&bytes).map(Some).map_err(StoreError::Corrupt),
         }
+    }
+}
+
+impl Store {
+    /// Forgets flows untouched for `idle_ms` and send counts older than an
+    /// hour, so addresses typed once (or made up) do not pile up. Returns
+    /// how many records went.
+    pub fn sweep_flows(&self, now: Millis, idle_ms: Millis) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for entry in self.flows.iter() {
+            let (key, value) = entry?;
+            let idle = match super::decode::<Flow>(&value) {
+                Ok(flow) => now.saturating_sub(flow.updated_ms) >= idle_ms,
+                Err(_) => false,
+            };
+            if idle
+                && self
+                    .flows
+                    .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                removed += 1;
+            }
+        }
+        for entry in self.rate.iter() {
+            let (key, value) = entry?;
+            let spent = match super::decode::<SendHistory>(&value) {
+                Ok(mut history) => {
+                    history.prune(now);
+                    history.sent_ms.is_empty()
+                }
+                Err(_) => false,
+            };
+            if spent
+                && self
+                    .rate
+                    .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                removed += 1;
+            }
+        }
+        self.flush()?;
+        Ok(removed)
     }
 }

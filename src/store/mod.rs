@@ -244,15 +244,28 @@ fn classify_open_error(e: sled::Error, path: &Path) -> StoreError {
     }
 }
 
+/// Makes the data directory, or makes an existing one private: it holds
+/// password hashes and, until their mail is out, codes.
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if !dir.is_dir() {
+        return std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir);
     }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
+    let mode = std::fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700)).map_err(
+            |e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("it is open to other users and cannot be made private: {e}"),
+                )
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// A random identifier: `bytes` bytes from the OS, in hex.
@@ -275,6 +288,18 @@ mod tests {
             Err(other) => panic!("wrong error: {other}"),
             Ok(_) => panic!("opened twice"),
         }
+    }
+
+    #[test]
+    fn an_existing_open_data_directory_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let _store = Store::open(&data).unwrap();
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
 
     #[test]

@@ -10,12 +10,33 @@ use super::{Store, StoreError, StoreTx, TxFault, get_json, put_json};
 use crate::recovery::{EmailAddress, Millis};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OutboxMessage {
     /// The verification code, as `482 913`.
     Code { code: String, lifetime_secs: u64 },
     /// "Your password was changed".
     PasswordChanged { at_ms: Millis, client: String },
+}
+
+/// Never prints a code.
+impl std::fmt::Debug for OutboxMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Code {
+                code,
+                lifetime_secs,
+            } => f
+                .debug_struct("Code")
+                .field("code", &if code.is_empty() { "" } else { "*** ***" })
+                .field("lifetime_secs", lifetime_secs)
+                .finish(),
+            Self::PasswordChanged { at_ms, client } => f
+                .debug_struct("PasswordChanged")
+                .field("at_ms", at_ms)
+                .field("client", client)
+                .finish(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,5 +102,20 @@ impl Store {
             .values()
             .map(|v| super::decode(&v?).map_err(StoreError::Corrupt))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_a_code() {
+        let message = OutboxMessage::Code {
+            code: "482 913".into(),
+            lifetime_secs: 600,
+        };
+        let shown = format!("{message:?}");
+        assert!(!shown.contains("482"), "{shown}");
     }
 }

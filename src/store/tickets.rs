@@ -42,7 +42,12 @@ pub fn normalise_reference(input: &str) -> String {
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    let body = clean.strip_prefix("RK").unwrap_or(&clean);
+    // "RK" is the prefix only when eight characters follow it: a reference
+    // may itself begin with R and K.
+    let body = match clean.strip_prefix("RK") {
+        Some(rest) if rest.len() == 8 => rest,
+        _ => &clean,
+    };
     if body.len() == 8 {
         format!("RK-{}-{}", &body[..4], &body[4..])
     } else {
@@ -87,5 +92,7 @@ mod tests {
         let typed = r.to_lowercase().replace('-', "");
         assert_eq!(normalise_reference(&typed), r);
         assert_eq!(normalise_reference(&r[3..]), r);
+        assert_eq!(normalise_reference("rk23-4567"), "RK-RK23-4567");
+        assert_eq!(normalise_reference("RK-RK23-4567"), "RK-RK23-4567");
     }
 }
