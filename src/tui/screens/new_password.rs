@@ -9,29 +9,20 @@ use crate::service::ServiceError;
 use crate::tui::app::{Ctx, Effect, Nav, View};
 use crate::tui::calls::{Call, FlowCall, Reply};
 use crate::tui::widgets::meter;
-use crate::tui::widgets::text_input::{Edit, TextInput};
+use crate::tui::widgets::password_pair::{PairEvent, PasswordPair};
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 /// A field holds a little more than the longest password allowed, so the
 /// meter can say "too long" rather than the field cutting silently.
 const FIELD_CHARS: usize = 4096;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Focus {
-    First,
-    Second,
-}
-
 #[derive(Debug)]
 pub struct NewPassword {
-    first: TextInput,
-    second: TextInput,
-    reveal: bool,
-    focus: Focus,
+    pair: PasswordPair,
     hints: Vec<String>,
     /// Counts edits of the first field; a verdict for an older one is dropped.
     seq: u64,
@@ -44,10 +35,7 @@ impl NewPassword {
             .map(|a| a.password_hints())
             .unwrap_or_default();
         Self {
-            first: TextInput::new(FIELD_CHARS, true),
-            second: TextInput::new(FIELD_CHARS, true),
-            reveal: false,
-            focus: Focus::First,
+            pair: PasswordPair::new(FIELD_CHARS),
             hints,
             seq: 0,
             verdict: None,
@@ -59,7 +47,7 @@ impl NewPassword {
     fn shown_verdict(&self) -> Option<&PasswordVerdict> {
         self.verdict
             .as_ref()
-            .filter(|_| !self.first.is_empty())
+            .filter(|_| !self.pair.first_is_empty())
             .map(|(_, v)| v)
     }
 
@@ -71,83 +59,56 @@ impl NewPassword {
             .map(|(_, v)| v)
     }
 
-    fn matches(&self) -> bool {
-        !self.second.is_empty() && *self.first.value() == *self.second.value()
-    }
-
     fn first_changed(&mut self, cx: &mut Ctx<'_>) {
         self.seq += 1;
         *cx.notice = None;
-        if self.first.is_empty() {
+        if self.pair.first_is_empty() {
             self.verdict = None;
             return;
         }
         cx.effects.push(Effect::Assess {
             seq: self.seq,
-            password: self.first.value(),
+            password: self.pair.first(),
             hints: self.hints.clone(),
         });
     }
 
     pub fn paste(&mut self, text: &str, cx: &mut Ctx<'_>) {
-        let line = text.lines().next().unwrap_or_default();
-        match self.focus {
-            Focus::First => {
-                if self.first.insert_str(line) == Edit::Changed {
-                    self.first_changed(cx);
-                }
-            }
-            Focus::Second => {
-                self.second.insert_str(line);
-            }
-        }
+        let event = self.pair.paste(text);
+        self.react(event, cx);
     }
 
     pub fn key(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) -> Nav {
-        match key.code {
-            KeyCode::F(2) => self.reveal = !self.reveal,
-            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-                self.focus = match self.focus {
-                    Focus::First => Focus::Second,
-                    Focus::Second => Focus::First,
-                };
-            }
-            KeyCode::Enter => match self.focus {
-                Focus::First => self.focus = Focus::Second,
-                Focus::Second => self.submit(cx),
-            },
-            _ => match self.focus {
-                Focus::First => {
-                    if self.first.key(key) == Edit::Changed {
-                        self.first_changed(cx);
-                    }
-                }
-                Focus::Second => {
-                    if self.second.key(key) == Edit::Changed {
-                        *cx.notice = None;
-                    }
-                }
-            },
-        }
+        let event = self.pair.key(key);
+        self.react(event, cx);
         Nav::Stay
     }
 
+    fn react(&mut self, event: PairEvent, cx: &mut Ctx<'_>) {
+        match event {
+            PairEvent::FirstChanged => self.first_changed(cx),
+            PairEvent::SecondChanged => *cx.notice = None,
+            PairEvent::Submit => self.submit(cx),
+            PairEvent::None => {}
+        }
+    }
+
     fn submit(&mut self, cx: &mut Ctx<'_>) {
-        if !self.matches() {
+        if !self.pair.matches() {
             cx.error(cx.t.t("error.passwords_differ"));
             return;
         }
         match self.current_verdict() {
             Some(v) if v.passes() => {
                 cx.call(
-                    Call::SetPassword(self.first.value(), self.second.value()),
+                    Call::SetPassword(self.pair.first(), self.pair.second()),
                     "password.saving",
                 );
             }
             Some(_) => cx.error(cx.t.t("error.password_refused")),
             // The estimate is still running: the service judges anyway.
             None => cx.call(
-                Call::SetPassword(self.first.value(), self.second.value()),
+                Call::SetPassword(self.pair.first(), self.pair.second()),
                 "password.saving",
             ),
         }
@@ -164,10 +125,9 @@ impl NewPassword {
             Reply::Flow(FlowCall::SetPassword, Ok(_)) => {
                 let demo = cx.options.demo.as_ref();
                 if demo.is_some_and(|d| d.address == *cx.address) {
-                    *cx.demo_password = Some(self.first.value().to_string());
+                    *cx.demo_password = Some(self.pair.first().to_string());
                 }
-                self.first.clear();
-                self.second.clear();
+                self.pair.clear();
                 *cx.notice = None;
                 Nav::To(Box::new(Screen::Done(Done {
                     arrived_ms: cx.now_ms,
@@ -188,12 +148,9 @@ impl NewPassword {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, view: &View<'_>) {
         let (t, theme) = (view.t, view.theme);
-        let [intro, label1, field1, label2, field2, _, meter_area] = Layout::vertical([
+        let [intro, pair, _, meter_area] = Layout::vertical([
             Constraint::Length(if view.compact { 0 } else { 1 }),
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
+            Constraint::Length(4),
             Constraint::Length(view.gap()),
             Constraint::Fill(1),
         ])
@@ -205,59 +162,7 @@ impl NewPassword {
             )),
             intro,
         );
-        let width = field1.width.min(56);
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::raw(theme.text(&t.t("password.new"))),
-                Span::styled(
-                    format!("  ({})", theme.text(&t.t("password.reveal"))),
-                    theme.dim(),
-                ),
-            ])),
-            label1,
-        );
-        self.first.draw(
-            frame,
-            Rect { width, ..field1 },
-            theme,
-            self.focus == Focus::First,
-            self.reveal,
-        );
-        let mark = if self.second.is_empty() {
-            Span::raw("")
-        } else if self.matches() {
-            Span::styled(
-                format!(
-                    "  {} {}",
-                    theme.glyphs().check,
-                    theme.text(&t.t("password.matches"))
-                ),
-                theme.ok(),
-            )
-        } else {
-            Span::styled(
-                format!(
-                    "  {} {}",
-                    theme.glyphs().cross,
-                    theme.text(&t.t("password.differs"))
-                ),
-                theme.error(),
-            )
-        };
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::raw(theme.text(&t.t("password.again"))),
-                mark,
-            ])),
-            label2,
-        );
-        self.second.draw(
-            frame,
-            Rect { width, ..field2 },
-            theme,
-            self.focus == Focus::Second,
-            self.reveal,
-        );
+        self.pair.draw(frame, pair, theme, t);
         let lines = meter::lines(
             self.shown_verdict(),
             t,

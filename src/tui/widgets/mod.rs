@@ -2,6 +2,7 @@
 
 pub mod code_boxes;
 pub mod meter;
+pub mod password_pair;
 pub mod slider;
 pub mod text_input;
 
