@@ -5,10 +5,12 @@ use clap::{Args, Parser, Subcommand};
 use rekey::client::describe_this_client;
 use rekey::config::Config;
 use rekey::directory::{Directory, DirectoryError, SledDirectory};
+use rekey::mail::{MailDir, OutboxWorker};
 use rekey::recovery::clock::format_time;
 use rekey::recovery::hashing::hash_secret;
 use rekey::recovery::{Clock, EmailAddress, Rule, SystemClock, name_hints};
 use rekey::store::audit::{AuditDraft, AuditKind, ChainReport};
+use rekey::store::outbox::{OutboxMessage, OutboxState};
 use rekey::store::tickets::{TicketStatus, normalise_reference};
 use rekey::store::{Store, TxResult, abort};
 use rekey::tui::launch::{self, WizardFlags};
@@ -74,6 +76,20 @@ enum Command {
         #[command(subcommand)]
         action: Option<TicketCommand>,
     },
+    /// Mail waiting, sent or given up, and sending it again
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxCommand>,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Every message: state, tries, next try, last error (the default)
+    List,
+    /// Queue given-up mail again (or one message by its id) and try to
+    /// deliver what is due now
+    Retry { id: Option<u64> },
 }
 
 #[derive(Subcommand)]
@@ -220,7 +236,95 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Tickets {
             action: Some(TicketCommand::Resolve { id }),
         } => ticket_resolve(&ctx, &id),
+        Command::Outbox {
+            action: None | Some(OutboxCommand::List),
+        } => outbox_list(&ctx),
+        Command::Outbox {
+            action: Some(OutboxCommand::Retry { id }),
+        } => outbox_retry(&ctx, &data_dir, id),
     }
+}
+
+fn outbox_list(ctx: &Context) -> Result<(), Failure> {
+    let records = ctx.store.outbox()?;
+    if records.is_empty() {
+        println!("no mail");
+    }
+    for r in records {
+        let kind = match r.message {
+            OutboxMessage::Code { .. } => "code",
+            OutboxMessage::PasswordChanged { .. } => "password-changed",
+        };
+        let state = match r.state {
+            OutboxState::Queued => format!("queued, next try {}", format_time(r.next_try_ms)),
+            OutboxState::Sent { at_ms } => format!("sent {}", format_time(at_ms)),
+            OutboxState::Abandoned { at_ms } => format!("given up {}", format_time(at_ms)),
+        };
+        let error = r
+            .last_error
+            .as_deref()
+            .map(|e| format!("\tlast error: {e}"))
+            .unwrap_or_default();
+        println!(
+            "{}\t{kind}\t{}\t{state}\ttries {}{error}",
+            r.id, r.to, r.tries
+        );
+    }
+    Ok(())
+}
+
+fn outbox_retry(ctx: &Context, data_dir: &std::path::Path, id: Option<u64>) -> Result<(), Failure> {
+    let now = ctx.clock.now();
+    // Read before the transaction: sled blocks a plain read of a tree that
+    // a transaction holds.
+    let ids: Vec<u64> = match id {
+        Some(id) => vec![id],
+        None => ctx
+            .store
+            .outbox()?
+            .iter()
+            .filter(|r| matches!(r.state, OutboxState::Abandoned { .. }))
+            .map(|r| r.id)
+            .collect(),
+    };
+    let requeued = ctx.store.transact(|tx| -> TxResult<usize, Failure> {
+        let mut requeued = 0;
+        for &one in &ids {
+            let Some(mut record) = tx.outbox_record(one)? else {
+                return abort(Failure::Error(format!("no message {one} in the outbox")));
+            };
+            if matches!(record.state, OutboxState::Sent { .. }) {
+                return abort(Failure::Error(format!("message {one} was already sent")));
+            }
+            // A given-up code mail no longer holds its code.
+            if matches!(&record.message, OutboxMessage::Code { code, .. } if code.is_empty()) {
+                if id.is_some() {
+                    return abort(Failure::Error(format!(
+                        "message {one} held a code that is gone; the person asks for a new one"
+                    )));
+                }
+                continue;
+            }
+            record.state = OutboxState::Queued;
+            record.tries = 0;
+            record.next_try_ms = now;
+            tx.put_outbox_record(&record)?;
+            requeued += 1;
+        }
+        Ok(requeued)
+    })?;
+    let worker = OutboxWorker::new(
+        ctx.store.clone(),
+        Arc::new(MailDir::new(&data_dir.join("mail"))),
+        ctx.clock.clone(),
+        ctx.config.mail.clone(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let sent = runtime.block_on(worker.deliver_due())?;
+    println!("queued again: {requeued}; delivered now: {sent}");
+    Ok(())
 }
 
 fn user_add(ctx: &Context, email: &str, name: &str) -> Result<(), Failure> {

@@ -939,6 +939,69 @@ fn a_ticket_is_listed_and_resolved_once() {
     assert!(kinds.contains(&"ticket_opened".to_string()));
 }
 
+/// Sends a code through the service, as the wizard does, without
+/// delivering it.
+fn code_requested_by(dir: &Path, address: &str) {
+    use rekey::recovery::{SlideEvidence, SystemClock};
+    use rekey::service::{LocalService, RecoveryService};
+    use std::sync::Arc;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = rekey::store::Store::open(dir).unwrap();
+        let clock = Arc::new(SystemClock);
+        let directory = rekey::directory::SledDirectory::new(store.clone(), clock.clone());
+        let mut config = rekey::config::Config::default();
+        config.service.reply_floor_ms = 0;
+        let slide = SlideEvidence {
+            notch_times_ms: (0..u32::from(config.slide.notches))
+                .map(|i| i * 30)
+                .collect(),
+        };
+        let service = LocalService::new(store, Arc::new(directory), clock, config);
+        let s = service.open_session("tty", "en").await.unwrap();
+        service.submit_address(&s, address).await.unwrap();
+        service.check_slide(&s, &slide).await.unwrap();
+        service.request(&s).await.unwrap();
+        service.choose_email(&s).await.unwrap();
+        service.send_code(&s).await.unwrap();
+    })
+}
+
+#[test]
+fn the_outbox_lists_queued_mail_and_retry_delivers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rekey(dir.path(), &["outbox"], "");
+    assert_eq!(success(&out), "no mail\n");
+
+    add(dir.path(), "ada@example.com", "", PASSWORD);
+    code_requested_by(dir.path(), "ada@example.com");
+    let out = rekey(dir.path(), &["outbox", "list"], "");
+    let listing = success(&out).to_string();
+    assert!(
+        listing.contains("\tcode\tada@example.com\tqueued, next try "),
+        "{listing}"
+    );
+    assert!(listing.contains("tries 0"), "{listing}");
+
+    let out = rekey(dir.path(), &["outbox", "retry"], "");
+    assert_eq!(success(&out), "queued again: 0; delivered now: 1\n");
+    let mail: Vec<_> = std::fs::read_dir(dir.path().join("mail"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .collect();
+    assert_eq!(mail.len(), 1);
+    let out = rekey(dir.path(), &["outbox"], "");
+    assert!(success(&out).contains("\tsent "), "{out:#?}");
+
+    let id = listing.split('\t').next().unwrap().to_string();
+    let out = rekey(dir.path(), &["outbox", "retry", &id], "");
+    let message = one_line_failure(&out, 2);
+    assert!(message.contains("already sent"), "{message}");
+    let out = rekey(dir.path(), &["outbox", "retry", "99"], "");
+    assert_eq!(one_line_failure(&out, 2), "no message 99 in the outbox");
+}
+
 // ------------------------------------------------------------------- help
 
 #[test]
