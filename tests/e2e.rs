@@ -543,7 +543,8 @@ fn comparable(screen: &str, address: &str) -> String {
 }
 
 /// "Valid for 9:58  ·  5 tries left" becomes "Valid for #:##  ·  5 tries
-/// left"; "Resend in 0:59" becomes "Resend in #:##".
+/// left"; "Resend in 0:59" becomes "Resend in #:##"; the match phrase
+/// becomes "…".
 fn mask_countdowns(line: &str) -> String {
     let mut out = line.to_string();
     for marker in ["Valid for ", "Resend in "] {
@@ -554,6 +555,10 @@ fn mask_countdowns(line: &str) -> String {
                 .map_or(out.len(), |n| start + n);
             out.replace_range(start..end, "#:##");
         }
+    }
+    // The match phrase is drawn at random for each code.
+    if let Some(at) = out.find("Words in the mail: ") {
+        out.replace_range(at + "Words in the mail: ".len().., "…");
     }
     out
 }

@@ -30,6 +30,7 @@ fn view(stage: Stage) -> FlowView {
         code: (stage == Stage::CodeSent).then_some(CodeStatus {
             expires_in_ms: 600_000,
             attempts_left: 5,
+            phrase: "amber otter".into(),
         }),
         resend: ResendStatus::In { ms: 60_000 },
         ticket: (stage == Stage::TicketOpened).then(|| "RK-7F3K-9Q2M".to_string()),

@@ -31,10 +31,12 @@ pub fn render(record: &OutboxRecord) -> RenderedMail {
         OutboxMessage::Code {
             code,
             lifetime_secs,
+            phrase,
         } => (
             "code",
             vec![
                 ("code", code.clone()),
+                ("phrase", phrase.clone()),
                 ("minutes", lifetime_secs.div_ceil(60).to_string()),
                 ("address", address),
             ],
@@ -84,14 +86,17 @@ mod tests {
         let code = OutboxMessage::Code {
             code: "482 913".into(),
             lifetime_secs: 600,
+            phrase: "amber otter".into(),
         };
         let en = render(&record(code.clone(), "en"));
         assert_eq!(en.subject, "Your rekey verification code: 482 913");
         assert!(en.text.contains("    482 913\n"));
         assert!(en.text.contains("10 minutes"));
+        assert!(en.text.contains("amber otter"));
         let sv = render(&record(code, "sv"));
         assert!(sv.subject.starts_with("Din verifieringskod"));
         assert!(sv.text.contains("10 minuter"));
+        assert!(sv.text.contains("amber otter"));
         for text in [&en.text, &sv.text] {
             assert!(!text.contains('{'), "every placeholder filled: {text}");
         }

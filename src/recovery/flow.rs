@@ -88,6 +88,25 @@ pub struct IssuedCode {
     /// A right guess used the code up; it matches nothing any more.
     #[serde(default)]
     pub used: bool,
+    /// The two words shown on screen and in the mail (not a secret).
+    #[serde(default)]
+    pub phrase: String,
+}
+
+/// A code about to be sent: its hash and its match phrase.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewCode {
+    pub hash: String,
+    pub phrase: String,
+}
+
+impl From<&str> for NewCode {
+    fn from(hash: &str) -> Self {
+        Self {
+            hash: hash.to_string(),
+            phrase: String::new(),
+        }
+    }
 }
 
 /// When codes were sent to one address; kept apart from the flow so a new
@@ -197,10 +216,11 @@ pub struct FlowView {
     pub ticket: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeStatus {
     pub expires_in_ms: Millis,
     pub attempts_left: u8,
+    pub phrase: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,7 +307,7 @@ impl Flow {
     /// Puts a new code in place of any earlier one and counts the send.
     pub fn issue_code(
         &mut self,
-        hash: String,
+        new: NewCode,
         history: &mut SendHistory,
         now: Millis,
         limits: &Limits,
@@ -297,7 +317,8 @@ impl Flow {
         self.codes_issued += 1;
         self.code = Some(IssuedCode {
             serial: self.codes_issued,
-            hash,
+            hash: new.hash,
+            phrase: new.phrase,
             issued_ms: now,
             expires_ms: now.saturating_add(limits.code_lifetime_ms),
             attempts_used: 0,
@@ -385,6 +406,7 @@ impl Flow {
             (Stage::CodeSent, Some(c)) => Some(CodeStatus {
                 expires_in_ms: c.expires_ms.saturating_sub(now),
                 attempts_left: limits.max_attempts.saturating_sub(c.attempts_used),
+                phrase: c.phrase.clone(),
             }),
             _ => None,
         };

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod code;
 pub mod flow;
 pub mod hashing;
+pub mod phrase;
 pub mod policy;
 pub mod session;
 pub mod slide;
@@ -14,7 +15,9 @@ pub mod slide;
 pub use address::{AddressError, EmailAddress};
 pub use clock::{Clock, ManualClock, Millis, SystemClock};
 pub use code::{Code, CodeFormatError};
-pub use flow::{CodeStatus, Flow, FlowError, FlowView, Limits, ResendStatus, SendHistory, Stage};
+pub use flow::{
+    CodeStatus, Flow, FlowError, FlowView, Limits, NewCode, ResendStatus, SendHistory, Stage,
+};
 pub use policy::{PasswordPolicy, PasswordVerdict, Rule, RuleCheck, RuleStatus, name_hints};
 pub use session::{Session, SessionError, SessionStep};
 pub use slide::{SlideEvidence, SlideRefusal, SlideRules, SlideVerdict};

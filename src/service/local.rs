@@ -8,8 +8,8 @@ use crate::config::Config;
 use crate::directory::{Directory, DirectoryError};
 use crate::recovery::hashing::{hash_secret, verify_secret};
 use crate::recovery::{
-    Clock, Code, EmailAddress, Flow, FlowError, FlowView, Limits, Millis, PasswordVerdict, Session,
-    SlideEvidence, SlideVerdict, Stage, name_hints,
+    Clock, Code, EmailAddress, Flow, FlowError, FlowView, Limits, Millis, NewCode, PasswordVerdict,
+    Session, SlideEvidence, SlideVerdict, Stage, name_hints,
 };
 use crate::store::audit::{AuditDraft, AuditKind};
 use crate::store::outbox::OutboxMessage;
@@ -272,10 +272,16 @@ impl LocalService {
             .run(move || hash_secret(digits.as_bytes(), &cost))
             .await??;
         let lifetime_secs = self.config.codes.lifetime_secs;
+        let phrase = crate::recovery::phrase::generate()
+            .map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
         self.flow_step(id, |tx, session, flow, now| {
             let mut history = tx.send_history(&flow.address)?;
             let draft = AuditDraft::new(AuditKind::CodeSent, Some(&flow.address), &session.client);
-            match flow.issue_code(hash.clone(), &mut history, now, &limits) {
+            let new = NewCode {
+                hash: hash.clone(),
+                phrase: phrase.clone(),
+            };
+            match flow.issue_code(new, &mut history, now, &limits) {
                 Ok(serial) => {
                     tx.put_send_history(&flow.address, &history)?;
                     let detail = if flow.known {
@@ -285,6 +291,7 @@ impl LocalService {
                             OutboxMessage::Code {
                                 code: code.grouped().to_string(),
                                 lifetime_secs,
+                                phrase: phrase.clone(),
                             },
                             now,
                         )?;

@@ -12,8 +12,14 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OutboxMessage {
-    /// The verification code, as `482 913`.
-    Code { code: String, lifetime_secs: u64 },
+    /// The verification code, as `482 913`, and the match phrase shown on
+    /// the screen that asked for it.
+    Code {
+        code: String,
+        lifetime_secs: u64,
+        #[serde(default)]
+        phrase: String,
+    },
     /// "Your password was changed".
     PasswordChanged { at_ms: Millis, client: String },
 }
@@ -25,10 +31,12 @@ impl std::fmt::Debug for OutboxMessage {
             Self::Code {
                 code,
                 lifetime_secs,
+                phrase,
             } => f
                 .debug_struct("Code")
                 .field("code", &if code.is_empty() { "" } else { "*** ***" })
                 .field("lifetime_secs", lifetime_secs)
+                .field("phrase", phrase)
                 .finish(),
             Self::PasswordChanged { at_ms, client } => f
                 .debug_struct("PasswordChanged")
@@ -114,6 +122,7 @@ mod tests {
         let message = OutboxMessage::Code {
             code: "482 913".into(),
             lifetime_secs: 600,
+            phrase: "amber otter".into(),
         };
         let shown = format!("{message:?}");
         assert!(!shown.contains("482"), "{shown}");

@@ -52,6 +52,7 @@ fn view(stage: Stage) -> FlowView {
         code: (stage == Stage::CodeSent).then_some(CodeStatus {
             expires_in_ms: 600_000,
             attempts_left: 5,
+            phrase: "amber otter".into(),
         }),
         resend: ResendStatus::In { ms: 60_000 },
         ticket: None,

@@ -69,6 +69,7 @@ impl CheckEmail {
     fn expires_in(&self, now_ms: u64) -> Option<u64> {
         self.view
             .code
+            .as_ref()
             .map(|c| c.expires_in_ms.saturating_sub(self.elapsed(now_ms)))
     }
 
@@ -190,11 +191,12 @@ impl CheckEmail {
         let (t, theme) = (view.t, view.theme);
         let now = view.now_ms;
         let sent = self.code_sent();
-        let [intro, _, action, _, label, boxes, status, _, resend] = Layout::vertical([
+        let [intro, _, action, _, label, boxes, status, phrase, _, resend] = Layout::vertical([
             Constraint::Length(if view.compact { 0 } else { 2 }),
             Constraint::Length(view.gap()),
             Constraint::Length(if sent { 0 } else { 1 }),
             Constraint::Length(if sent { 0 } else { view.gap() }),
+            Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
@@ -221,7 +223,11 @@ impl CheckEmail {
         frame.render_widget(Paragraph::new(theme.text(&t.t("check.code"))), label);
         self.boxes
             .draw(frame, boxes, theme, self.focus == Focus::Boxes);
-        let status_line = match (self.view.stage, self.view.code, self.expires_in(now)) {
+        let status_line = match (
+            self.view.stage,
+            self.view.code.as_ref(),
+            self.expires_in(now),
+        ) {
             (Stage::CodeSent, Some(code), Some(left)) if left > 0 => Line::from(vec![
                 Span::raw(theme.text(&t.tf("check.valid_for", &[("time", &clock(left))]))),
                 Span::styled(theme.glyphs().separator, theme.dim()),
@@ -236,6 +242,15 @@ impl CheckEmail {
             _ => Line::styled(theme.text(&t.t("check.expired")), theme.error()),
         };
         frame.render_widget(Paragraph::new(status_line), status);
+        if let Some(code) = self.view.code.as_ref().filter(|c| !c.phrase.is_empty()) {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    theme.text(&t.tf("check.phrase", &[("phrase", &code.phrase)])),
+                    theme.dim(),
+                )),
+                phrase,
+            );
+        }
         let resend_line = match (self.view.resend, self.resend_wait(now)) {
             (ResendStatus::HourlyLimit { .. }, Some(wait)) => Line::styled(
                 theme.text(&t.tf("check.resend_later", &[("time", &clock(wait))])),
