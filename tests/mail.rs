@@ -36,6 +36,7 @@ async fn a_code_mail_is_written_once_and_the_code_leaves_the_store() {
     let raw = std::fs::read_to_string(&files[0]).unwrap();
     assert!(raw.contains("\r\nDate: "), "{raw}");
     assert!(raw.contains("From: rekey <rekey@localhost>"), "{raw}");
+    assert!(raw.contains("Content-Type: multipart/alternative"), "{raw}");
     let mail = read_mail(&files[0]);
     assert_eq!(mail.to, ADA);
     assert_eq!(
@@ -43,6 +44,10 @@ async fn a_code_mail_is_written_once_and_the_code_leaves_the_store() {
         format!("Your rekey verification code: {code}")
     );
     assert!(mail.message_id.starts_with("rekey-"), "{mail:?}");
+    assert!(
+        mail.html.contains(&format!("<strong>{code}</strong>")),
+        "{mail:?}"
+    );
     assert!(
         mail.text
             .lines()

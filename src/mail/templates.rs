@@ -1,6 +1,6 @@
-//! The texts of rekey's mail, one file per message and language under
-//! `assets/mail/`. A template's first line is the subject; the rest is the
-//! body. `{name}` is replaced by a value.
+//! The texts of rekey's mail, under `assets/mail/<language>/`: a plain
+//! text file per message, whose first line is the subject, and an HTML
+//! alternative. `{name}` is replaced by a value (HTML-escaped in HTML).
 
 use crate::recovery::clock::format_time;
 use crate::store::outbox::{OutboxMessage, OutboxRecord};
@@ -8,13 +8,40 @@ use crate::store::outbox::{OutboxMessage, OutboxRecord};
 /// Languages with a complete set of mail templates.
 pub const LANGUAGES: &[&str] = &["en", "sv"];
 
-fn template(language: &str, name: &str) -> &'static str {
+fn template(language: &str, name: &str) -> (&'static str, &'static str) {
     match (language, name) {
-        ("sv", "code") => include_str!("../../assets/mail/sv/code.txt"),
-        ("sv", "password_changed") => include_str!("../../assets/mail/sv/password_changed.txt"),
-        (_, "code") => include_str!("../../assets/mail/en/code.txt"),
-        _ => include_str!("../../assets/mail/en/password_changed.txt"),
+        ("sv", "code") => (
+            include_str!("../../assets/mail/sv/code.txt"),
+            include_str!("../../assets/mail/sv/code.html"),
+        ),
+        ("sv", "password_changed") => (
+            include_str!("../../assets/mail/sv/password_changed.txt"),
+            include_str!("../../assets/mail/sv/password_changed.html"),
+        ),
+        (_, "code") => (
+            include_str!("../../assets/mail/en/code.txt"),
+            include_str!("../../assets/mail/en/code.html"),
+        ),
+        _ => (
+            include_str!("../../assets/mail/en/password_changed.txt"),
+            include_str!("../../assets/mail/en/password_changed.html"),
+        ),
     }
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A message ready to be put in an envelope.
@@ -22,6 +49,7 @@ fn template(language: &str, name: &str) -> &'static str {
 pub struct RenderedMail {
     pub subject: String,
     pub text: String,
+    pub html: String,
 }
 
 /// Fills in the template for a queued message.
@@ -50,14 +78,18 @@ pub fn render(record: &OutboxRecord) -> RenderedMail {
             ],
         ),
     };
-    let mut text = template(&record.language, name).to_string();
+    let (plain, html) = template(&record.language, name);
+    let mut text = plain.to_string();
+    let mut html = html.to_string();
     for (key, value) in values {
         text = text.replace(&format!("{{{key}}}"), &value);
+        html = html.replace(&format!("{{{key}}}"), &escape_html(&value));
     }
     let (subject, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
     RenderedMail {
         subject: subject.trim().to_string(),
         text: body.to_string(),
+        html,
     }
 }
 
@@ -114,6 +146,26 @@ mod tests {
             assert!(mail.text.contains("ssh 203.0.113.9"));
             assert!(mail.text.contains("ada@example.com"));
         }
+    }
+
+    #[test]
+    fn the_html_alternative_says_the_same_and_escapes_values() {
+        let notice = OutboxMessage::PasswordChanged {
+            at_ms: 0,
+            client: "ssh <script>".into(),
+        };
+        for language in LANGUAGES {
+            let mail = render(&record(notice.clone(), language));
+            assert!(mail.html.contains("ssh &lt;script&gt;"), "{}", mail.html);
+            assert!(!mail.html.contains('{'), "{}", mail.html);
+        }
+        let code = OutboxMessage::Code {
+            code: "482 913".into(),
+            lifetime_secs: 600,
+            phrase: "amber otter".into(),
+        };
+        let html = render(&record(code, "sv")).html;
+        assert!(html.contains("<strong>482 913</strong>") && html.contains("amber otter"));
     }
 
     #[test]

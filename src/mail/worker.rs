@@ -11,7 +11,7 @@ use crate::store::outbox::{OutboxMessage, OutboxRecord, OutboxState};
 use crate::store::{Store, StoreError, TxResult};
 use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -120,8 +120,14 @@ impl OutboxWorker {
             .map_err(|e| format!("the address is not deliverable: {e}"))?;
         let domain = from.email.domain().to_string();
         let mail = render(record);
-        let body = Body::new_with_encoding(mail.text.clone(), ContentTransferEncoding::EightBit)
-            .unwrap_or_else(|_| Body::new(mail.text));
+        let part = |text: String, kind: ContentType| {
+            let body = Body::new_with_encoding(text.clone(), ContentTransferEncoding::EightBit)
+                .unwrap_or_else(|_| Body::new(text));
+            SinglePart::builder().header(kind).body(body)
+        };
+        let alternative = MultiPart::alternative()
+            .singlepart(part(mail.text, ContentType::TEXT_PLAIN))
+            .singlepart(part(mail.html, ContentType::TEXT_HTML));
         Message::builder()
             .from(from)
             .to(to)
@@ -133,8 +139,7 @@ impl OutboxWorker {
                 record.created_ms
             )))
             .date_now()
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
+            .multipart(alternative)
             .map_err(|e| format!("the message cannot be built: {e}"))
     }
 

@@ -185,6 +185,7 @@ pub struct ReadMail {
     pub subject: String,
     pub to: String,
     pub text: String,
+    pub html: String,
     pub message_id: String,
 }
 
@@ -202,6 +203,7 @@ pub fn read_mail(path: &Path) -> ReadMail {
             .unwrap_or_default()
             .to_string(),
         text: message.body_text(0).unwrap_or_default().to_string(),
+        html: message.body_html(0).unwrap_or_default().to_string(),
         message_id: message.message_id().unwrap_or_default().to_string(),
     }
 }
