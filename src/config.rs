@@ -212,6 +212,15 @@ impl Config {
                 "mail.retry_base_secs must be 1 to 86400 and mail.retry_max_secs at most 86400",
             );
         }
+        if m.smtp_timeout_secs == 0 || m.smtp_timeout_secs > 600 {
+            return bad("mail.smtp_timeout_secs must be 1 to 600");
+        }
+        if !m.smtp_url.trim().is_empty() {
+            let timeout = std::time::Duration::from_secs(m.smtp_timeout_secs);
+            if let Err(e) = crate::mail::Smtp::from_url(&m.smtp_url, timeout) {
+                return Err(ConfigError::OutOfRange(format!("mail.smtp_url: {e}")));
+            }
+        }
         let w = &self.wizard;
         if w.idle_secs == 0 || w.idle_secs > DAY || w.done_return_secs > DAY {
             return bad(

@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use rekey::client::describe_this_client;
 use rekey::config::Config;
 use rekey::directory::{Directory, DirectoryError, SledDirectory};
-use rekey::mail::{MailDir, OutboxWorker};
+use rekey::mail::OutboxWorker;
 use rekey::recovery::clock::format_time;
 use rekey::recovery::hashing::hash_secret;
 use rekey::recovery::{Clock, EmailAddress, Rule, SystemClock, name_hints};
@@ -190,12 +190,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
-    if let Ok(from) = std::env::var("REKEY_MAIL_FROM") {
-        config.mail.from = from;
-        config
-            .validate()
-            .map_err(|e| Failure::Error(format!("REKEY_MAIL_FROM: {e}")))?;
+    for (variable, setting) in [
+        ("REKEY_MAIL_FROM", &mut config.mail.from),
+        ("REKEY_SMTP_URL", &mut config.mail.smtp_url),
+    ] {
+        if let Ok(value) = std::env::var(variable) {
+            *setting = value;
+        }
     }
+    config.validate()?;
     let wizard = WizardFlags {
         kiosk: cli.kiosk,
         ascii: cli.ascii,
@@ -313,9 +316,10 @@ fn outbox_retry(ctx: &Context, data_dir: &std::path::Path, id: Option<u64>) -> R
         }
         Ok(requeued)
     })?;
+    let transport = rekey::mail::transport_for(&ctx.config.mail, data_dir)?;
     let worker = OutboxWorker::new(
         ctx.store.clone(),
-        Arc::new(MailDir::new(&data_dir.join("mail"))),
+        transport,
         ctx.clock.clone(),
         ctx.config.mail.clone(),
     );

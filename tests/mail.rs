@@ -137,9 +137,13 @@ struct Refusing {
 
 #[async_trait]
 impl Transport for Refusing {
-    async fn deliver(&self, _key: &str, _message: &lettre::Message) -> Result<(), String> {
+    async fn deliver(
+        &self,
+        _key: &str,
+        _message: &lettre::Message,
+    ) -> Result<(), rekey::mail::DeliveryError> {
         self.tries.fetch_add(1, Ordering::SeqCst);
-        Err("421 try again later".into())
+        Err(rekey::mail::DeliveryError::transient("421 try again later"))
     }
     fn describe(&self) -> String {
         "a server that refuses".into()

@@ -2,11 +2,13 @@
 //! worker that takes queued mail out of the store's outbox and delivers it
 //! with retries (`worker`).
 
+pub mod smtp;
 pub mod templates;
 pub mod transport;
 pub mod worker;
 
-pub use transport::{MailDir, Transport};
+pub use smtp::Smtp;
+pub use transport::{DeliveryError, MailDir, Transport};
 pub use worker::OutboxWorker;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +24,13 @@ pub struct MailSettings {
     pub retry_base_secs: u64,
     /// No retry waits longer than this.
     pub retry_max_secs: u64,
+    /// Where mail goes, as lettre reads it: `smtp://host:25` (plain, or
+    /// `?tls=required` for STARTTLS), `smtps://host:465`, with
+    /// `user:password@` for AUTH. Empty: `.eml` files under
+    /// `<data-dir>/mail/`. REKEY_SMTP_URL overrides it.
+    pub smtp_url: String,
+    /// How long one SMTP conversation may take.
+    pub smtp_timeout_secs: u64,
 }
 
 impl Default for MailSettings {
@@ -31,6 +40,24 @@ impl Default for MailSettings {
             max_tries: 8,
             retry_base_secs: 5,
             retry_max_secs: 600,
+            smtp_url: String::new(),
+            smtp_timeout_secs: 30,
         }
     }
+}
+
+/// The transport the settings name: SMTP when a URL is set, else the
+/// `.eml` directory under `data_dir`.
+pub fn transport_for(
+    settings: &MailSettings,
+    data_dir: &std::path::Path,
+) -> Result<std::sync::Arc<dyn Transport>, String> {
+    if settings.smtp_url.trim().is_empty() {
+        return Ok(std::sync::Arc::new(MailDir::new(&data_dir.join("mail"))));
+    }
+    let timeout = std::time::Duration::from_secs(settings.smtp_timeout_secs);
+    Ok(std::sync::Arc::new(Smtp::from_url(
+        &settings.smtp_url,
+        timeout,
+    )?))
 }

@@ -5,11 +5,29 @@ use async_trait::async_trait;
 use lettre::Message;
 use std::path::{Path, PathBuf};
 
+/// Why a delivery failed, in the words of whatever refused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryError {
+    pub message: String,
+    /// Trying again will not help (a 5xx answer): the message is given up
+    /// at once instead of after every retry.
+    pub permanent: bool,
+}
+
+impl DeliveryError {
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+}
+
 #[async_trait]
 pub trait Transport: Send + Sync {
     /// Delivers `message`; `key` is the same on every try of one message,
     /// so a transport can recognise a retry.
-    async fn deliver(&self, key: &str, message: &Message) -> Result<(), String>;
+    async fn deliver(&self, key: &str, message: &Message) -> Result<(), DeliveryError>;
 
     /// Says where mail goes, for the operator.
     fn describe(&self) -> String;
@@ -36,14 +54,19 @@ impl MailDir {
 
 #[async_trait]
 impl Transport for MailDir {
-    async fn deliver(&self, key: &str, message: &Message) -> Result<(), String> {
+    async fn deliver(&self, key: &str, message: &Message) -> Result<(), DeliveryError> {
         let bytes = message.formatted();
         let dir = self.dir.clone();
         let name = format!("{key}.eml");
         tokio::task::spawn_blocking(move || write_atomically(&dir, &name, &bytes))
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("cannot write mail to {}: {e}", dir_display(&self.dir)))
+            .map_err(|e| DeliveryError::transient(e.to_string()))?
+            .map_err(|e| {
+                DeliveryError::transient(format!(
+                    "cannot write mail to {}: {e}",
+                    dir_display(&self.dir)
+                ))
+            })
     }
 
     fn describe(&self) -> String {

@@ -5,7 +5,7 @@
 //! out when the worker runs again.
 
 use super::templates::render;
-use super::{MailSettings, Transport};
+use super::{DeliveryError, MailSettings, Transport};
 use crate::recovery::{Clock, Millis};
 use crate::store::outbox::{OutboxMessage, OutboxRecord, OutboxState};
 use crate::store::{Store, StoreError, TxResult};
@@ -94,7 +94,10 @@ impl OutboxWorker {
             }
             let outcome = match self.envelope(&record) {
                 Ok(message) => self.transport.deliver(&key(&record), &message).await,
-                Err(e) => Err(e),
+                Err(e) => Err(DeliveryError {
+                    message: e,
+                    permanent: true,
+                }),
             };
             let ok = outcome.is_ok();
             self.record_outcome(record.id, outcome)?;
@@ -157,7 +160,11 @@ impl OutboxWorker {
         })
     }
 
-    fn record_outcome(&self, id: u64, outcome: Result<(), String>) -> Result<(), StoreError> {
+    fn record_outcome(
+        &self,
+        id: u64,
+        outcome: Result<(), DeliveryError>,
+    ) -> Result<(), StoreError> {
         let now = self.clock.now();
         let settings = self.settings.clone();
         let jitter = jitter_fraction();
@@ -173,8 +180,8 @@ impl OutboxWorker {
                     redact(&mut record.message);
                 }
                 Err(e) => {
-                    record.last_error = Some(e.clone());
-                    if record.tries >= settings.max_tries {
+                    record.last_error = Some(e.message.clone());
+                    if e.permanent || record.tries >= settings.max_tries {
                         record.state = OutboxState::Abandoned { at_ms: now };
                         redact(&mut record.message);
                     } else {

@@ -7,7 +7,7 @@ use super::app::DemoAccount;
 use crate::client::describe_this_client;
 use crate::config::Config;
 use crate::directory::SledDirectory;
-use crate::mail::{MailDir, OutboxWorker};
+use crate::mail::OutboxWorker;
 use crate::recovery::hashing::hash_secret;
 use crate::recovery::{Clock, EmailAddress, SystemClock};
 use crate::service::LocalService;
@@ -47,7 +47,9 @@ pub fn embedded(config: Config, data_dir: &Path, flags: WizardFlags) -> Result<(
 
 /// Runs the wizard on a throwaway store with a demo account; the mail it
 /// sends shows in a panel on screen. Everything is removed on exit.
-pub fn demo(config: Config, flags: WizardFlags) -> Result<(), LaunchError> {
+pub fn demo(mut config: Config, flags: WizardFlags) -> Result<(), LaunchError> {
+    // The demo's mail is for its on-screen mailbox, never for a server.
+    config.mail.smtp_url.clear();
     let dir = tempfile::Builder::new()
         .prefix("rekey-demo-")
         .tempdir()
@@ -82,12 +84,11 @@ fn run(
         .build()?;
     runtime.block_on(async {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let worker = OutboxWorker::new(
-            store.clone(),
-            Arc::new(MailDir::new(mail_dir)),
-            clock.clone(),
-            config.mail.clone(),
-        );
+        let data_dir = mail_dir.parent().unwrap_or(mail_dir);
+        let transport =
+            crate::mail::transport_for(&config.mail, data_dir).map_err(LaunchError::Setup)?;
+        let worker =
+            OutboxWorker::new(store.clone(), transport, clock.clone(), config.mail.clone());
         let deliveries = worker.deliveries();
         let directory = Arc::new(SledDirectory::new(store.clone(), clock.clone()));
         let service = LocalService::new(store.clone(), directory, clock, config.clone())

@@ -1,0 +1,239 @@
+//! Delivery over SMTP to a real SMTP server on loopback, started by the
+//! test: the code mail arrives once, a server that answers 4xx is tried
+//! again, one that answers 5xx gives the message up with its answer, and a
+//! server that is down when the code is asked for gets it when it is up.
+
+mod common;
+
+use common::*;
+use rekey::mail::{MailSettings, OutboxWorker, Smtp};
+use rekey::recovery::Clock;
+use rekey::store::outbox::OutboxState;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+const ADA: &str = "ada@example.com";
+
+/// How the test server answers the end of DATA, message by message.
+#[derive(Clone)]
+enum Answer {
+    Accept,
+    Later,
+    Never,
+}
+
+/// A small SMTP server: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT.
+struct SmtpServer {
+    port: u16,
+    received: Arc<Mutex<Vec<String>>>,
+}
+
+impl SmtpServer {
+    async fn start(answers: Vec<Answer>) -> Self {
+        Self::start_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), answers)
+    }
+
+    fn start_on(listener: TcpListener, answers: Vec<Answer>) -> Self {
+        let port = listener.local_addr().unwrap().port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let answers = Arc::new(Mutex::new(answers));
+        let inbox = received.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                tokio::spawn(serve(socket, inbox.clone(), answers.clone()));
+            }
+        });
+        Self { port, received }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn received(&self) -> Vec<String> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+async fn serve(
+    socket: tokio::net::TcpStream,
+    inbox: Arc<Mutex<Vec<String>>>,
+    answers: Arc<Mutex<Vec<Answer>>>,
+) {
+    let (read, mut write) = socket.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let _ = write.write_all(b"220 test.example ESMTP\r\n").await;
+    while let Ok(Some(line)) = lines.next_line().await {
+        let verb = line
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" => b"250-test.example\r\n250 8BITMIME\r\n",
+            "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
+            "QUIT" => {
+                let _ = write.write_all(b"221 bye\r\n").await;
+                return;
+            }
+            "DATA" => {
+                let _ = write.write_all(b"354 go on\r\n").await;
+                let mut message = String::new();
+                while let Ok(Some(data)) = lines.next_line().await {
+                    if data == "." {
+                        break;
+                    }
+                    message.push_str(&data);
+                    message.push('\n');
+                }
+                let answer = {
+                    let mut answers = answers.lock().unwrap();
+                    if answers.len() > 1 {
+                        answers.remove(0)
+                    } else {
+                        answers[0].clone()
+                    }
+                };
+                match answer {
+                    Answer::Accept => {
+                        inbox.lock().unwrap().push(message);
+                        b"250 queued as 1\r\n"
+                    }
+                    Answer::Later => b"451 4.3.0 mailbox busy, try later\r\n",
+                    Answer::Never => b"550 5.1.1 no such mailbox here\r\n",
+                }
+            }
+            _ => b"502 not here\r\n",
+        };
+        if write.write_all(reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn worker(h: &Harness, url: &str) -> OutboxWorker {
+    let clock: Arc<dyn Clock> = Arc::new(h.clock.clone());
+    let settings = MailSettings {
+        smtp_url: url.to_string(),
+        ..MailSettings::default()
+    };
+    let smtp = Smtp::from_url(url, Duration::from_secs(5)).unwrap();
+    OutboxWorker::new(h.store.clone(), Arc::new(smtp), clock, settings)
+}
+
+fn parse(message: &str) -> (String, String, String) {
+    let parsed = mail_parser::MessageParser::default()
+        .parse(message.as_bytes())
+        .unwrap();
+    (
+        parsed.subject().unwrap_or_default().to_string(),
+        parsed.body_text(0).unwrap_or_default().to_string(),
+        parsed.body_html(0).unwrap_or_default().to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_mail_arrives_once_in_english_and_in_swedish() {
+    let server = SmtpServer::start(vec![Answer::Accept]).await;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.add_account("bo@example.se", "Bo", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let s = rekey::service::RecoveryService::open_session(h.service.as_ref(), "t", "sv")
+        .await
+        .unwrap();
+    use rekey::service::RecoveryService;
+    h.service.submit_address(&s, "bo@example.se").await.unwrap();
+    h.service
+        .check_slide(&s, &human_slide(&h.config.slide))
+        .await
+        .unwrap();
+    h.service.request(&s).await.unwrap();
+    h.service.choose_email(&s).await.unwrap();
+    h.service.send_code(&s).await.unwrap();
+    let codes = (h.last_code(ADA), h.last_code("bo@example.se"));
+
+    let w = worker(&h, &server.url());
+    assert_eq!(w.deliver_due().await.unwrap(), 2);
+    assert_eq!(w.deliver_due().await.unwrap(), 0);
+    let received = server.received();
+    assert_eq!(received.len(), 2, "each mail once");
+    let (subject, text, html) = parse(&received[0]);
+    assert_eq!(
+        subject,
+        format!("Your rekey verification code: {}", codes.0)
+    );
+    assert!(text.contains("Words in the mail") || text.contains("That screen shows the words"));
+    assert!(html.contains(&codes.0));
+    let (subject, text, _) = parse(&received[1]);
+    assert!(subject.starts_with("Din verifieringskod"), "{subject}");
+    assert!(text.contains(&codes.1), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_server_is_tried_again_and_gets_the_mail_once() {
+    let server = SmtpServer::start(vec![Answer::Later, Answer::Accept]).await;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let w = worker(&h, &server.url());
+    assert_eq!(w.deliver_due().await.unwrap(), 0);
+    let record = h.store.outbox().unwrap().remove(0);
+    assert_eq!(record.state, OutboxState::Queued);
+    assert!(
+        record.last_error.unwrap().contains("451"),
+        "the server's answer is kept"
+    );
+    h.clock.advance(Duration::from_secs(10));
+    assert_eq!(w.deliver_due().await.unwrap(), 1);
+    assert_eq!(server.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_server_has_the_mail_given_up_with_its_answer() {
+    let server = SmtpServer::start(vec![Answer::Never]).await;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let w = worker(&h, &server.url());
+    w.deliver_due().await.unwrap();
+    let record = h.store.outbox().unwrap().remove(0);
+    assert!(
+        matches!(record.state, OutboxState::Abandoned { .. }),
+        "{record:?}"
+    );
+    let error = record.last_error.unwrap();
+    assert!(
+        error.contains("550") || error.contains("no such mailbox"),
+        "{error}"
+    );
+    assert!(server.received().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_down_when_the_code_is_asked_for_gets_it_when_it_is_up() {
+    // A port nothing listens on yet.
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let url = format!("smtp://127.0.0.1:{port}");
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let w = worker(&h, &url);
+    assert_eq!(w.deliver_due().await.unwrap(), 0);
+    let record = h.store.outbox().unwrap().remove(0);
+    assert_eq!(record.state, OutboxState::Queued, "kept for a retry");
+    assert!(record.last_error.is_some());
+
+    // Ten seconds later the server is up.
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let server = SmtpServer::start_on(listener, vec![Answer::Accept]);
+    h.clock.advance(Duration::from_secs(10));
+    assert_eq!(w.deliver_due().await.unwrap(), 1);
+    h.clock.advance(Duration::from_secs(600));
+    assert_eq!(w.deliver_due().await.unwrap(), 0);
+    assert_eq!(server.received().len(), 1, "once");
+}
