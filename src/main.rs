@@ -76,11 +76,21 @@ enum Command {
         #[command(subcommand)]
         action: Option<TicketCommand>,
     },
+    /// Check the mail set-up
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Mail waiting, sent or given up, and sending it again
     Outbox {
         #[command(subcommand)]
         action: Option<OutboxCommand>,
     },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send a test message through the configured transport and show
+    /// what the server answered
+    Test { address: String },
 }
 
 #[derive(Subcommand)]
@@ -206,6 +216,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
     };
     let command = match cli.command {
         Some(Command::Demo) => return Ok(launch::demo(config, wizard)?),
+        // Needs no store: it works while another process holds it.
+        Some(Command::Mail(MailCommand::Test { address })) => {
+            return mail_test(&config, &data_dir(cli.data_dir)?, &address);
+        }
         Some(command) => command,
         None => {
             let data_dir = data_dir(cli.data_dir)?;
@@ -223,7 +237,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         client: format!("operator, {}", describe_this_client()),
     };
     match command {
-        Command::Demo => Ok(()),
+        Command::Demo | Command::Mail(_) => Ok(()),
         Command::User(UserCommand::Add { email, name }) => user_add(&ctx, &email, &name),
         Command::User(UserCommand::Verify { email }) => user_verify(&ctx, &email),
         Command::User(UserCommand::List) => user_list(&ctx),
@@ -245,6 +259,22 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Outbox {
             action: Some(OutboxCommand::Retry { id }),
         } => outbox_retry(&ctx, &data_dir, id),
+    }
+}
+
+fn mail_test(config: &Config, data_dir: &std::path::Path, address: &str) -> Result<(), Failure> {
+    let to = EmailAddress::parse(address).map_err(|e| format!("{address:?}: {e}"))?;
+    let transport = rekey::mail::transport_for(&config.mail, data_dir)?;
+    let message = rekey::mail::worker::test_message(&config.mail, to.as_str())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(transport.deliver("rekey-test", &message)) {
+        Ok(answer) => {
+            println!("{}: {answer}", transport.describe());
+            Ok(())
+        }
+        Err(e) => Err(Failure::Error(format!("delivery failed: {}", e.message))),
     }
 }
 

@@ -141,7 +141,7 @@ impl Transport for Refusing {
         &self,
         _key: &str,
         _message: &lettre::Message,
-    ) -> Result<(), rekey::mail::DeliveryError> {
+    ) -> Result<String, rekey::mail::DeliveryError> {
         self.tries.fetch_add(1, Ordering::SeqCst);
         Err(rekey::mail::DeliveryError::transient("421 try again later"))
     }

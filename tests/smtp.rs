@@ -237,3 +237,49 @@ async fn a_server_down_when_the_code_is_asked_for_gets_it_when_it_is_up() {
     assert_eq!(w.deliver_due().await.unwrap(), 0);
     assert_eq!(server.received().len(), 1, "once");
 }
+
+/// Runs `rekey mail test` against `url`; returns exit code, stdout, stderr.
+async fn mail_test(url: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url.to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rekey"))
+            .args(["mail", "test", "ada@example.com", "--data-dir"])
+            .arg(dir.path())
+            .env("REKEY_SMTP_URL", url)
+            .env_remove("REKEY_CONFIG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).to_string(),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_test_reports_exactly_what_the_server_said() {
+    let server = SmtpServer::start(vec![Answer::Accept]).await;
+    let (code, stdout, _) = mail_test(&server.url()).await;
+    assert_eq!(code, 0);
+    assert!(stdout.contains("250 queued as 1"), "{stdout}");
+    let (subject, _, _) = parse(&server.received()[0]);
+    assert_eq!(subject, "rekey test message");
+
+    let refusing = SmtpServer::start(vec![Answer::Never]).await;
+    let (code, _, stderr) = mail_test(&refusing.url()).await;
+    assert_eq!(code, 2);
+    assert!(stderr.starts_with("rekey: delivery failed: "), "{stderr}");
+    assert!(stderr.contains("no such mailbox here"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let (code, _, stderr) = mail_test("smtp://user:hunter2@").await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        !stderr.contains("hunter2"),
+        "the password is never shown: {stderr}"
+    );
+}

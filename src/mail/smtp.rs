@@ -38,9 +38,12 @@ fn without_password(url: &str) -> String {
 
 #[async_trait]
 impl Transport for Smtp {
-    async fn deliver(&self, _key: &str, message: &Message) -> Result<(), DeliveryError> {
+    async fn deliver(&self, _key: &str, message: &Message) -> Result<String, DeliveryError> {
         match self.transport.send(message.clone()).await {
-            Ok(_) => Ok(()),
+            Ok(answer) => {
+                let words: Vec<&str> = answer.message().collect();
+                Ok(format!("{} {}", answer.code(), words.join(" ")))
+            }
             Err(e) => Err(DeliveryError {
                 message: format!("{}: {e}", self.shown),
                 permanent: e.is_permanent(),

@@ -26,8 +26,9 @@ impl DeliveryError {
 #[async_trait]
 pub trait Transport: Send + Sync {
     /// Delivers `message`; `key` is the same on every try of one message,
-    /// so a transport can recognise a retry.
-    async fn deliver(&self, key: &str, message: &Message) -> Result<(), DeliveryError>;
+    /// so a transport can recognise a retry. Returns what the receiving end
+    /// said (a server's answer, or where the file went).
+    async fn deliver(&self, key: &str, message: &Message) -> Result<String, DeliveryError>;
 
     /// Says where mail goes, for the operator.
     fn describe(&self) -> String;
@@ -54,10 +55,11 @@ impl MailDir {
 
 #[async_trait]
 impl Transport for MailDir {
-    async fn deliver(&self, key: &str, message: &Message) -> Result<(), DeliveryError> {
+    async fn deliver(&self, key: &str, message: &Message) -> Result<String, DeliveryError> {
         let bytes = message.formatted();
         let dir = self.dir.clone();
         let name = format!("{key}.eml");
+        let written = format!("written to {}", self.dir.join(&name).display());
         tokio::task::spawn_blocking(move || write_atomically(&dir, &name, &bytes))
             .await
             .map_err(|e| DeliveryError::transient(e.to_string()))?
@@ -66,7 +68,8 @@ impl Transport for MailDir {
                     "cannot write mail to {}: {e}",
                     dir_display(&self.dir)
                 ))
-            })
+            })?;
+        Ok(written)
     }
 
     fn describe(&self) -> String {

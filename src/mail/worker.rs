@@ -163,7 +163,7 @@ impl OutboxWorker {
     fn record_outcome(
         &self,
         id: u64,
-        outcome: Result<(), DeliveryError>,
+        outcome: Result<String, DeliveryError>,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
         let settings = self.settings.clone();
@@ -174,7 +174,7 @@ impl OutboxWorker {
             };
             record.tries += 1;
             match &outcome {
-                Ok(()) => {
+                Ok(_) => {
                     record.state = OutboxState::Sent { at_ms: now };
                     record.last_error = None;
                     redact(&mut record.message);
@@ -193,6 +193,27 @@ impl OutboxWorker {
             Ok(())
         })
     }
+}
+
+/// A message that says only that rekey can send mail, for `rekey mail test`.
+pub fn test_message(settings: &MailSettings, to: &str) -> Result<Message, String> {
+    let from: Mailbox = settings
+        .from
+        .parse()
+        .map_err(|e| format!("the From address {:?} is not valid: {e}", settings.from))?;
+    let to: Mailbox = to
+        .parse()
+        .map_err(|e| format!("the address {to:?} is not valid: {e}"))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject("rekey test message")
+        .date_now()
+        .header(ContentType::TEXT_PLAIN)
+        .body(String::from(
+            "This message was sent by `rekey mail test`: rekey can deliver mail.\n",
+        ))
+        .map_err(|e| format!("the message cannot be built: {e}"))
 }
 
 /// The name a message has in every transport: stable across retries.
