@@ -287,6 +287,7 @@ fn outbox_list(ctx: &Context) -> Result<(), Failure> {
         let kind = match r.message {
             OutboxMessage::Code { .. } => "code",
             OutboxMessage::PasswordChanged { .. } => "password-changed",
+            OutboxMessage::UnknownAddress => "unknown-address",
         };
         let state = match r.state {
             OutboxState::Queued => format!("queued, next try {}", format_time(r.next_try_ms)),

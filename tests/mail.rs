@@ -186,3 +186,25 @@ async fn a_failing_transport_is_retried_with_backoff_then_abandoned() {
     w.deliver_due().await.unwrap();
     assert_eq!(refusing.tries.load(Ordering::SeqCst), settings.max_tries);
 }
+
+#[tokio::test]
+async fn an_operator_may_have_unknown_addresses_told_and_no_code_goes_out() {
+    let mut config = quick_config();
+    config.mail.notify_unknown_addresses = true;
+    let h = Harness::new(config);
+    h.code_sent("nobody@example.com").await;
+    let outbox = h.store.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].message, OutboxMessage::UnknownAddress);
+    let mail_dir = h.dir.join("mail");
+    worker(&h, Arc::new(MailDir::new(&mail_dir)))
+        .deliver_due()
+        .await
+        .unwrap();
+    let mail = read_mail(&eml_files(&mail_dir)[0]);
+    assert_eq!(mail.to, "nobody@example.com");
+    assert!(
+        mail.text.contains("no account here uses this address"),
+        "{mail:?}"
+    );
+}

@@ -31,6 +31,9 @@ pub struct MailSettings {
     pub smtp_url: String,
     /// How long one SMTP conversation may take.
     pub smtp_timeout_secs: u64,
+    /// Tell an address with no account that a reset was asked for it. Off
+    /// by default: such a mail says the account does not exist.
+    pub notify_unknown_addresses: bool,
 }
 
 impl Default for MailSettings {
@@ -42,6 +45,7 @@ impl Default for MailSettings {
             retry_max_secs: 600,
             smtp_url: String::new(),
             smtp_timeout_secs: 30,
+            notify_unknown_addresses: false,
         }
     }
 }

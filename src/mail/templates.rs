@@ -14,6 +14,14 @@ fn template(language: &str, name: &str) -> (&'static str, &'static str) {
             include_str!("../../assets/mail/sv/code.txt"),
             include_str!("../../assets/mail/sv/code.html"),
         ),
+        ("sv", "unknown_address") => (
+            include_str!("../../assets/mail/sv/unknown_address.txt"),
+            include_str!("../../assets/mail/sv/unknown_address.html"),
+        ),
+        (_, "unknown_address") => (
+            include_str!("../../assets/mail/en/unknown_address.txt"),
+            include_str!("../../assets/mail/en/unknown_address.html"),
+        ),
         ("sv", "password_changed") => (
             include_str!("../../assets/mail/sv/password_changed.txt"),
             include_str!("../../assets/mail/sv/password_changed.html"),
@@ -69,6 +77,7 @@ pub fn render(record: &OutboxRecord) -> RenderedMail {
                 ("address", address),
             ],
         ),
+        OutboxMessage::UnknownAddress => ("unknown_address", vec![("address", address)]),
         OutboxMessage::PasswordChanged { at_ms, client } => (
             "password_changed",
             vec![
@@ -166,6 +175,15 @@ mod tests {
         };
         let html = render(&record(code, "sv")).html;
         assert!(html.contains("<strong>482 913</strong>") && html.contains("amber otter"));
+    }
+
+    #[test]
+    fn the_unknown_address_notice_names_the_address_and_no_code() {
+        for language in LANGUAGES {
+            let mail = render(&record(OutboxMessage::UnknownAddress, language));
+            assert!(mail.text.contains("ada@example.com"), "{}", mail.text);
+            assert!(!mail.text.contains('{') && !mail.html.contains('{'));
+        }
     }
 
     #[test]

@@ -272,6 +272,7 @@ impl LocalService {
             .run(move || hash_secret(digits.as_bytes(), &cost))
             .await??;
         let lifetime_secs = self.config.codes.lifetime_secs;
+        let notify_unknown = self.config.mail.notify_unknown_addresses;
         let phrase = crate::recovery::phrase::generate()
             .map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
         self.flow_step(id, |tx, session, flow, now| {
@@ -296,6 +297,14 @@ impl LocalService {
                             now,
                         )?;
                         format!("code {serial}, mail queued")
+                    } else if notify_unknown {
+                        tx.queue_mail(
+                            &flow.address,
+                            &session.language,
+                            OutboxMessage::UnknownAddress,
+                            now,
+                        )?;
+                        format!("code {serial}, no such account, notice queued")
                     } else {
                         format!("code {serial}, no such account, no mail")
                     };

@@ -22,6 +22,9 @@ pub enum OutboxMessage {
     },
     /// "Your password was changed".
     PasswordChanged { at_ms: Millis, client: String },
+    /// A code was asked for an address with no account (only when the
+    /// operator turned `mail.notify_unknown_addresses` on).
+    UnknownAddress,
 }
 
 /// Never prints a code.
@@ -43,6 +46,7 @@ impl std::fmt::Debug for OutboxMessage {
                 .field("at_ms", at_ms)
                 .field("client", client)
                 .finish(),
+            Self::UnknownAddress => f.write_str("UnknownAddress"),
         }
     }
 }
