@@ -217,7 +217,8 @@ impl Config {
         }
         if !m.smtp_url.trim().is_empty() {
             let timeout = std::time::Duration::from_secs(m.smtp_timeout_secs);
-            if let Err(e) = crate::mail::Smtp::from_url(&m.smtp_url, timeout) {
+            let ca = crate::mail::smtp_ca(m).map_err(ConfigError::OutOfRange)?;
+            if let Err(e) = crate::mail::Smtp::from_url(&m.smtp_url, timeout, ca.as_deref()) {
                 return Err(ConfigError::OutOfRange(format!("mail.smtp_url: {e}")));
             }
         }

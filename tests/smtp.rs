@@ -119,7 +119,7 @@ fn worker(h: &Harness, url: &str) -> OutboxWorker {
         smtp_url: url.to_string(),
         ..MailSettings::default()
     };
-    let smtp = Smtp::from_url(url, Duration::from_secs(5)).unwrap();
+    let smtp = Smtp::from_url(url, Duration::from_secs(5), None).unwrap();
     OutboxWorker::new(h.store.clone(), Arc::new(smtp), clock, settings)
 }
 

@@ -31,6 +31,9 @@ pub struct MailSettings {
     pub smtp_url: String,
     /// How long one SMTP conversation may take.
     pub smtp_timeout_secs: u64,
+    /// A PEM file with a CA certificate to trust besides the public roots
+    /// (a mail server with a private CA). Empty: public roots only.
+    pub smtp_ca_file: String,
     /// Tell an address with no account that a reset was asked for it. Off
     /// by default: such a mail says the account does not exist.
     pub notify_unknown_addresses: bool,
@@ -45,6 +48,7 @@ impl Default for MailSettings {
             retry_max_secs: 600,
             smtp_url: String::new(),
             smtp_timeout_secs: 30,
+            smtp_ca_file: String::new(),
             notify_unknown_addresses: false,
         }
     }
@@ -60,8 +64,25 @@ pub fn transport_for(
         return Ok(std::sync::Arc::new(MailDir::new(&data_dir.join("mail"))));
     }
     let timeout = std::time::Duration::from_secs(settings.smtp_timeout_secs);
+    let ca = smtp_ca(settings)?;
     Ok(std::sync::Arc::new(Smtp::from_url(
         &settings.smtp_url,
         timeout,
+        ca.as_deref(),
     )?))
+}
+
+/// The extra CA certificate the settings name, read.
+pub fn smtp_ca(settings: &MailSettings) -> Result<Option<Vec<u8>>, String> {
+    if settings.smtp_ca_file.trim().is_empty() {
+        return Ok(None);
+    }
+    std::fs::read(&settings.smtp_ca_file)
+        .map(Some)
+        .map_err(|e| {
+            format!(
+                "cannot read mail.smtp_ca_file {}: {e}",
+                settings.smtp_ca_file
+            )
+        })
 }

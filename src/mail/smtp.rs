@@ -4,6 +4,7 @@
 
 use super::transport::{DeliveryError, Transport};
 use async_trait::async_trait;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
@@ -14,14 +15,52 @@ pub struct Smtp {
 }
 
 impl Smtp {
-    pub fn from_url(url: &str, timeout: Duration) -> Result<Self, String> {
+    /// `extra_ca` is a PEM certificate to trust besides the public roots,
+    /// for a mail server with a private CA.
+    pub fn from_url(url: &str, timeout: Duration, extra_ca: Option<&[u8]>) -> Result<Self, String> {
         let shown = without_password(url);
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| format!("the SMTP URL {shown} is not valid: {e}"))?
-            .timeout(Some(timeout))
-            .build();
-        Ok(Self { transport, shown })
+            .timeout(Some(timeout));
+        if let Some(pem) = extra_ca {
+            builder = builder.tls(tls_trusting(url, pem)?);
+        }
+        Ok(Self {
+            transport: builder.build(),
+            shown,
+        })
     }
+}
+
+/// The TLS mode the URL asks for, trusting `pem` as well.
+fn tls_trusting(url: &str, pem: &[u8]) -> Result<Tls, String> {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("smtp", url));
+    let after_user = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let host: String = after_user
+        .chars()
+        .take_while(|c| !matches!(c, ':' | '/' | '?'))
+        .collect();
+    let mode = url
+        .split_once('?')
+        .and_then(|(_, query)| query.split('&').find_map(|kv| kv.strip_prefix("tls=")))
+        .unwrap_or("");
+    // lettre accepts a PEM with no certificate in it; that would trust
+    // nothing and fail later with a puzzling handshake error.
+    if !String::from_utf8_lossy(pem).contains("-----BEGIN CERTIFICATE-----") {
+        return Err("the CA certificate is not valid: no PEM certificate in it".to_string());
+    }
+    let certificate =
+        Certificate::from_pem(pem).map_err(|e| format!("the CA certificate is not valid: {e}"))?;
+    let parameters = TlsParameters::builder(host)
+        .add_root_certificate(certificate)
+        .build_rustls()
+        .map_err(|e| format!("TLS cannot be set up: {e}"))?;
+    Ok(match (scheme, mode) {
+        ("smtps", _) => Tls::Wrapper(parameters),
+        (_, "required") => Tls::Required(parameters),
+        (_, "opportunistic") => Tls::Opportunistic(parameters),
+        _ => Tls::None,
+    })
 }
 
 /// `smtp://user:secret@host` → `smtp://user:***@host`.
@@ -74,13 +113,15 @@ mod tests {
 
     #[test]
     fn a_wrong_url_is_a_clear_error() {
-        let err = Smtp::from_url("gopher://x", Duration::from_secs(1))
+        let err = Smtp::from_url("gopher://x", Duration::from_secs(1), None)
             .err()
             .unwrap();
         assert!(
             err.starts_with("the SMTP URL gopher://x is not valid"),
             "{err}"
         );
-        assert!(Smtp::from_url("smtp://127.0.0.1:2525", Duration::from_secs(1)).is_ok());
+        assert!(Smtp::from_url("smtp://127.0.0.1:2525", Duration::from_secs(1), None).is_ok());
+        let bad_ca = Smtp::from_url("smtps://localhost", Duration::from_secs(1), Some(b"nope"));
+        assert!(bad_ca.err().unwrap().contains("CA certificate"));
     }
 }

@@ -1,0 +1,218 @@
+//! SMTP with STARTTLS and AUTH against a server on loopback whose
+//! certificate a small CA, made by the test, signed (rustls refuses a
+//! self-signed CA as a server certificate, so it is a CA and a leaf).
+
+mod common;
+
+use base64::Engine;
+use common::*;
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use rekey::mail::{MailSettings, OutboxWorker, Smtp};
+use rekey::recovery::Clock;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+const ADA: &str = "ada@example.com";
+const USER: &str = "rekey";
+const SECRET: &str = "s3cret-for-tests";
+
+/// A CA certificate (PEM) and a server config with a leaf it signed, for
+/// localhost and 127.0.0.1.
+fn certificates() -> (String, Arc<ServerConfig>) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let leaf_key = KeyPair::generate().unwrap();
+    let mut leaf_params =
+        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    leaf_params.is_ca = IsCa::ExplicitNoCa;
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(leaf.der().to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+        )
+        .unwrap();
+    (ca.pem(), Arc::new(config))
+}
+
+#[derive(Debug, Default, Clone)]
+struct Seen {
+    /// Messages accepted, with whether TLS and AUTH were in force.
+    messages: Vec<(String, bool, bool)>,
+    auth_failures: usize,
+}
+
+/// A server that offers STARTTLS, offers AUTH PLAIN only over TLS, and
+/// accepts mail only from an authenticated client.
+async fn start_server(tls: Arc<ServerConfig>) -> (u16, Arc<Mutex<Seen>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let (tls, record) = (tls.clone(), record.clone());
+            tokio::spawn(async move {
+                let mut io = BufReader::new(socket);
+                let _ = io.write_all(b"220 tls.test ESMTP\r\n").await;
+                if converse(&mut io, false, &record).await {
+                    let Ok(secure) = TlsAcceptor::from(tls).accept(io.into_inner()).await else {
+                        return;
+                    };
+                    converse(&mut BufReader::new(secure), true, &record).await;
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+/// One SMTP conversation; returns true when the client asked for STARTTLS.
+async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut BufReader<S>,
+    secure: bool,
+    seen: &Mutex<Seen>,
+) -> bool {
+    let expected = base64::engine::general_purpose::STANDARD.encode(format!("\0{USER}\0{SECRET}"));
+    let mut authenticated = false;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if io.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return false;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let verb = words.first().copied().unwrap_or("").to_ascii_uppercase();
+        let reply = match verb.as_str() {
+            "EHLO" if secure => "250-tls.test\r\n250 AUTH PLAIN\r\n".to_string(),
+            "EHLO" => "250-tls.test\r\n250 STARTTLS\r\n".to_string(),
+            "STARTTLS" if !secure => {
+                let _ = io.write_all(b"220 go ahead\r\n").await;
+                return true;
+            }
+            "AUTH"
+                if secure
+                    && words
+                        .get(1)
+                        .is_some_and(|m| m.eq_ignore_ascii_case("PLAIN")) =>
+            {
+                if words.get(2) == Some(&expected.as_str()) {
+                    authenticated = true;
+                    "235 2.7.0 accepted\r\n".to_string()
+                } else {
+                    seen.lock().unwrap().auth_failures += 1;
+                    "535 5.7.8 bad credentials\r\n".to_string()
+                }
+            }
+            "MAIL" if !authenticated => "530 5.7.0 authentication required\r\n".to_string(),
+            "MAIL" | "RCPT" | "RSET" | "NOOP" => "250 OK\r\n".to_string(),
+            "DATA" => {
+                let _ = io.write_all(b"354 go on\r\n").await;
+                let mut message = String::new();
+                loop {
+                    line.clear();
+                    if io.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return false;
+                    }
+                    if line.trim_end() == "." {
+                        break;
+                    }
+                    message.push_str(&line);
+                }
+                seen.lock()
+                    .unwrap()
+                    .messages
+                    .push((message, secure, authenticated));
+                "250 queued\r\n".to_string()
+            }
+            "QUIT" => {
+                let _ = io.write_all(b"221 bye\r\n").await;
+                return false;
+            }
+            _ => "502 not here\r\n".to_string(),
+        };
+        if io.write_all(reply.as_bytes()).await.is_err() {
+            return false;
+        }
+    }
+}
+
+fn worker(h: &Harness, url: &str, ca_pem: &str) -> OutboxWorker {
+    let clock: Arc<dyn Clock> = Arc::new(h.clock.clone());
+    let smtp = Smtp::from_url(url, Duration::from_secs(5), Some(ca_pem.as_bytes())).unwrap();
+    OutboxWorker::new(
+        h.store.clone(),
+        Arc::new(smtp),
+        clock,
+        MailSettings::default(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_goes_over_starttls_with_auth() {
+    let (ca, tls) = certificates();
+    let (port, seen) = start_server(tls).await;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let code = h.last_code(ADA);
+
+    let url = format!("smtp://{USER}:{SECRET}@localhost:{port}?tls=required");
+    assert_eq!(worker(&h, &url, &ca).deliver_due().await.unwrap(), 1);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.messages.len(), 1);
+    let (message, secure, authenticated) = &seen.messages[0];
+    assert!(*secure, "sent after STARTTLS");
+    assert!(*authenticated, "sent after AUTH");
+    assert!(message.contains(&code), "the code went out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_are_kept_as_the_reason_and_nothing_is_sent() {
+    let (ca, tls) = certificates();
+    let (port, seen) = start_server(tls).await;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let url = format!("smtp://{USER}:wrong@localhost:{port}?tls=required");
+    assert_eq!(worker(&h, &url, &ca).deliver_due().await.unwrap(), 0);
+    let record = h.store.outbox().unwrap().remove(0);
+    let error = record.last_error.unwrap();
+    assert!(!error.contains("wrong"), "the password stays out: {error}");
+    assert!(
+        error.contains("535") || error.to_lowercase().contains("credentials"),
+        "{error}"
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.messages.is_empty());
+    assert_eq!(seen.auth_failures, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_certificate_from_an_unknown_ca_is_refused() {
+    let (_ca, tls) = certificates();
+    let (other_ca, _) = certificates();
+    let (port, seen) = start_server(tls).await;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let url = format!("smtp://{USER}:{SECRET}@localhost:{port}?tls=required");
+    assert_eq!(worker(&h, &url, &other_ca).deliver_due().await.unwrap(), 0);
+    assert!(seen.lock().unwrap().messages.is_empty());
+    let record = h.store.outbox().unwrap().remove(0);
+    assert!(record.last_error.is_some());
+}
