@@ -222,6 +222,7 @@ impl Config {
                 return Err(ConfigError::OutOfRange(format!("mail.smtp_url: {e}")));
             }
         }
+        crate::mail::dkim_for(m).map_err(ConfigError::OutOfRange)?;
         let w = &self.wizard;
         if w.idle_secs == 0 || w.idle_secs > DAY || w.done_return_secs > DAY {
             return bad(

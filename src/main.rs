@@ -353,7 +353,8 @@ fn outbox_retry(ctx: &Context, data_dir: &std::path::Path, id: Option<u64>) -> R
         transport,
         ctx.clock.clone(),
         ctx.config.mail.clone(),
-    );
+    )
+    .with_dkim(rekey::mail::dkim_for(&ctx.config.mail)?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

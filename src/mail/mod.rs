@@ -34,6 +34,12 @@ pub struct MailSettings {
     /// A PEM file with a CA certificate to trust besides the public roots
     /// (a mail server with a private CA). Empty: public roots only.
     pub smtp_ca_file: String,
+    /// DKIM: a key file (an RSA key in PKCS#1 PEM, or an Ed25519 key as
+    /// the base64 of its 32 bytes), the selector published in DNS and the
+    /// signing domain. Empty key file: no signature.
+    pub dkim_key_file: String,
+    pub dkim_selector: String,
+    pub dkim_domain: String,
     /// Tell an address with no account that a reset was asked for it. Off
     /// by default: such a mail says the account does not exist.
     pub notify_unknown_addresses: bool,
@@ -49,6 +55,9 @@ impl Default for MailSettings {
             smtp_url: String::new(),
             smtp_timeout_secs: 30,
             smtp_ca_file: String::new(),
+            dkim_key_file: String::new(),
+            dkim_selector: String::new(),
+            dkim_domain: String::new(),
             notify_unknown_addresses: false,
         }
     }
@@ -70,6 +79,43 @@ pub fn transport_for(
         timeout,
         ca.as_deref(),
     )?))
+}
+
+/// The DKIM signer the settings name, if any.
+pub fn dkim_for(
+    settings: &MailSettings,
+) -> Result<Option<lettre::message::dkim::DkimConfig>, String> {
+    use lettre::message::dkim::{DkimConfig, DkimSigningAlgorithm, DkimSigningKey};
+    if settings.dkim_key_file.trim().is_empty() {
+        return Ok(None);
+    }
+    if settings.dkim_selector.is_empty() || settings.dkim_domain.is_empty() {
+        return Err(
+            "mail.dkim_selector and mail.dkim_domain are needed with mail.dkim_key_file".into(),
+        );
+    }
+    let key = std::fs::read_to_string(&settings.dkim_key_file).map_err(|e| {
+        format!(
+            "cannot read mail.dkim_key_file {}: {e}",
+            settings.dkim_key_file
+        )
+    })?;
+    let algorithm = if key.contains("-----BEGIN RSA PRIVATE KEY-----") {
+        DkimSigningAlgorithm::Rsa
+    } else {
+        DkimSigningAlgorithm::Ed25519
+    };
+    let signing = DkimSigningKey::new(key.trim(), algorithm).map_err(|e| {
+        format!(
+            "mail.dkim_key_file {} is not an RSA PKCS#1 PEM key or a base64 Ed25519 key: {e}",
+            settings.dkim_key_file
+        )
+    })?;
+    Ok(Some(DkimConfig::default_config(
+        settings.dkim_selector.clone(),
+        settings.dkim_domain.clone(),
+        signing,
+    )))
 }
 
 /// The extra CA certificate the settings name, read.

@@ -26,6 +26,7 @@ pub struct OutboxWorker {
     settings: MailSettings,
     wake: Arc<Notify>,
     delivered: watch::Sender<u64>,
+    dkim: Option<lettre::message::dkim::DkimConfig>,
 }
 
 impl OutboxWorker {
@@ -42,7 +43,14 @@ impl OutboxWorker {
             settings,
             wake: Arc::new(Notify::new()),
             delivered: watch::channel(0).0,
+            dkim: None,
         }
+    }
+
+    /// Signs every message with DKIM.
+    pub fn with_dkim(mut self, dkim: Option<lettre::message::dkim::DkimConfig>) -> Self {
+        self.dkim = dkim;
+        self
     }
 
     /// Notify this when mail is queued, to have it sent at once.
@@ -144,6 +152,12 @@ impl OutboxWorker {
             .date_now()
             .multipart(alternative)
             .map_err(|e| format!("the message cannot be built: {e}"))
+            .map(|mut message| {
+                if let Some(dkim) = &self.dkim {
+                    message.sign(dkim);
+                }
+                message
+            })
     }
 
     fn give_up(&self, id: u64, why: &str) -> Result<(), StoreError> {

@@ -87,8 +87,10 @@ fn run(
         let data_dir = mail_dir.parent().unwrap_or(mail_dir);
         let transport =
             crate::mail::transport_for(&config.mail, data_dir).map_err(LaunchError::Setup)?;
+        let dkim = crate::mail::dkim_for(&config.mail).map_err(LaunchError::Setup)?;
         let worker =
-            OutboxWorker::new(store.clone(), transport, clock.clone(), config.mail.clone());
+            OutboxWorker::new(store.clone(), transport, clock.clone(), config.mail.clone())
+                .with_dkim(dkim);
         let deliveries = worker.deliveries();
         let directory = Arc::new(SledDirectory::new(store.clone(), clock.clone()));
         let service = LocalService::new(store.clone(), directory, clock, config.clone())
