@@ -267,6 +267,7 @@ fn flow_view(stage: Stage) -> FlowView {
         }),
         resend: ResendStatus::In { ms: 60_000 },
         ticket: None,
+        mail: None,
     }
 }
 

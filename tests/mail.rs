@@ -208,3 +208,32 @@ async fn an_operator_may_have_unknown_addresses_told_and_no_code_goes_out() {
         "{mail:?}"
     );
 }
+
+#[tokio::test]
+async fn the_screen_hears_how_mail_is_going_the_same_for_every_address() {
+    use rekey::recovery::MailProgress;
+    use rekey::service::RecoveryService;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let known = h.code_sent(ADA).await;
+    let unknown = h.code_sent("nobody@example.com").await;
+    let progress = |view: rekey::recovery::FlowView| view.mail;
+    for s in [&known, &unknown] {
+        let view = h.service.flow_status(s).await.unwrap();
+        assert_eq!(progress(view), Some(MailProgress::Sending));
+    }
+    h.clock.advance(Duration::from_secs(3));
+    for s in [&known, &unknown] {
+        let view = h.service.flow_status(s).await.unwrap();
+        assert_eq!(progress(view), Some(MailProgress::Sent));
+    }
+    // Ada's mail fails to go out: both screens say mail is late.
+    let refusing = Arc::new(Refusing {
+        tries: AtomicU32::new(0),
+    });
+    worker(&h, refusing).deliver_due().await.unwrap();
+    for s in [&known, &unknown] {
+        let view = h.service.flow_status(s).await.unwrap();
+        assert_eq!(progress(view), Some(MailProgress::Delayed));
+    }
+}

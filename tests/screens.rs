@@ -9,7 +9,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Color, Modifier, Style};
 use rekey::config::Config;
 use rekey::recovery::{
-    CodeStatus, EmailAddress, FlowView, PasswordPolicy, ResendStatus, SlideVerdict, Stage,
+    CodeStatus, EmailAddress, FlowView, MailProgress, PasswordPolicy, ResendStatus, SlideVerdict,
+    Stage,
 };
 use rekey::tui::app::{App, AppOptions, DemoAccount, Input};
 use rekey::tui::calls::{FlowCall, Reply};
@@ -34,6 +35,7 @@ fn view(stage: Stage) -> FlowView {
         }),
         resend: ResendStatus::In { ms: 60_000 },
         ticket: (stage == Stage::TicketOpened).then(|| "RK-7F3K-9Q2M".to_string()),
+        mail: (stage == Stage::CodeSent).then_some(MailProgress::Sent),
     }
 }
 

@@ -187,6 +187,12 @@ impl OutboxWorker {
                 return Ok(());
             };
             record.tries += 1;
+            let mut health = tx.mail_health()?;
+            match &outcome {
+                Ok(_) => health.last_ok_ms = now,
+                Err(_) => health.last_failure_ms = now,
+            }
+            tx.put_mail_health(&health)?;
             match &outcome {
                 Ok(_) => {
                     record.state = OutboxState::Sent { at_ms: now };

@@ -214,6 +214,46 @@ pub struct FlowView {
     pub code: Option<CodeStatus>,
     pub resend: ResendStatus,
     pub ticket: Option<String>,
+    /// How the code's mail is getting on, while a code is live.
+    #[serde(default)]
+    pub mail: Option<MailProgress>,
+}
+
+/// What a person is told about the code's mail. It comes from how mail
+/// delivery is going for everyone, never from this address's own mail:
+/// an address without an account has none, and must see the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MailProgress {
+    Sending,
+    Sent,
+    /// Deliveries are failing just now; rekey keeps trying.
+    Delayed,
+}
+
+/// When mail last went out and last failed, across all messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct MailHealth {
+    pub last_ok_ms: Millis,
+    pub last_failure_ms: Millis,
+}
+
+/// How long "Sending" shows after a code is issued, and how long a
+/// delivery failure keeps "Delayed" on show.
+pub const SENDING_MS: Millis = 2_000;
+pub const DELAY_SHOWN_MS: Millis = 10 * 60 * 1000;
+
+impl MailHealth {
+    pub fn progress(&self, issued_ms: Millis, now: Millis) -> MailProgress {
+        let failing = self.last_failure_ms > self.last_ok_ms
+            && now.saturating_sub(self.last_failure_ms) < DELAY_SHOWN_MS;
+        if failing {
+            MailProgress::Delayed
+        } else if now.saturating_sub(issued_ms) < SENDING_MS {
+            MailProgress::Sending
+        } else {
+            MailProgress::Sent
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -422,6 +462,7 @@ impl Flow {
             code,
             resend,
             ticket: None,
+            mail: None,
         }
     }
 }
@@ -614,6 +655,26 @@ mod tests {
         copy.resume(T0 + 5_000, &limits);
         assert_eq!(copy.stage, Stage::CodeSent);
         assert_eq!(copy.code, f.code);
+    }
+
+    #[test]
+    fn mail_progress_follows_delivery_for_everyone() {
+        let healthy = MailHealth {
+            last_ok_ms: T0,
+            last_failure_ms: 0,
+        };
+        assert_eq!(healthy.progress(T0, T0 + 1_000), MailProgress::Sending);
+        assert_eq!(healthy.progress(T0, T0 + SENDING_MS), MailProgress::Sent);
+        let failing = MailHealth {
+            last_ok_ms: T0,
+            last_failure_ms: T0 + 5_000,
+        };
+        assert_eq!(failing.progress(T0, T0 + 6_000), MailProgress::Delayed);
+        assert_eq!(
+            failing.progress(T0, T0 + 5_000 + DELAY_SHOWN_MS),
+            MailProgress::Sent,
+            "an old failure is forgotten"
+        );
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub use address::{AddressError, EmailAddress};
 pub use clock::{Clock, ManualClock, Millis, SystemClock};
 pub use code::{Code, CodeFormatError};
 pub use flow::{
-    CodeStatus, Flow, FlowError, FlowView, Limits, NewCode, ResendStatus, SendHistory, Stage,
+    CodeStatus, Flow, FlowError, FlowView, Limits, MailHealth, MailProgress, NewCode, ResendStatus,
+    SendHistory, Stage,
 };
 pub use policy::{PasswordPolicy, PasswordVerdict, Rule, RuleCheck, RuleStatus, name_hints};
 pub use session::{Session, SessionError, SessionStep};

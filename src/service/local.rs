@@ -141,7 +141,11 @@ impl LocalService {
         now: Millis,
     ) -> TxResult<FlowView, ServiceError> {
         let history = tx.send_history(&flow.address)?;
-        Ok(session.overlay(flow, flow.view(&history, now, &self.limits())))
+        let mut view = flow.view(&history, now, &self.limits());
+        if let (Some(_), Some(code)) = (&view.code, &flow.code) {
+            view.mail = Some(tx.mail_health()?.progress(code.issued_ms, now));
+        }
+        Ok(session.overlay(flow, view))
     }
 
     /// The session's flow address and whether the code was confirmed by it.

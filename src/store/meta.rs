@@ -8,6 +8,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 const SCHEMA_KEY: &[u8] = b"schema";
 const SECRET_KEY: &[u8] = b"secret";
+const MAIL_HEALTH_KEY: &[u8] = b"mail_health";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Secret(String);
@@ -45,6 +46,14 @@ impl Store {
 }
 
 impl super::StoreTx<'_> {
+    pub fn mail_health(&self) -> Result<crate::recovery::MailHealth, TxFault> {
+        Ok(get_json(self.meta, MAIL_HEALTH_KEY)?.unwrap_or_default())
+    }
+
+    pub fn put_mail_health(&self, health: &crate::recovery::MailHealth) -> Result<(), TxFault> {
+        put_json(self.meta, MAIL_HEALTH_KEY, health)
+    }
+
     /// The installation's secret (hex), made when the store was created.
     pub fn secret(&self) -> Result<String, TxFault> {
         let secret: Option<Secret> = get_json(self.meta, SECRET_KEY)?;

@@ -56,6 +56,7 @@ fn view(stage: Stage) -> FlowView {
         }),
         resend: ResendStatus::In { ms: 60_000 },
         ticket: None,
+        mail: None,
     }
 }
 
@@ -279,12 +280,34 @@ fn the_countdowns_run_down_and_resend_comes_back() {
         Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
         now,
     );
-    app.handle(Input::Tick, now + 18_000);
+    let effects = app.handle(Input::Tick, now + 18_000);
+    assert_eq!(
+        calls(&effects),
+        ["Flow(Status)"],
+        "a poll for the mail's progress"
+    );
     let text = screen(&app);
     assert!(text.contains("Valid for 9:42"), "{text}");
     assert!(text.contains("Resend in 0:42"), "{text}");
+    // The poll's answer: the same code, 18 s on, its mail sent.
+    let mut later = view(Stage::CodeSent);
+    later.code.as_mut().unwrap().expires_in_ms = 582_000;
+    later.resend = ResendStatus::In { ms: 42_000 };
+    later.mail = Some(crate::recovery::MailProgress::Sent);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::Status, Ok(later))),
+        now + 18_000,
+    );
+    assert!(screen(&app).contains("✓ Sent. It can take a minute."));
     app.handle(Input::Tick, now + 60_000);
     assert!(screen(&app).contains("[ Resend ]"));
+    let mut minute_on = view(Stage::CodeSent);
+    minute_on.code.as_mut().unwrap().expires_in_ms = 540_000;
+    minute_on.resend = ResendStatus::Ready;
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::Status, Ok(minute_on))),
+        now + 60_000,
+    );
     let effects = app.handle(Input::Tick, now + 600_000);
     assert_eq!(
         calls(&effects),
@@ -429,4 +452,23 @@ fn a_refused_slide_says_please_try_again_and_starts_over() {
     assert!(screen(&app).contains("Please try again"));
     let effects = app.handle(key(KeyCode::Enter), T0);
     assert!(calls(&effects).is_empty(), "Request needs a verified slide");
+}
+
+#[test]
+fn late_mail_is_said_and_polled_for() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    let mut delayed = view(Stage::CodeSent);
+    delayed.mail = Some(crate::recovery::MailProgress::Delayed);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(delayed))),
+        now,
+    );
+    assert!(screen(&app).contains("Mail is running late"));
+    let effects = app.handle(Input::Tick, now + 2_000);
+    assert_eq!(
+        calls(&effects),
+        ["Flow(Status)"],
+        "polled every 2 s while late"
+    );
 }

@@ -3,7 +3,7 @@
 
 use super::{NewPassword, Screen, show_error};
 use crate::recovery::FlowError;
-use crate::recovery::{FlowView, ResendStatus, Stage};
+use crate::recovery::{FlowView, MailProgress, ResendStatus, Stage};
 use crate::service::ServiceError;
 use crate::tui::app::{Ctx, Nav, View};
 use crate::tui::calls::{Call, FlowCall, Reply};
@@ -30,8 +30,10 @@ pub struct CheckEmail {
     view_ms: u64,
     boxes: CodeBoxes,
     focus: Focus,
-    /// A status refresh is on its way (the code's time ran out here).
+    /// A status refresh is on its way.
     refreshing: bool,
+    /// When the flow's status was last asked for.
+    polled_ms: u64,
 }
 
 impl CheckEmail {
@@ -47,6 +49,7 @@ impl CheckEmail {
             boxes: CodeBoxes::default(),
             focus,
             refreshing: false,
+            polled_ms: now_ms,
         }
     }
 
@@ -140,9 +143,19 @@ impl CheckEmail {
     }
 
     pub fn tick(&mut self, cx: &mut Ctx<'_>) -> Nav {
-        let ran_out = self.view.stage == Stage::CodeSent && self.expires_in(cx.now_ms) == Some(0);
-        if ran_out && !self.refreshing {
+        if self.view.stage != Stage::CodeSent || self.refreshing {
+            return Nav::Stay;
+        }
+        let ran_out = self.expires_in(cx.now_ms) == Some(0);
+        // Ask how the mail is getting on: often while it is on its way or
+        // late, now and then once it went.
+        let every = match self.view.mail {
+            Some(MailProgress::Sent) | None => 15_000,
+            Some(MailProgress::Sending | MailProgress::Delayed) => 2_000,
+        };
+        if ran_out || cx.now_ms.saturating_sub(self.polled_ms) >= every {
             self.refreshing = true;
+            self.polled_ms = cx.now_ms;
             cx.effects
                 .push(crate::tui::app::Effect::Call(Call::Flow(FlowCall::Status)));
         }
@@ -191,7 +204,19 @@ impl CheckEmail {
         let (t, theme) = (view.t, view.theme);
         let now = view.now_ms;
         let sent = self.code_sent();
-        let [intro, _, action, _, label, boxes, status, phrase, _, resend] = Layout::vertical([
+        let [
+            intro,
+            _,
+            action,
+            _,
+            label,
+            boxes,
+            status,
+            phrase,
+            mail,
+            _,
+            resend,
+        ] = Layout::vertical([
             Constraint::Length(if view.compact { 0 } else { 2 }),
             Constraint::Length(view.gap()),
             Constraint::Length(if sent { 0 } else { 1 }),
@@ -200,7 +225,9 @@ impl CheckEmail {
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
-            Constraint::Length(view.gap()),
+            // Two rows for "mail is late", which says more.
+            Constraint::Length(if view.compact { 1 } else { 2 }),
+            Constraint::Length(0),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -242,6 +269,24 @@ impl CheckEmail {
             _ => Line::styled(theme.text(&t.t("check.expired")), theme.error()),
         };
         frame.render_widget(Paragraph::new(status_line), status);
+        let mail_line = match self.view.mail {
+            Some(MailProgress::Sending) => {
+                Line::styled(theme.text(&t.t("check.mail_sending")), theme.dim())
+            }
+            Some(MailProgress::Sent) => Line::styled(
+                format!(
+                    "{} {}",
+                    theme.glyphs().check,
+                    theme.text(&t.t("check.mail_sent"))
+                ),
+                theme.ok(),
+            ),
+            Some(MailProgress::Delayed) => {
+                Line::styled(theme.text(&t.t("check.mail_delayed")), theme.warn())
+            }
+            None => Line::default(),
+        };
+        frame.render_widget(Paragraph::new(mail_line).wrap(Wrap { trim: true }), mail);
         if let Some(code) = self.view.code.as_ref().filter(|c| !c.phrase.is_empty()) {
             frame.render_widget(
                 Paragraph::new(Line::styled(
