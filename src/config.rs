@@ -46,6 +46,9 @@ pub struct WizardSettings {
     pub done_return_secs: u64,
     /// The language when neither --lang nor the locale picks one.
     pub language: String,
+    /// In kiosk mode, the kiosk's name: the audit trail and the "password
+    /// changed" notice say the change came from it.
+    pub kiosk_name: String,
 }
 
 impl Default for WizardSettings {
@@ -54,6 +57,7 @@ impl Default for WizardSettings {
             idle_secs: 120,
             done_return_secs: 20,
             language: "en".to_string(),
+            kiosk_name: String::new(),
         }
     }
 }

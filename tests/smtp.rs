@@ -405,3 +405,27 @@ async fn messages_are_signed_with_dkim_when_a_key_is_set() {
             .contains("dkim_selector")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_changed_notice_says_when_and_from_where() {
+    use rekey::service::RecoveryService;
+    let server = SmtpServer::start(vec![Answer::Accept]).await;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let s = h.code_sent(ADA).await;
+    let code = h.last_code(ADA);
+    h.service.confirm_code(&s, &code).await.unwrap();
+    h.service
+        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    let w = worker(&h, &server.url());
+    assert_eq!(w.deliver_due().await.unwrap(), 2, "the code and the notice");
+    let received = server.received();
+    let (subject, text, _) = parse(&received[1]);
+    assert_eq!(subject, "Your password was changed");
+    assert!(text.contains("test tty"), "from where: {text}");
+    let when = rekey::recovery::clock::format_time(T0);
+    assert!(text.contains(&when), "when: {text}");
+    assert!(!text.contains(NEW_PASSWORD));
+}

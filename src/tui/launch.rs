@@ -72,6 +72,23 @@ pub fn demo(mut config: Config, flags: WizardFlags) -> Result<(), LaunchError> {
     result
 }
 
+/// Where the person is: the kiosk's name in kiosk mode when the config
+/// gives one, else the SSH client or the terminal.
+fn client_for(config: &Config, kiosk: bool) -> String {
+    let name: String = config
+        .wizard
+        .kiosk_name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(60)
+        .collect();
+    if kiosk && !name.trim().is_empty() {
+        format!("kiosk {}", name.trim())
+    } else {
+        describe_this_client()
+    }
+}
+
 fn run(
     config: Config,
     store: Store,
@@ -103,7 +120,7 @@ fn run(
             language: flags.language,
             mailbox: demo.as_ref().map(|_| (mail_dir.to_path_buf(), deliveries)),
             demo,
-            client: describe_this_client(),
+            client: client_for(&config, flags.kiosk),
         };
         let result = super::run(Arc::new(service), &config, options).await;
         let _ = stop_tx.send(true);
