@@ -291,6 +291,7 @@ fn outbox_list(ctx: &Context) -> Result<(), Failure> {
         };
         let state = match r.state {
             OutboxState::Queued => format!("queued, next try {}", format_time(r.next_try_ms)),
+            OutboxState::Sending { since_ms } => format!("sending since {}", format_time(since_ms)),
             OutboxState::Sent { at_ms } => format!("sent {}", format_time(at_ms)),
             OutboxState::Abandoned { at_ms } => format!("given up {}", format_time(at_ms)),
         };

@@ -237,3 +237,35 @@ async fn the_screen_hears_how_mail_is_going_the_same_for_every_address() {
         assert_eq!(progress(view), Some(MailProgress::Delayed));
     }
 }
+
+#[tokio::test]
+async fn a_message_left_sending_by_a_dead_process_is_tried_again_later_once() {
+    let h = Harness::new(quick_config());
+    queue_notice(&h);
+    // A process marked it Sending and died before recording the outcome.
+    let mut record = h.store.outbox().unwrap().remove(0);
+    record.state = OutboxState::Sending { since_ms: T0 };
+    h.store
+        .transact(
+            |tx| -> rekey::store::TxResult<(), rekey::store::StoreError> {
+                tx.put_outbox_record(&record)?;
+                Ok(())
+            },
+        )
+        .unwrap();
+    let mail_dir = h.dir.join("mail");
+    let w = worker(&h, Arc::new(MailDir::new(&mail_dir)));
+    assert_eq!(
+        w.deliver_due().await.unwrap(),
+        0,
+        "it may still be on its way"
+    );
+    h.clock.advance(Duration::from_secs(60));
+    assert_eq!(
+        w.deliver_due().await.unwrap(),
+        1,
+        "left behind: tried again"
+    );
+    assert_eq!(w.deliver_due().await.unwrap(), 0);
+    assert_eq!(eml_files(&mail_dir).len(), 1);
+}

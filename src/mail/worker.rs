@@ -86,7 +86,13 @@ impl OutboxWorker {
             .store
             .outbox()?
             .into_iter()
-            .filter(|r| r.state == OutboxState::Queued && r.next_try_ms <= now)
+            .filter(|r| match r.state {
+                OutboxState::Queued => r.next_try_ms <= now,
+                OutboxState::Sending { since_ms } => {
+                    now.saturating_sub(since_ms) >= self.stale_ms()
+                }
+                _ => false,
+            })
             .collect();
         let mut sent = 0;
         for record in due {
@@ -99,6 +105,11 @@ impl OutboxWorker {
                     self.give_up(record.id, "the code expired before it could be delivered")?;
                     continue;
                 }
+            }
+            // Recorded before the transport is called, so that a process
+            // dying mid-delivery leaves a trace, and a second worker skips it.
+            if !self.mark_sending(&record, now)? {
+                continue;
             }
             let outcome = match self.envelope(&record) {
                 Ok(message) => self.transport.deliver(&key(&record), &message).await,
@@ -160,6 +171,31 @@ impl OutboxWorker {
             })
     }
 
+    /// How long a message may stay in `Sending` before it counts as left
+    /// behind by a process that died.
+    fn stale_ms(&self) -> Millis {
+        self.settings
+            .smtp_timeout_secs
+            .saturating_mul(2000)
+            .max(10_000)
+    }
+
+    /// Moves `record` to `Sending` if it is still as it was read; returns
+    /// false when something else got to it first.
+    fn mark_sending(&self, record: &OutboxRecord, now: Millis) -> Result<bool, StoreError> {
+        self.store.transact(|tx| -> TxResult<bool, StoreError> {
+            let Some(mut current) = tx.outbox_record(record.id)? else {
+                return Ok(false);
+            };
+            if current.state != record.state {
+                return Ok(false);
+            }
+            current.state = OutboxState::Sending { since_ms: now };
+            tx.put_outbox_record(&current)?;
+            Ok(true)
+        })
+    }
+
     fn give_up(&self, id: u64, why: &str) -> Result<(), StoreError> {
         let now = self.clock.now();
         self.store.transact(|tx| -> TxResult<(), StoreError> {
@@ -205,6 +241,7 @@ impl OutboxWorker {
                         record.state = OutboxState::Abandoned { at_ms: now };
                         redact(&mut record.message);
                     } else {
+                        record.state = OutboxState::Queued;
                         record.next_try_ms = now + backoff_ms(&settings, record.tries, jitter);
                     }
                 }

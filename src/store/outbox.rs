@@ -54,8 +54,18 @@ impl std::fmt::Debug for OutboxMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OutboxState {
     Queued,
-    Sent { at_ms: Millis },
-    Abandoned { at_ms: Millis },
+    /// Handed to the transport at `since_ms`. A message still in this state
+    /// long after belongs to a process that died mid-delivery: it is tried
+    /// again, with the same Message-ID, so a receiver can spot the repeat.
+    Sending {
+        since_ms: Millis,
+    },
+    Sent {
+        at_ms: Millis,
+    },
+    Abandoned {
+        at_ms: Millis,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
