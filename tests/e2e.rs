@@ -744,3 +744,24 @@ fn ctrl_c_quits_from_the_landing_screen_but_not_in_kiosk_mode() {
     // The Drop guard kills it.
     drop(kiosk);
 }
+
+/// An unreachable mail server is said to the operator before the wizard
+/// takes the screen; the wizard still starts.
+#[test]
+fn an_unreachable_mail_server_is_said_at_start_and_the_wizard_runs() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let config = tmp.path().join("rekey.toml");
+    std::fs::write(&config, "[mail]\nsmtp_url = \"smtp://127.0.0.1:1\"\n").expect("config");
+    let config_arg = config.to_str().expect("a UTF-8 path").to_string();
+    let mut w = Wizard::embedded(tmp.path(), &["--config", &config_arg]);
+    w.wait_for("Forgot your password?");
+    let status = w.quit();
+    assert!(status.success(), "exit status: {status}");
+    let received = w.received();
+    let raw = String::from_utf8_lossy(&received.raw).to_string();
+    let warning = raw
+        .find("mail cannot go out now")
+        .expect("the operator is told");
+    let screen = raw.find("\x1b[?1049h").expect("the wizard took the screen");
+    assert!(warning < screen, "said before the screen is taken");
+}

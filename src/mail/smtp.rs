@@ -93,6 +93,14 @@ impl Transport for Smtp {
     fn describe(&self) -> String {
         format!("SMTP {}", self.shown)
     }
+
+    async fn check(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(format!("{} does not answer as a mail server", self.shown)),
+            Err(e) => Err(format!("{}: {e}", self.shown)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,12 @@ pub trait Transport: Send + Sync {
 
     /// Says where mail goes, for the operator.
     fn describe(&self) -> String;
+
+    /// Checks that mail can go out now (the server answers), without
+    /// sending anything.
+    async fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A directory of `.eml` files, one per message, each written atomically

@@ -104,6 +104,13 @@ fn run(
         let data_dir = mail_dir.parent().unwrap_or(mail_dir);
         let transport =
             crate::mail::transport_for(&config.mail, data_dir).map_err(LaunchError::Setup)?;
+        // Said to the operator before the screen is taken; the wizard still
+        // runs, and the mail waits in the outbox until the server answers.
+        if let Err(e) = transport.check().await {
+            eprintln!(
+                "rekey: warning: mail cannot go out now ({e}); it will be queued and retried"
+            );
+        }
         let dkim = crate::mail::dkim_for(&config.mail).map_err(LaunchError::Setup)?;
         let worker =
             OutboxWorker::new(store.clone(), transport, clock.clone(), config.mail.clone())
