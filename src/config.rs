@@ -219,6 +219,11 @@ impl Config {
         if m.smtp_timeout_secs == 0 || m.smtp_timeout_secs > 600 {
             return bad("mail.smtp_timeout_secs must be 1 to 600");
         }
+        if crate::mail::smtp::sends_password_in_clear(&m.smtp_url) {
+            return bad(
+                "mail.smtp_url carries a password but no TLS: use smtps:// or ?tls=required",
+            );
+        }
         if !m.smtp_url.trim().is_empty() {
             let timeout = std::time::Duration::from_secs(m.smtp_timeout_secs);
             let ca = crate::mail::smtp_ca(m).map_err(ConfigError::OutOfRange)?;
@@ -297,6 +302,7 @@ mod tests {
             "[codes]\nresend_cooldown_secs = 18446744073709551615\n",
             "[service]\nreply_floor_ms = 18446744073709551615\n",
             "[wizard]\nidle_secs = 18446744073709551615\n",
+            "[mail]\nsmtp_url = \"smtp://u:pw@mail.example.com:587\"\n",
         ] {
             let c: Config = toml::from_str(text).unwrap();
             assert!(c.validate().is_err(), "{text}");

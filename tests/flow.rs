@@ -684,3 +684,13 @@ async fn a_confirmation_does_not_outlive_a_code() {
     );
     assert!(h.password_is(ADA, OLD_PASSWORD));
 }
+
+#[tokio::test]
+async fn asking_support_again_gives_the_same_ticket() {
+    let h = Harness::new(quick_config());
+    let (s, _) = h.requested(ADA).await;
+    let first = h.service.open_ticket(&s).await.unwrap().ticket;
+    let again = h.service.open_ticket(&s).await.unwrap().ticket;
+    assert_eq!(first, again);
+    assert_eq!(h.store.tickets().unwrap().len(), 1);
+}

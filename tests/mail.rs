@@ -269,3 +269,43 @@ async fn a_message_left_sending_by_a_dead_process_is_tried_again_later_once() {
     assert_eq!(w.deliver_due().await.unwrap(), 0);
     assert_eq!(eml_files(&mail_dir).len(), 1);
 }
+
+struct RefusingOneMailbox;
+
+#[async_trait]
+impl Transport for RefusingOneMailbox {
+    async fn deliver(
+        &self,
+        _key: &str,
+        _message: &lettre::Message,
+    ) -> Result<String, rekey::mail::DeliveryError> {
+        Err(rekey::mail::DeliveryError {
+            message: "552 mailbox full".into(),
+            permanent: true,
+            server_fault: false,
+        })
+    }
+    fn describe(&self) -> String {
+        "a server refusing one mailbox".into()
+    }
+}
+
+#[tokio::test]
+async fn an_answer_about_one_mailbox_does_not_make_the_screen_say_mail_is_late() {
+    use rekey::recovery::MailProgress;
+    use rekey::service::RecoveryService;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    let known = h.code_sent(ADA).await;
+    worker(&h, Arc::new(RefusingOneMailbox))
+        .deliver_due()
+        .await
+        .unwrap();
+    h.clock.advance(Duration::from_secs(3));
+    let view = h.service.flow_status(&known).await.unwrap();
+    assert_eq!(
+        view.mail,
+        Some(MailProgress::Sent),
+        "as for an address without an account"
+    );
+}

@@ -63,16 +63,31 @@ fn tls_trusting(url: &str, pem: &[u8]) -> Result<Tls, String> {
     })
 }
 
-/// `smtp://user:secret@host` → `smtp://user:***@host`.
+/// `smtp://user:secret@host` → `smtp://user:***@host`; a malformed URL
+/// loses everything before its last `@`.
 fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some((before, host)) = url.rsplit_once('@') else {
         return url.to_string();
     };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else {
-        return url.to_string();
+    match before.split_once("://") {
+        Some((scheme, userinfo)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => format!("***@{host}"),
+    }
+}
+
+/// True when the URL carries credentials but the connection would not be
+/// encrypted (and the server is not on this machine).
+pub fn sends_password_in_clear(url: &str) -> bool {
+    let Some((before, host)) = url.rsplit_once('@') else {
+        return false;
     };
-    let user = userinfo.split(':').next().unwrap_or_default();
-    format!("{scheme}://{user}:***@{host}")
+    let encrypted = url.starts_with("smtps://") || url.contains("tls=required");
+    let local =
+        host.starts_with("localhost") || host.starts_with("127.") || host.starts_with("[::1]");
+    before.contains(':') && before.contains("://") && !encrypted && !local
 }
 
 #[async_trait]
@@ -86,6 +101,9 @@ impl Transport for Smtp {
             Err(e) => Err(DeliveryError {
                 message: format!("{}: {e}", self.shown),
                 permanent: e.is_permanent(),
+                // A reply code is the server speaking about this message;
+                // anything else (connection, TLS, timeout) is the server.
+                server_fault: !e.is_permanent() && !e.is_transient(),
             }),
         }
     }

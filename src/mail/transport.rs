@@ -12,6 +12,11 @@ pub struct DeliveryError {
     /// Trying again will not help (a 5xx answer): the message is given up
     /// at once instead of after every retry.
     pub permanent: bool,
+    /// The failure is the mail system's (no connection, TLS, timeout, a
+    /// full disk), not an answer about this one recipient. Only such
+    /// failures make the wizard say that mail is late: an answer about one
+    /// recipient exists only for an address with an account.
+    pub server_fault: bool,
 }
 
 impl DeliveryError {
@@ -19,6 +24,7 @@ impl DeliveryError {
         Self {
             message: message.into(),
             permanent: false,
+            server_fault: true,
         }
     }
 }

@@ -116,6 +116,7 @@ impl OutboxWorker {
                 Err(e) => Err(DeliveryError {
                     message: e,
                     permanent: true,
+                    server_fault: false,
                 }),
             };
             let ok = outcome.is_ok();
@@ -226,7 +227,8 @@ impl OutboxWorker {
             let mut health = tx.mail_health()?;
             match &outcome {
                 Ok(_) => health.last_ok_ms = now,
-                Err(_) => health.last_failure_ms = now,
+                Err(e) if e.server_fault => health.last_failure_ms = now,
+                Err(_) => {}
             }
             tx.put_mail_health(&health)?;
             match &outcome {

@@ -237,15 +237,21 @@ pub struct MailHealth {
     pub last_failure_ms: Millis,
 }
 
-/// How long "Sending" shows after a code is issued, and how long a
-/// delivery failure keeps "Delayed" on show.
+/// How long "Sending" shows after a code is issued.
 pub const SENDING_MS: Millis = 2_000;
-pub const DELAY_SHOWN_MS: Millis = 10 * 60 * 1000;
 
 impl MailHealth {
-    pub fn progress(&self, issued_ms: Millis, now: Millis) -> MailProgress {
+    /// `delay_window_ms` is how long a failure keeps "Delayed" on show: at
+    /// least the longest wait between two tries, so it does not lapse while
+    /// mail is still failing.
+    pub fn progress(
+        &self,
+        issued_ms: Millis,
+        now: Millis,
+        delay_window_ms: Millis,
+    ) -> MailProgress {
         let failing = self.last_failure_ms > self.last_ok_ms
-            && now.saturating_sub(self.last_failure_ms) < DELAY_SHOWN_MS;
+            && now.saturating_sub(self.last_failure_ms) < delay_window_ms;
         if failing {
             MailProgress::Delayed
         } else if now.saturating_sub(issued_ms) < SENDING_MS {
@@ -663,15 +669,25 @@ mod tests {
             last_ok_ms: T0,
             last_failure_ms: 0,
         };
-        assert_eq!(healthy.progress(T0, T0 + 1_000), MailProgress::Sending);
-        assert_eq!(healthy.progress(T0, T0 + SENDING_MS), MailProgress::Sent);
+        const WINDOW: Millis = 10 * 60 * 1000;
+        assert_eq!(
+            healthy.progress(T0, T0 + 1_000, WINDOW),
+            MailProgress::Sending
+        );
+        assert_eq!(
+            healthy.progress(T0, T0 + SENDING_MS, WINDOW),
+            MailProgress::Sent
+        );
         let failing = MailHealth {
             last_ok_ms: T0,
             last_failure_ms: T0 + 5_000,
         };
-        assert_eq!(failing.progress(T0, T0 + 6_000), MailProgress::Delayed);
         assert_eq!(
-            failing.progress(T0, T0 + 5_000 + DELAY_SHOWN_MS),
+            failing.progress(T0, T0 + 6_000, WINDOW),
+            MailProgress::Delayed
+        );
+        assert_eq!(
+            failing.progress(T0, T0 + 5_000 + WINDOW, WINDOW),
             MailProgress::Sent,
             "an old failure is forgotten"
         );

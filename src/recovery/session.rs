@@ -47,6 +47,10 @@ pub struct Session {
     /// This session set the new password: its recovery is over.
     #[serde(default)]
     pub finished: bool,
+    /// The Support ticket this session opened, if it did: asking again
+    /// gives the same one.
+    #[serde(default)]
+    pub ticket: Option<String>,
 }
 
 impl Session {
@@ -60,6 +64,7 @@ impl Session {
             step: SessionStep::Started,
             confirmed: None,
             finished: false,
+            ticket: None,
         }
     }
 
@@ -142,14 +147,13 @@ impl Session {
 
     /// The flow as this session sees it: its own confirmation or finished
     /// recovery over the shared flow.
-    pub fn overlay(&self, flow: &Flow, view: FlowView) -> FlowView {
+    pub fn overlay(&self, flow: &Flow, view: FlowView, now: Millis, limits: &Limits) -> FlowView {
+        let live = self.confirmed.as_ref().is_some_and(|c| {
+            c.flow_id == flow.id && now.saturating_sub(c.at_ms) < limits.code_lifetime_ms
+        });
         let stage = if self.finished {
             Stage::PasswordSet
-        } else if self
-            .confirmed
-            .as_ref()
-            .is_some_and(|c| c.flow_id == flow.id)
-        {
+        } else if live {
             Stage::CodeConfirmed
         } else {
             return view;

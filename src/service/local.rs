@@ -143,9 +143,11 @@ impl LocalService {
         let history = tx.send_history(&flow.address)?;
         let mut view = flow.view(&history, now, &self.limits());
         if let (Some(_), Some(code)) = (&view.code, &flow.code) {
-            view.mail = Some(tx.mail_health()?.progress(code.issued_ms, now));
+            let mail = &self.config.mail;
+            let window = (mail.retry_max_secs + mail.smtp_timeout_secs) * 1000;
+            view.mail = Some(tx.mail_health()?.progress(code.issued_ms, now, window));
         }
-        Ok(session.overlay(flow, view))
+        Ok(session.overlay(flow, view, now, &self.limits()))
     }
 
     /// The session's flow address and whether the code was confirmed by it.
@@ -288,6 +290,8 @@ impl LocalService {
             };
             match flow.issue_code(new, &mut history, now, &limits) {
                 Ok(serial) => {
+                    // A new code replaces whatever the session confirmed.
+                    session.confirmed = None;
                     tx.put_send_history(&flow.address, &history)?;
                     let detail = if flow.known {
                         tx.queue_mail(
@@ -501,6 +505,20 @@ impl RecoveryService for LocalService {
             if session.finished {
                 return Ok(Err(ServiceError::Flow(FlowError::Ended)));
             }
+            // One ticket a session: asking again shows the same reference.
+            let same_address = |t: &crate::store::tickets::Ticket| t.address == flow.address;
+            if let Some(existing) = session.ticket.clone()
+                && tx.ticket(&existing)?.is_some_and(|t| same_address(&t))
+            {
+                let view = self.view(tx, session, flow, now)?;
+                return Ok(Ok(FlowView {
+                    stage: Stage::TicketOpened,
+                    code: None,
+                    ticket: Some(existing),
+                    ..view
+                }));
+            }
+            session.ticket = Some(reference.clone());
             tx.put_ticket(&crate::store::tickets::Ticket {
                 reference: reference.clone(),
                 address: flow.address.clone(),
@@ -629,7 +647,8 @@ impl RecoveryService for LocalService {
             )?;
             let history = tx.send_history(&address)?;
             if let Ok(mut slot) = view.lock() {
-                *slot = Some(session.overlay(&flow, flow.view(&history, now, &limits)));
+                *slot =
+                    Some(session.overlay(&flow, flow.view(&history, now, &limits), now, &limits));
             }
             Ok(())
         };

@@ -24,9 +24,9 @@ impl Store {
 }
 
 impl Store {
-    /// Forgets flows untouched for `idle_ms` and send counts older than an
-    /// hour, so addresses typed once (or made up) do not pile up. Returns
-    /// how many records went.
+    /// Forgets flows untouched for `idle_ms`, send counts older than an
+    /// hour and mail done with for a week, so addresses typed once (or made
+    /// up) do not pile up. Returns how many records went.
     pub fn sweep_flows(&self, now: Millis, idle_ms: Millis) -> Result<usize, StoreError> {
         let mut removed = 0;
         for entry in self.flows.iter() {
@@ -56,6 +56,28 @@ impl Store {
             if spent
                 && self
                     .rate
+                    .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                removed += 1;
+            }
+        }
+        // Sent and given-up mail is kept a week for `rekey outbox list`.
+        const KEEP_MAIL_MS: Millis = 7 * 24 * 3600 * 1000;
+        for entry in self.outbox.iter() {
+            let (key, value) = entry?;
+            let done_at = match super::decode::<super::outbox::OutboxRecord>(&value) {
+                Ok(record) => match record.state {
+                    super::outbox::OutboxState::Sent { at_ms }
+                    | super::outbox::OutboxState::Abandoned { at_ms } => Some(at_ms),
+                    _ => None,
+                },
+                Err(_) => None,
+            };
+            let old = done_at.is_some_and(|at| now.saturating_sub(at) >= KEEP_MAIL_MS);
+            if old
+                && self
+                    .outbox
                     .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
                     .is_ok()
             {

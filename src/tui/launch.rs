@@ -106,7 +106,14 @@ fn run(
             crate::mail::transport_for(&config.mail, data_dir).map_err(LaunchError::Setup)?;
         // Said to the operator before the screen is taken; the wizard still
         // runs, and the mail waits in the outbox until the server answers.
-        if let Err(e) = transport.check().await {
+        let checked =
+            tokio::time::timeout(std::time::Duration::from_secs(3), transport.check()).await;
+        let problem = match checked {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(_) => Some("the mail server did not answer within 3 s".to_string()),
+        };
+        if let Some(e) = problem {
             eprintln!(
                 "rekey: warning: mail cannot go out now ({e}); it will be queued and retried"
             );

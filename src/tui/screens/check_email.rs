@@ -176,6 +176,11 @@ impl CheckEmail {
                 cx.info(cx.t.t("check.sent"));
             }
             Reply::Flow(FlowCall::Status, Ok(view)) => self.update(view, cx.now_ms),
+            Reply::Flow(FlowCall::Status, Err(e)) => {
+                // Ask again at the next poll, and say what went wrong.
+                self.refreshing = false;
+                cx.error(crate::tui::errors::text(&e, cx.t));
+            }
             Reply::Flow(FlowCall::Confirm, Ok(_)) => {
                 *cx.notice = None;
                 return Nav::To(Box::new(Screen::NewPassword(NewPassword::new(cx.address))));
