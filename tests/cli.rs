@@ -879,9 +879,15 @@ fn resolving_an_unknown_ticket_is_an_error() {
     assert!(audit_json(dir.path()).is_empty(), "nothing was audited");
 }
 
-/// Opens a Support ticket the way the wizard does, through the service on
-/// the store, and returns its reference.
-fn ticket_opened_by(dir: &Path, address: &str) -> String {
+/// The wizard's service on the store under `dir`, with a session at
+/// `client` taken through address, slide and Request for `address`; `then`
+/// goes on from there. The store is closed when it returns.
+fn in_a_session<T>(
+    dir: &Path,
+    client: &str,
+    address: &str,
+    then: impl AsyncFnOnce(&rekey::service::LocalService, &str) -> T,
+) -> T {
     use rekey::recovery::{SlideEvidence, SystemClock};
     use rekey::service::{LocalService, RecoveryService};
     use std::sync::Arc;
@@ -898,11 +904,19 @@ fn ticket_opened_by(dir: &Path, address: &str) -> String {
                 .collect(),
         };
         let service = LocalService::new(store, Arc::new(directory), clock, config);
-        let s = service.open_session("ssh 192.0.2.7", "en").await.unwrap();
+        let s = service.open_session(client, "en").await.unwrap();
         service.submit_address(&s, address).await.unwrap();
         service.check_slide(&s, &slide).await.unwrap();
         service.request(&s).await.unwrap();
-        service.open_ticket(&s).await.unwrap().ticket.unwrap()
+        then(&service, &s).await
+    })
+}
+
+/// Opens a Support ticket the way the wizard does; returns its reference.
+fn ticket_opened_by(dir: &Path, address: &str) -> String {
+    use rekey::service::RecoveryService;
+    in_a_session(dir, "ssh 192.0.2.7", address, async |service, s| {
+        service.open_ticket(s).await.unwrap().ticket.unwrap()
     })
 }
 
@@ -942,28 +956,10 @@ fn a_ticket_is_listed_and_resolved_once() {
 /// Sends a code through the service, as the wizard does, without
 /// delivering it.
 fn code_requested_by(dir: &Path, address: &str) {
-    use rekey::recovery::{SlideEvidence, SystemClock};
-    use rekey::service::{LocalService, RecoveryService};
-    use std::sync::Arc;
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let store = rekey::store::Store::open(dir).unwrap();
-        let clock = Arc::new(SystemClock);
-        let directory = rekey::directory::SledDirectory::new(store.clone(), clock.clone());
-        let mut config = rekey::config::Config::default();
-        config.service.reply_floor_ms = 0;
-        let slide = SlideEvidence {
-            notch_times_ms: (0..u32::from(config.slide.notches))
-                .map(|i| i * 30)
-                .collect(),
-        };
-        let service = LocalService::new(store, Arc::new(directory), clock, config);
-        let s = service.open_session("tty", "en").await.unwrap();
-        service.submit_address(&s, address).await.unwrap();
-        service.check_slide(&s, &slide).await.unwrap();
-        service.request(&s).await.unwrap();
-        service.choose_email(&s).await.unwrap();
-        service.send_code(&s).await.unwrap();
+    use rekey::service::RecoveryService;
+    in_a_session(dir, "tty", address, async |service, s| {
+        service.choose_email(s).await.unwrap();
+        service.send_code(s).await.unwrap();
     })
 }
 
