@@ -15,7 +15,7 @@ use rekey::store::tickets::{TicketStatus, normalise_reference};
 use rekey::store::{Store, TxResult, abort};
 use rekey::tui::launch::{self, WizardFlags};
 use std::io::{IsTerminal, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -66,6 +66,16 @@ enum Command {
     /// Try the wizard on a throwaway store with a demo account; its mail
     /// shows on screen
     Demo,
+    /// Check the mail set-up
+    #[command(subcommand)]
+    Mail(MailCommand),
+    #[command(flatten)]
+    OnStore(StoreCommand),
+}
+
+/// The commands that work on the store.
+#[derive(Subcommand)]
+enum StoreCommand {
     /// Add, check, list and remove accounts
     #[command(subcommand)]
     User(UserCommand),
@@ -76,9 +86,6 @@ enum Command {
         #[command(subcommand)]
         action: Option<TicketCommand>,
     },
-    /// Check the mail set-up
-    #[command(subcommand)]
-    Mail(MailCommand),
     /// Mail waiting, sent or given up, and sending it again
     Outbox {
         #[command(subcommand)]
@@ -195,6 +202,20 @@ struct Context {
     client: String,
 }
 
+impl Context {
+    fn open(config: Config, data_dir: &Path) -> Result<Self, Failure> {
+        let store = Store::open(data_dir)?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        Ok(Self {
+            directory: SledDirectory::new(store.clone(), clock.clone()),
+            store,
+            config,
+            clock,
+            client: format!("operator, {}", describe_this_client()),
+        })
+    }
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     let mut config = match &cli.config {
         Some(path) => Config::load(path)?,
@@ -214,55 +235,49 @@ fn run(cli: Cli) -> Result<(), Failure> {
         ascii: cli.ascii,
         language: cli.lang.clone(),
     };
-    let command = match cli.command {
-        Some(Command::Demo) => return Ok(launch::demo(config, wizard)?),
+    let data_dir = || data_dir(cli.data_dir.clone());
+    match cli.command {
+        None => Ok(launch::embedded(config, &data_dir()?, wizard)?),
+        Some(Command::Demo) => Ok(launch::demo(config, wizard)?),
         // Needs no store: it works while another process holds it.
         Some(Command::Mail(MailCommand::Test { address })) => {
-            return mail_test(&config, &data_dir(cli.data_dir)?, &address);
+            mail_test(&config, &data_dir()?, &address)
         }
-        Some(command) => command,
-        None => {
-            let data_dir = data_dir(cli.data_dir)?;
-            return Ok(launch::embedded(config, &data_dir, wizard)?);
+        Some(Command::OnStore(command)) => {
+            let dir = data_dir()?;
+            on_store(&Context::open(config, &dir)?, &dir, command)
         }
-    };
-    let data_dir = data_dir(cli.data_dir)?;
-    let store = Store::open(&data_dir)?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let ctx = Context {
-        directory: SledDirectory::new(store.clone(), clock.clone()),
-        store,
-        config,
-        clock,
-        client: format!("operator, {}", describe_this_client()),
-    };
-    match command {
-        Command::Demo | Command::Mail(_) => Ok(()),
-        Command::User(UserCommand::Add { email, name }) => user_add(&ctx, &email, &name),
-        Command::User(UserCommand::Verify { email }) => user_verify(&ctx, &email),
-        Command::User(UserCommand::List) => user_list(&ctx),
-        Command::User(UserCommand::Remove { email }) => user_remove(&ctx, &email),
-        Command::Audit(AuditArgs {
-            action: Some(AuditCommand::Verify),
-            ..
-        }) => audit_verify(&ctx),
-        Command::Audit(AuditArgs { json, action: None }) => audit_show(&ctx, json),
-        Command::Tickets {
-            action: None | Some(TicketCommand::List),
-        } => tickets_list(&ctx),
-        Command::Tickets {
-            action: Some(TicketCommand::Resolve { id }),
-        } => ticket_resolve(&ctx, &id),
-        Command::Outbox {
-            action: None | Some(OutboxCommand::List),
-        } => outbox_list(&ctx),
-        Command::Outbox {
-            action: Some(OutboxCommand::Retry { id }),
-        } => outbox_retry(&ctx, &data_dir, id),
     }
 }
 
-fn mail_test(config: &Config, data_dir: &std::path::Path, address: &str) -> Result<(), Failure> {
+fn on_store(ctx: &Context, data_dir: &Path, command: StoreCommand) -> Result<(), Failure> {
+    use StoreCommand as C;
+    match command {
+        C::User(UserCommand::Add { email, name }) => user_add(ctx, &email, &name),
+        C::User(UserCommand::Verify { email }) => user_verify(ctx, &email),
+        C::User(UserCommand::List) => user_list(ctx),
+        C::User(UserCommand::Remove { email }) => user_remove(ctx, &email),
+        C::Audit(AuditArgs {
+            action: Some(AuditCommand::Verify),
+            ..
+        }) => audit_verify(ctx),
+        C::Audit(AuditArgs { json, action: None }) => audit_show(ctx, json),
+        C::Tickets {
+            action: None | Some(TicketCommand::List),
+        } => tickets_list(ctx),
+        C::Tickets {
+            action: Some(TicketCommand::Resolve { id }),
+        } => ticket_resolve(ctx, &id),
+        C::Outbox {
+            action: None | Some(OutboxCommand::List),
+        } => outbox_list(ctx),
+        C::Outbox {
+            action: Some(OutboxCommand::Retry { id }),
+        } => outbox_retry(ctx, data_dir, id),
+    }
+}
+
+fn mail_test(config: &Config, data_dir: &Path, address: &str) -> Result<(), Failure> {
     let to = EmailAddress::parse(address).map_err(|e| format!("{address:?}: {e}"))?;
     let transport = rekey::mail::transport_for(&config.mail, data_dir)?;
     let message = rekey::mail::worker::test_message(&config.mail, to.as_str())?;
@@ -308,7 +323,7 @@ fn outbox_list(ctx: &Context) -> Result<(), Failure> {
     Ok(())
 }
 
-fn outbox_retry(ctx: &Context, data_dir: &std::path::Path, id: Option<u64>) -> Result<(), Failure> {
+fn outbox_retry(ctx: &Context, data_dir: &Path, id: Option<u64>) -> Result<(), Failure> {
     let now = ctx.clock.now();
     // Read before the transaction: sled blocks a plain read of a tree that
     // a transaction holds.

@@ -63,6 +63,11 @@ impl Default for MailSettings {
     }
 }
 
+/// Where the `.eml` transport writes under a data directory.
+pub fn mail_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("mail")
+}
+
 /// The transport the settings name: SMTP when a URL is set, else the
 /// `.eml` directory under `data_dir`.
 pub fn transport_for(
@@ -70,7 +75,7 @@ pub fn transport_for(
     data_dir: &std::path::Path,
 ) -> Result<std::sync::Arc<dyn Transport>, String> {
     if settings.smtp_url.trim().is_empty() {
-        return Ok(std::sync::Arc::new(MailDir::new(&data_dir.join("mail"))));
+        return Ok(std::sync::Arc::new(MailDir::new(&mail_dir(data_dir))));
     }
     let timeout = std::time::Duration::from_secs(settings.smtp_timeout_secs);
     let ca = smtp_ca(settings)?;

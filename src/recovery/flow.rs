@@ -307,27 +307,26 @@ impl Flow {
 
     /// What a new session (say, after an SSH link dropped) finds: the flow
     /// with its code, tries and timers as they were.
-    pub fn resume(&mut self, now: Millis, limits: &Limits) {
-        self.refresh(now, limits);
+    pub fn resume(&mut self, now: Millis) {
+        self.refresh(now);
         self.updated_ms = now;
     }
 
     /// Applies the passing of time: a live code past its lifetime expires.
-    pub fn refresh(&mut self, now: Millis, _limits: &Limits) {
+    pub fn refresh(&mut self, now: Millis) {
         if self.stage == Stage::CodeSent && self.code.as_ref().is_some_and(|c| now >= c.expires_ms)
         {
             self.stage = Stage::Expired;
         }
     }
 
-    pub fn choose_email(&mut self, now: Millis, limits: &Limits) -> Result<(), FlowError> {
-        self.refresh(now, limits);
+    pub fn choose_email(&mut self, now: Millis) {
+        self.refresh(now);
         if self.stage == Stage::Requested {
             self.stage = Stage::EmailChosen;
         }
         // Coming back to the choice keeps a code that is already out.
         self.updated_ms = now;
-        Ok(())
     }
 
     /// Checks that a code may be sent now, before any hashing is spent on it.
@@ -358,7 +357,7 @@ impl Flow {
         now: Millis,
         limits: &Limits,
     ) -> Result<u32, FlowError> {
-        self.refresh(now, limits);
+        self.refresh(now);
         self.may_issue(history, now, limits)?;
         self.codes_issued += 1;
         self.code = Some(IssuedCode {
@@ -381,7 +380,7 @@ impl Flow {
     /// guess against. The charge comes first, so racing guessers cannot get
     /// more tries between them than the limit.
     pub fn begin_attempt(&mut self, now: Millis, limits: &Limits) -> Result<Attempt, FlowError> {
-        self.refresh(now, limits);
+        self.refresh(now);
         match self.stage {
             Stage::CodeSent => {}
             Stage::Expired => return Err(FlowError::CodeExpired),
@@ -447,7 +446,7 @@ impl Flow {
 
     pub fn view(&self, history: &SendHistory, now: Millis, limits: &Limits) -> FlowView {
         let mut flow = self.clone();
-        flow.refresh(now, limits);
+        flow.refresh(now);
         let code = match (flow.stage, &flow.code) {
             (Stage::CodeSent, Some(c)) => Some(CodeStatus {
                 expires_in_ms: c.expires_ms.saturating_sub(now),
@@ -487,7 +486,7 @@ mod tests {
     fn with_code(limits: &Limits) -> (Flow, SendHistory) {
         let mut f = flow();
         let mut h = SendHistory::default();
-        f.choose_email(T0, limits).unwrap();
+        f.choose_email(T0);
         f.issue_code("hash-1".into(), &mut h, T0, limits).unwrap();
         (f, h)
     }
@@ -658,7 +657,7 @@ mod tests {
         let a = f.begin_attempt(T0, &limits).unwrap();
         f.reject_code(&a, T0, &limits);
         let mut copy = f.clone();
-        copy.resume(T0 + 5_000, &limits);
+        copy.resume(T0 + 5_000);
         assert_eq!(copy.stage, Stage::CodeSent);
         assert_eq!(copy.code, f.code);
     }

@@ -228,7 +228,7 @@ impl LocalService {
             }
             let flow = match tx.flow(&address)? {
                 Some(mut flow) if !flow.is_over(now, &limits) => {
-                    flow.resume(now, &limits);
+                    flow.resume(now);
                     flow.known = known;
                     flow
                 }
@@ -263,7 +263,7 @@ impl LocalService {
             let Some(mut flow) = tx.flow(&address)? else {
                 return abort(ServiceError::Flow(FlowError::Ended));
             };
-            flow.refresh(now, &limits);
+            flow.refresh(now);
             match flow.may_issue(&tx.send_history(&address)?, now, &limits) {
                 Ok(()) => Ok(()),
                 Err(e) => abort(ServiceError::Flow(e)),
@@ -479,11 +479,8 @@ impl RecoveryService for LocalService {
     }
 
     async fn choose_email(&self, id: &str) -> Result<FlowView, ServiceError> {
-        let limits = self.limits();
         self.flow_step(id, |tx, session, flow, now| {
-            if let Err(e) = flow.choose_email(now, &limits) {
-                return Ok(Err(ServiceError::Flow(e)));
-            }
+            flow.choose_email(now);
             tx.audit(
                 AuditDraft::new(
                     AuditKind::MethodChosen,
@@ -564,9 +561,8 @@ impl RecoveryService for LocalService {
     }
 
     async fn flow_status(&self, id: &str) -> Result<FlowView, ServiceError> {
-        let limits = self.limits();
         self.flow_step(id, |tx, session, flow, now| {
-            flow.refresh(now, &limits);
+            flow.refresh(now);
             Ok(Ok(self.view(tx, session, flow, now)?))
         })
     }

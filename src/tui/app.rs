@@ -259,28 +259,37 @@ impl App {
         effects: &mut Vec<Effect>,
         f: impl FnOnce(&mut Screen, &mut Ctx<'_>) -> Nav,
     ) -> Nav {
-        let catalog = self.catalogs.get(self.language).clone();
-        let options = self.options.clone();
-        let mut notice = self.notice.take();
-        let mut busy = self.busy;
-        let mut address = std::mem::take(&mut self.address);
+        if self.stack.is_empty() {
+            self.stack.push(Screen::landing());
+        }
         let mut demo_password = None;
-        let nav = {
-            let mut cx = Ctx {
-                now_ms: self.now_ms,
-                t: &catalog,
-                options: &options,
-                effects,
-                notice: &mut notice,
-                busy: &mut busy,
-                address: &mut address,
-                demo_password: &mut demo_password,
-            };
-            f(self.current(), &mut cx)
+        // Borrowed field by field: the screen is changed while the
+        // catalogue and the options are only read.
+        let Self {
+            catalogs,
+            language,
+            options,
+            stack,
+            notice,
+            busy,
+            address,
+            now_ms,
+            ..
+        } = self;
+        let mut cx = Ctx {
+            now_ms: *now_ms,
+            t: catalogs.get(*language),
+            options,
+            effects,
+            notice,
+            busy,
+            address,
+            demo_password: &mut demo_password,
         };
-        self.notice = notice;
-        self.busy = busy;
-        self.address = address;
+        let nav = match stack.last_mut() {
+            Some(screen) => f(screen, &mut cx),
+            None => Nav::Stay,
+        };
         if let (Some(password), Some(demo)) = (demo_password, self.options.demo.as_mut()) {
             demo.password = password;
         }

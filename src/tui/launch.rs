@@ -42,7 +42,7 @@ pub enum LaunchError {
 /// Runs the wizard on the store under `data_dir`.
 pub fn embedded(config: Config, data_dir: &Path, flags: WizardFlags) -> Result<(), LaunchError> {
     let store = Store::open(data_dir)?;
-    run(config, store, &data_dir.join("mail"), flags, None)
+    run(config, store, data_dir, flags, None)
 }
 
 /// Runs the wizard on a throwaway store with a demo account; the mail it
@@ -67,7 +67,7 @@ pub fn demo(mut config: Config, flags: WizardFlags) -> Result<(), LaunchError> {
         address: DEMO_ADDRESS.to_string(),
         password: DEMO_PASSWORD.to_string(),
     };
-    let result = run(config, store, &dir.path().join("mail"), flags, Some(demo));
+    let result = run(config, store, dir.path(), flags, Some(demo));
     drop(dir);
     result
 }
@@ -92,7 +92,7 @@ fn client_for(config: &Config, kiosk: bool) -> String {
 fn run(
     config: Config,
     store: Store,
-    mail_dir: &Path,
+    data_dir: &Path,
     flags: WizardFlags,
     demo: Option<DemoAccount>,
 ) -> Result<(), LaunchError> {
@@ -101,7 +101,6 @@ fn run(
         .build()?;
     runtime.block_on(async {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let data_dir = mail_dir.parent().unwrap_or(mail_dir);
         let transport =
             crate::mail::transport_for(&config.mail, data_dir).map_err(LaunchError::Setup)?;
         // Said to the operator before the screen is taken; the wizard still
@@ -132,7 +131,9 @@ fn run(
             kiosk: flags.kiosk,
             ascii: flags.ascii,
             language: flags.language,
-            mailbox: demo.as_ref().map(|_| (mail_dir.to_path_buf(), deliveries)),
+            mailbox: demo
+                .as_ref()
+                .map(|_| (crate::mail::mail_dir(data_dir), deliveries)),
             demo,
             client: client_for(&config, flags.kiosk),
         };
