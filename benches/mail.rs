@@ -11,64 +11,17 @@ use rekey::recovery::{Clock, EmailAddress, SlideEvidence, SystemClock};
 use rekey::service::{LocalService, RecoveryService};
 use rekey::store::outbox::OutboxMessage;
 use rekey::store::{Store, StoreError, TxResult};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+// The tests' SMTP server: real SMTP on loopback, accepting every message.
+#[allow(dead_code)]
+#[path = "../tests/common/smtp_server.rs"]
+mod smtp_server;
 
 const SENDS: usize = 100;
 const QUEUED: usize = 1_000;
-
-/// A minimal SMTP server that accepts everything and notes when each
-/// message arrived.
-async fn smtp_server() -> (u16, Arc<Mutex<Vec<Instant>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("port").port();
-    let arrivals = Arc::new(Mutex::new(Vec::new()));
-    let seen = arrivals.clone();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let seen = seen.clone();
-            // As a real mail server does: no Nagle delay on replies.
-            let _ = socket.set_nodelay(true);
-            tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                let _ = write.write_all(b"220 bench ESMTP\r\n").await;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let verb = line
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" => b"250-bench\r\n250 8BITMIME\r\n",
-                        "DATA" => {
-                            let _ = write.write_all(b"354 go on\r\n").await;
-                            while let Ok(Some(data)) = lines.next_line().await {
-                                if data == "." {
-                                    break;
-                                }
-                            }
-                            seen.lock().expect("lock").push(Instant::now());
-                            b"250 queued\r\n"
-                        }
-                        "QUIT" => {
-                            let _ = write.write_all(b"221 bye\r\n").await;
-                            break;
-                        }
-                        _ => b"250 OK\r\n",
-                    };
-                    if write.write_all(reply).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    (port, arrivals)
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
@@ -141,7 +94,7 @@ async fn code_to_server(port: u16) {
     );
 }
 
-async fn throughput(port: u16, arrivals: Arc<Mutex<Vec<Instant>>>) {
+async fn throughput(port: u16) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path()).expect("store");
     let clock = SystemClock;
@@ -159,7 +112,6 @@ async fn throughput(port: u16, arrivals: Arc<Mutex<Vec<Instant>>>) {
             })
             .expect("queued");
     }
-    arrivals.lock().expect("lock").clear();
     let url = format!("smtp://127.0.0.1:{port}");
     let smtp = Smtp::from_url(&url, Duration::from_secs(5), None).expect("smtp");
     let settings = MailSettings {
@@ -207,10 +159,11 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let (port, arrivals) = smtp_server().await;
+        let server = smtp_server::SmtpServer::start(vec![smtp_server::Answer::Accept]).await;
+        let port = server.port;
         println!("rekey mail benchmark: 2 cores, wall-clock times.");
         bare_delivery(port).await;
         code_to_server(port).await;
-        throughput(port, arrivals).await;
+        throughput(port).await;
     });
 }

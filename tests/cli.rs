@@ -160,10 +160,17 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// The audit tree as sled holds it, for tampering behind rekey's back.
-fn audit_tree(data_dir: &Path) -> (sled::Db, sled::Tree) {
-    let db = sled::open(data_dir.join("store")).expect("the store opens with sled");
-    let tree = db.open_tree("audit").unwrap();
-    (db, tree)
+/// Changes the audit tree behind rekey's back, as someone with write
+/// access to the store could, then runs `audit verify`: returns its
+/// one-line refusal (exit 1).
+fn verify_after_tampering(data_dir: &Path, tamper: impl FnOnce(&sled::Tree)) -> String {
+    {
+        let db = sled::open(data_dir.join("store")).expect("the store opens with sled");
+        tamper(&db.open_tree("audit").unwrap());
+        db.flush().unwrap();
+    }
+    let out = rekey(data_dir, &["audit", "verify"], "");
+    one_line_failure(&out, 1)
 }
 
 // ---------------------------------------------------------------- accounts
@@ -806,8 +813,7 @@ fn store_with_three_events() -> tempfile::TempDir {
 #[test]
 fn audit_verify_finds_an_edited_event() {
     let dir = store_with_three_events();
-    {
-        let (db, audit) = audit_tree(dir.path());
+    let message = verify_after_tampering(dir.path(), |audit| {
         let key = 2u64.to_be_bytes();
         let mut event: serde_json::Value =
             serde_json::from_slice(&audit.get(key).unwrap().expect("event #2")).unwrap();
@@ -816,11 +822,7 @@ fn audit_verify_finds_an_edited_event() {
         audit
             .insert(key, serde_json::to_vec(&event).unwrap())
             .unwrap();
-        db.flush().unwrap();
-    }
-
-    let out = rekey(dir.path(), &["audit", "verify"], "");
-    let message = one_line_failure(&out, 1);
+    });
     assert!(message.contains("broken at event #2"), "{message}");
     assert!(message.contains("changed"), "{message}");
 }
@@ -828,14 +830,9 @@ fn audit_verify_finds_an_edited_event() {
 #[test]
 fn audit_verify_finds_a_deleted_last_event() {
     let dir = store_with_three_events();
-    {
-        let (db, audit) = audit_tree(dir.path());
+    let message = verify_after_tampering(dir.path(), |audit| {
         assert!(audit.remove(3u64.to_be_bytes()).unwrap().is_some());
-        db.flush().unwrap();
-    }
-
-    let out = rekey(dir.path(), &["audit", "verify"], "");
-    let message = one_line_failure(&out, 1);
+    });
     assert!(message.contains("broken at event #3"), "{message}");
     assert!(message.contains("removed"), "{message}");
 }
@@ -843,14 +840,9 @@ fn audit_verify_finds_a_deleted_last_event() {
 #[test]
 fn audit_verify_finds_a_deleted_middle_event() {
     let dir = store_with_three_events();
-    {
-        let (db, audit) = audit_tree(dir.path());
+    let message = verify_after_tampering(dir.path(), |audit| {
         assert!(audit.remove(2u64.to_be_bytes()).unwrap().is_some());
-        db.flush().unwrap();
-    }
-
-    let out = rekey(dir.path(), &["audit", "verify"], "");
-    let message = one_line_failure(&out, 1);
+    });
     assert!(message.contains("broken at event #2"), "{message}");
     assert!(message.contains("missing"), "{message}");
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp_server;
+
 use rekey::config::Config;
 use rekey::directory::{Directory, SledDirectory};
 use rekey::recovery::hashing::hash_secret;
