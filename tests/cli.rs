@@ -521,7 +521,12 @@ fn a_store_in_use_is_reported_in_one_line_and_works_again_once_free() {
     ] {
         let out = rekey(dir.path(), &args, &stdin);
         let message = one_line_failure(&out, 2);
-        assert!(message.contains("in use"), "{args:?}: {message}");
+        // Where, what holds it, and what to do: nothing this rekey lacks.
+        let want = format!(
+            "the store at {} is in use by another rekey process; wait for it to end, or stop it",
+            dir.path().join("store").display()
+        );
+        assert_eq!(message, want, "{args:?}");
     }
 
     drop(store);
@@ -531,27 +536,6 @@ fn a_store_in_use_is_reported_in_one_line_and_works_again_once_free() {
     );
     add(dir.path(), "ada@example.com", "", PASSWORD);
     assert_eq!(addresses(dir.path()), ["ada@example.com"]);
-}
-
-/// The store-in-use message suggests only what this rekey can do.
-#[test]
-fn the_store_in_use_message_names_only_what_exists() {
-    let dir = tempfile::tempdir().unwrap();
-    let _store = rekey::store::Store::open(dir.path()).unwrap();
-    let out = rekey(dir.path(), &["user", "list"], "");
-    let message = one_line_failure(&out, 2);
-    for (word, args) in [
-        ("serve", vec!["serve", "--help"]),
-        ("--connect", vec!["--connect", "x", "--help"]),
-    ] {
-        if message.contains(word) {
-            let help = run_help(&args);
-            assert_eq!(
-                help.code, 0,
-                "{message} names {word}, which rekey does not know: {help:#?}"
-            );
-        }
-    }
 }
 
 fn run_help(args: &[&str]) -> Run {
