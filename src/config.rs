@@ -33,6 +33,52 @@ pub struct Config {
     pub service: ServiceSettings,
     pub mail: MailSettings,
     pub wizard: WizardSettings,
+    pub daemon: DaemonSettings,
+}
+
+/// `rekey serve`: who may reach the socket and how much one peer may ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DaemonSettings {
+    /// The socket's permission bits, in octal.
+    pub socket_mode: String,
+    /// The group that owns the socket (its members may run the wizard).
+    /// Empty: the daemon's own group.
+    pub socket_group: String,
+    /// Members of this group, besides root and the daemon's own user, may
+    /// run operator commands through the daemon. Empty: nobody else.
+    pub admin_group: String,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Sessions open at once; a wizard beyond that is told to try again.
+    pub max_sessions: usize,
+    /// Requests a second one peer (a user id) may make, and the burst it
+    /// may save up (twice that).
+    pub peer_requests_per_sec: u32,
+    /// Requests a second from everyone together, and twice that as burst.
+    pub requests_per_sec: u32,
+}
+
+impl Default for DaemonSettings {
+    fn default() -> Self {
+        Self {
+            socket_mode: "0660".to_string(),
+            socket_group: String::new(),
+            admin_group: String::new(),
+            max_connections: 512,
+            max_sessions: 1024,
+            peer_requests_per_sec: 200,
+            requests_per_sec: 1000,
+        }
+    }
+}
+
+impl DaemonSettings {
+    /// The socket's mode as a number; `validate` has checked it.
+    pub fn mode(&self) -> Option<u32> {
+        let bits = u32::from_str_radix(self.socket_mode.trim_start_matches("0o"), 8).ok()?;
+        (bits <= 0o777).then_some(bits)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +189,25 @@ impl Config {
         Ok(config)
     }
 
+    /// The settings a run uses: the file when given, else the defaults;
+    /// then `REKEY_MAIL_FROM` and `REKEY_SMTP_URL` over them; checked.
+    pub fn for_run(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => Self::load(path)?,
+            None => Self::default(),
+        };
+        for (variable, setting) in [
+            ("REKEY_MAIL_FROM", &mut config.mail.from),
+            ("REKEY_SMTP_URL", &mut config.mail.smtp_url),
+        ] {
+            if let Ok(value) = std::env::var(variable) {
+                *setting = value;
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Refuses settings that would weaken a rule below its floor or that
     /// make no sense together.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -237,6 +302,19 @@ impl Config {
             return bad(
                 "wizard.idle_secs must be 1 to 86400 and wizard.done_return_secs at most 86400",
             );
+        }
+        let d = &self.daemon;
+        if d.mode().is_none() {
+            return bad("daemon.socket_mode must be octal permission bits such as \"0660\"");
+        }
+        if d.max_connections == 0 || d.max_connections > 100_000 {
+            return bad("daemon.max_connections must be 1 to 100000");
+        }
+        if d.max_sessions == 0 || d.max_sessions > 1_000_000 {
+            return bad("daemon.max_sessions must be 1 to 1000000");
+        }
+        if d.peer_requests_per_sec == 0 || d.requests_per_sec < d.peer_requests_per_sec {
+            return bad("daemon.peer_requests_per_sec must be 1 to daemon.requests_per_sec");
         }
         Ok(())
     }

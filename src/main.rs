@@ -4,15 +4,13 @@
 use clap::{Args, Parser, Subcommand};
 use rekey::client::describe_this_client;
 use rekey::config::Config;
-use rekey::directory::{Directory, DirectoryError, SledDirectory};
+use rekey::directory::{DirectoryError, SledDirectory};
 use rekey::mail::OutboxWorker;
-use rekey::recovery::clock::format_time;
-use rekey::recovery::hashing::hash_secret;
-use rekey::recovery::{Clock, EmailAddress, Rule, SystemClock, name_hints};
-use rekey::store::audit::{AuditDraft, AuditKind, ChainReport};
-use rekey::store::outbox::{OutboxMessage, OutboxState};
-use rekey::store::tickets::{TicketStatus, normalise_reference};
-use rekey::store::{Store, TxResult, abort};
+use rekey::operator::{Operator, OperatorCommand, OperatorFailure};
+use rekey::recovery::{Clock, EmailAddress, SystemClock};
+use rekey::service::SocketService;
+use rekey::service::daemon::{self, DaemonError, ServeOptions, listener};
+use rekey::store::{Store, StoreError};
 use rekey::tui::launch::{self, WizardFlags};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -31,8 +29,11 @@ const MAX_PASSWORD_INPUT: usize = 4096;
     long_about = "Self-service password recovery for terminals.\n\n\
         With no command, rekey runs the recovery wizard on this terminal, on the store \
         under the data directory; mail goes to .eml files under <data-dir>/mail. \
-        `rekey demo` tries the whole flow on a throwaway store. The other commands are \
-        the operator's; only one process can hold the store at a time.",
+        `rekey demo` tries the whole flow on a throwaway store.\n\n\
+        Only one process can hold the store. On a machine where many people recover \
+        at once, `rekey serve --socket PATH` holds it and each person's wizard runs as \
+        `rekey --connect PATH`. The operator commands (user, audit, tickets, outbox) \
+        open the store themselves, or go through the daemon when it holds the store.",
     after_help = "Exit status: 0 done; 1 a check said no (wrong password, broken audit \
         trail); 2 an error (bad input, unreadable config, store in use)."
 )]
@@ -57,6 +58,12 @@ struct Cli {
     #[arg(long)]
     ascii: bool,
 
+    /// Talk to the rekey daemon listening on SOCKET instead of opening the
+    /// store: the wizard, and the operator commands (for root and the
+    /// daemon's admin group)
+    #[arg(long, env = "REKEY_SOCKET", global = true, value_name = "SOCKET")]
+    connect: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -66,6 +73,14 @@ enum Command {
     /// Try the wizard on a throwaway store with a demo account; its mail
     /// shows on screen
     Demo,
+    /// Run the daemon: own the store and the mail, and serve wizards
+    /// (`rekey --connect SOCKET`) over a Unix socket. SIGTERM stops it
+    /// after the requests in progress; SIGHUP reads --config again.
+    Serve {
+        /// Where to make the socket, e.g. /run/rekey/rekey.sock
+        #[arg(long, value_name = "PATH")]
+        socket: PathBuf,
+    },
     /// Check the mail set-up
     #[command(subcommand)]
     Mail(MailCommand),
@@ -163,6 +178,15 @@ enum Failure {
     Error(String),
 }
 
+impl Failure {
+    fn from_operator(failure: OperatorFailure) -> Self {
+        match failure {
+            OperatorFailure::No(message) => Self::No(message),
+            OperatorFailure::Error(message) => Self::Error(message),
+        }
+    }
+}
+
 impl<E: std::fmt::Display> From<E> for Failure {
     fn from(e: E) -> Self {
         Failure::Error(e.to_string())
@@ -193,43 +217,8 @@ fn data_dir(given: Option<PathBuf>) -> Result<PathBuf, Failure> {
     }
 }
 
-/// The opened store and what runs on it.
-struct Context {
-    store: Store,
-    directory: SledDirectory,
-    config: Config,
-    clock: Arc<dyn Clock>,
-    client: String,
-}
-
-impl Context {
-    fn open(config: Config, data_dir: &Path) -> Result<Self, Failure> {
-        let store = Store::open(data_dir)?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        Ok(Self {
-            directory: SledDirectory::new(store.clone(), clock.clone()),
-            store,
-            config,
-            clock,
-            client: format!("operator, {}", describe_this_client()),
-        })
-    }
-}
-
 fn run(cli: Cli) -> Result<(), Failure> {
-    let mut config = match &cli.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
-    for (variable, setting) in [
-        ("REKEY_MAIL_FROM", &mut config.mail.from),
-        ("REKEY_SMTP_URL", &mut config.mail.smtp_url),
-    ] {
-        if let Ok(value) = std::env::var(variable) {
-            *setting = value;
-        }
-    }
-    config.validate()?;
+    let config = Config::for_run(cli.config.as_deref())?;
     let wizard = WizardFlags {
         kiosk: cli.kiosk,
         ascii: cli.ascii,
@@ -237,43 +226,164 @@ fn run(cli: Cli) -> Result<(), Failure> {
     };
     let data_dir = || data_dir(cli.data_dir.clone());
     match cli.command {
-        None => Ok(launch::embedded(config, &data_dir()?, wizard)?),
+        None => match &cli.connect {
+            Some(socket) => Ok(launch::connected(config, socket, wizard)?),
+            None => Ok(launch::embedded(config, &data_dir()?, wizard)?),
+        },
         Some(Command::Demo) => Ok(launch::demo(config, wizard)?),
+        Some(Command::Serve { socket }) => {
+            let dir = data_dir()?;
+            let options = ServeOptions {
+                socket,
+                data_dir: dir.clone(),
+                config_file: cli.config.clone(),
+            };
+            match daemon::serve(config, options) {
+                Err(DaemonError::Store(StoreError::Locked(_))) => {
+                    Err(Failure::Error(held_by_another(&dir)))
+                }
+                other => Ok(other?),
+            }
+        }
         // Needs no store: it works while another process holds it.
         Some(Command::Mail(MailCommand::Test { address })) => {
             mail_test(&config, &data_dir()?, &address)
         }
         Some(Command::OnStore(command)) => {
+            if let Some(socket) = &cli.connect {
+                return through_daemon(socket, command);
+            }
             let dir = data_dir()?;
-            on_store(&Context::open(config, &dir)?, &dir, command)
+            match Store::open(&dir) {
+                Ok(store) => on_store(store, config, &dir, command),
+                Err(StoreError::Locked(path)) => match listener::daemon_socket(&dir) {
+                    Some(socket) => through_daemon(&socket, command),
+                    None => Err(StoreError::Locked(path).into()),
+                },
+                Err(e) => Err(e.into()),
+            }
         }
     }
 }
 
-fn on_store(ctx: &Context, data_dir: &Path, command: StoreCommand) -> Result<(), Failure> {
+/// Why the store cannot be opened: a daemon, or some other rekey.
+fn held_by_another(data_dir: &Path) -> String {
+    match listener::daemon_socket(data_dir) {
+        Some(socket) => format!(
+            "a rekey daemon already serves the store in {} on {}",
+            data_dir.display(),
+            socket.display()
+        ),
+        None => StoreError::Locked(data_dir.join("store")).to_string(),
+    }
+}
+
+/// The command with its password read, when it needs one.
+fn operator_command(command: StoreCommand) -> Result<OperatorCommand, Failure> {
+    use OperatorCommand as O;
     use StoreCommand as C;
-    match command {
-        C::User(UserCommand::Add { email, name }) => user_add(ctx, &email, &name),
-        C::User(UserCommand::Verify { email }) => user_verify(ctx, &email),
-        C::User(UserCommand::List) => user_list(ctx),
-        C::User(UserCommand::Remove { email }) => user_remove(ctx, &email),
+    Ok(match command {
+        C::User(UserCommand::Add { email, name }) => {
+            let password = read_password(&format!("Password for {email}: "), true)?;
+            O::UserAdd {
+                email,
+                name,
+                password,
+            }
+        }
+        C::User(UserCommand::Verify { email }) => {
+            let password = read_password(&format!("Password for {email}: "), false)?;
+            O::UserVerify { email, password }
+        }
+        C::User(UserCommand::List) => O::UserList,
+        C::User(UserCommand::Remove { email }) => O::UserRemove { email },
         C::Audit(AuditArgs {
             action: Some(AuditCommand::Verify),
             ..
-        }) => audit_verify(ctx),
-        C::Audit(AuditArgs { json, action: None }) => audit_show(ctx, json),
+        }) => O::AuditVerify,
+        C::Audit(AuditArgs { json, action: None }) => O::Audit { json },
         C::Tickets {
             action: None | Some(TicketCommand::List),
-        } => tickets_list(ctx),
+        } => O::Tickets,
         C::Tickets {
             action: Some(TicketCommand::Resolve { id }),
-        } => ticket_resolve(ctx, &id),
+        } => O::TicketResolve { id },
         C::Outbox {
             action: None | Some(OutboxCommand::List),
-        } => outbox_list(ctx),
+        } => O::Outbox,
         C::Outbox {
             action: Some(OutboxCommand::Retry { id }),
-        } => outbox_retry(ctx, data_dir, id),
+        } => O::OutboxRetry { id },
+    })
+}
+
+fn on_store(
+    store: Store,
+    config: Config,
+    data_dir: &Path,
+    command: StoreCommand,
+) -> Result<(), Failure> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let directory = SledDirectory::new(store.clone(), clock.clone());
+    let operator = Operator {
+        store: &store,
+        directory: &directory,
+        config: &config,
+        clock: clock.as_ref(),
+        client: format!("operator, {}", describe_this_client()),
+    };
+    // Said before the password is asked for, not after.
+    if let StoreCommand::User(UserCommand::Add { email, .. }) = &command
+        && operator.account_exists(email)?
+    {
+        return Err(DirectoryError::AccountExists.into());
+    }
+    let retry = matches!(
+        command,
+        StoreCommand::Outbox {
+            action: Some(OutboxCommand::Retry { .. })
+        }
+    );
+    let report = operator
+        .run(operator_command(command)?)
+        .map_err(Failure::from_operator)?;
+    if !retry {
+        print!("{}", report.output);
+        return Ok(());
+    }
+    let transport = rekey::mail::transport_for(&config.mail, data_dir)?;
+    let worker = OutboxWorker::new(store.clone(), transport, clock, config.mail.clone())
+        .with_dkim(rekey::mail::dkim_for(&config.mail)?);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let sent = runtime.block_on(worker.deliver_due())?;
+    println!("{}; delivered now: {sent}", report.output);
+    Ok(())
+}
+
+/// Runs an operator command in the daemon that holds the store.
+fn through_daemon(socket: &Path, command: StoreCommand) -> Result<(), Failure> {
+    let command = operator_command(command)?;
+    let retry = matches!(command, OperatorCommand::OutboxRetry { .. });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let answer = runtime.block_on(async {
+        let (daemon, _) = SocketService::connect(socket).await?;
+        Ok::<_, Failure>(daemon.operator(command).await)
+    })?;
+    match answer {
+        Ok(Ok(report)) if retry => {
+            println!("{}; the daemon delivers them now", report.output);
+            Ok(())
+        }
+        Ok(Ok(report)) => {
+            print!("{}", report.output);
+            Ok(())
+        }
+        Ok(Err(failure)) => Err(Failure::from_operator(failure)),
+        Err(e) => Err(Failure::Error(e.to_string())),
     }
 }
 
@@ -291,268 +401,6 @@ fn mail_test(config: &Config, data_dir: &Path, address: &str) -> Result<(), Fail
         }
         Err(e) => Err(Failure::Error(format!("delivery failed: {}", e.message))),
     }
-}
-
-fn outbox_list(ctx: &Context) -> Result<(), Failure> {
-    let records = ctx.store.outbox()?;
-    if records.is_empty() {
-        println!("no mail");
-    }
-    for r in records {
-        let kind = match r.message {
-            OutboxMessage::Code { .. } => "code",
-            OutboxMessage::PasswordChanged { .. } => "password-changed",
-            OutboxMessage::UnknownAddress => "unknown-address",
-        };
-        let state = match r.state {
-            OutboxState::Queued => format!("queued, next try {}", format_time(r.next_try_ms)),
-            OutboxState::Sending { since_ms } => format!("sending since {}", format_time(since_ms)),
-            OutboxState::Sent { at_ms } => format!("sent {}", format_time(at_ms)),
-            OutboxState::Abandoned { at_ms } => format!("given up {}", format_time(at_ms)),
-        };
-        let error = r
-            .last_error
-            .as_deref()
-            .map(|e| format!("\tlast error: {e}"))
-            .unwrap_or_default();
-        println!(
-            "{}\t{kind}\t{}\t{state}\ttries {}{error}",
-            r.id, r.to, r.tries
-        );
-    }
-    Ok(())
-}
-
-fn outbox_retry(ctx: &Context, data_dir: &Path, id: Option<u64>) -> Result<(), Failure> {
-    let now = ctx.clock.now();
-    // Read before the transaction: sled blocks a plain read of a tree that
-    // a transaction holds.
-    let ids: Vec<u64> = match id {
-        Some(id) => vec![id],
-        None => ctx
-            .store
-            .outbox()?
-            .iter()
-            .filter(|r| matches!(r.state, OutboxState::Abandoned { .. }))
-            .map(|r| r.id)
-            .collect(),
-    };
-    let requeued = ctx.store.transact(|tx| -> TxResult<usize, Failure> {
-        let mut requeued = 0;
-        for &one in &ids {
-            let Some(mut record) = tx.outbox_record(one)? else {
-                return abort(Failure::Error(format!("no message {one} in the outbox")));
-            };
-            if matches!(record.state, OutboxState::Sent { .. }) {
-                return abort(Failure::Error(format!("message {one} was already sent")));
-            }
-            // A given-up code mail no longer holds its code.
-            if matches!(&record.message, OutboxMessage::Code { code, .. } if code.is_empty()) {
-                if id.is_some() {
-                    return abort(Failure::Error(format!(
-                        "message {one} held a code that is gone; the person asks for a new one"
-                    )));
-                }
-                continue;
-            }
-            record.state = OutboxState::Queued;
-            record.tries = 0;
-            record.next_try_ms = now;
-            tx.put_outbox_record(&record)?;
-            requeued += 1;
-        }
-        Ok(requeued)
-    })?;
-    let transport = rekey::mail::transport_for(&ctx.config.mail, data_dir)?;
-    let worker = OutboxWorker::new(
-        ctx.store.clone(),
-        transport,
-        ctx.clock.clone(),
-        ctx.config.mail.clone(),
-    )
-    .with_dkim(rekey::mail::dkim_for(&ctx.config.mail)?);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let sent = runtime.block_on(worker.deliver_due())?;
-    println!("queued again: {requeued}; delivered now: {sent}");
-    Ok(())
-}
-
-fn user_add(ctx: &Context, email: &str, name: &str) -> Result<(), Failure> {
-    let address = EmailAddress::parse(email).map_err(|e| format!("{email:?}: {e}"))?;
-    if ctx.directory.find(&address)?.is_some() {
-        return Err(DirectoryError::AccountExists.into());
-    }
-    let password = read_password(&format!("Password for {address}: "), true)?;
-    let mut hints = address.password_hints();
-    hints.extend(name_hints(name));
-    let verdict = ctx.config.password.assess(&password, &hints);
-    if !verdict.passes() {
-        let reasons: Vec<String> = verdict
-            .failed_rules()
-            .map(|rule| describe_failed_rule(rule, verdict.score))
-            .collect();
-        let mut message = format!("password refused: {}", reasons.join("; "));
-        if let Some(warning) = &verdict.warning {
-            message.push_str(&format!(" ({})", warning.text.trim_end_matches('.')));
-        }
-        return Err(Failure::Error(message));
-    }
-    let hash = hash_secret(password.as_bytes(), &ctx.config.hash_cost())?;
-    ctx.directory
-        .add_account(&address, name, &hash, &ctx.client)?;
-    println!("added {address}");
-    Ok(())
-}
-
-fn describe_failed_rule(rule: Rule, score: u8) -> String {
-    match rule {
-        Rule::MinLength(n) => format!("shorter than {n} characters"),
-        Rule::MaxLength(n) => format!("longer than {n} characters"),
-        Rule::MinScore(n) => format!("too easy to guess (strength {score} of 4, needs {n})"),
-        Rule::NotPersonal => "made from the name or the address".to_string(),
-        Rule::Printable => "contains control characters".to_string(),
-        Rule::NotRecent(n) => format!("one of the last {n} passwords"),
-    }
-}
-
-fn user_verify(ctx: &Context, email: &str) -> Result<(), Failure> {
-    let address = EmailAddress::parse(email).map_err(|e| format!("{email:?}: {e}"))?;
-    let password = read_password(&format!("Password for {address}: "), false)?;
-    match ctx.directory.verify_password(&address, &password) {
-        Ok(true) => {
-            println!("password is right");
-            Ok(())
-        }
-        Ok(false) => Err(Failure::No("password is wrong".into())),
-        Err(DirectoryError::NoAccount) => {
-            Err(Failure::No(format!("no account has the address {address}")))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn user_list(ctx: &Context) -> Result<(), Failure> {
-    let accounts = ctx.store.accounts()?;
-    if accounts.is_empty() {
-        println!("no accounts");
-    }
-    for a in accounts {
-        println!(
-            "{}\t{}\tadded {}\tpassword changed {}",
-            a.address,
-            if a.name.is_empty() { "-" } else { &a.name },
-            format_time(a.created_ms),
-            format_time(a.changed_ms)
-        );
-    }
-    Ok(())
-}
-
-fn user_remove(ctx: &Context, email: &str) -> Result<(), Failure> {
-    let address = EmailAddress::parse(email).map_err(|e| format!("{email:?}: {e}"))?;
-    match ctx.directory.remove_account(&address, &ctx.client) {
-        Err(DirectoryError::NoAccount) => {
-            return Err(Failure::Error(format!(
-                "no account has the address {address}"
-            )));
-        }
-        other => other?,
-    }
-    println!("removed {address}");
-    Ok(())
-}
-
-fn audit_show(ctx: &Context, json: bool) -> Result<(), Failure> {
-    for e in ctx.store.audit_events()? {
-        if json {
-            println!("{}", serde_json::to_string(&e)?);
-            continue;
-        }
-        let kind = serde_json::to_value(e.kind)?;
-        let outcome = serde_json::to_value(e.outcome)?;
-        println!(
-            "{}  #{}  {}  {}  {}  [{}]{}",
-            format_time(e.time_ms),
-            e.seq,
-            kind.as_str().unwrap_or("?"),
-            outcome.as_str().unwrap_or("?"),
-            e.account.as_ref().map_or("-", EmailAddress::as_str),
-            e.client,
-            if e.detail.is_empty() {
-                String::new()
-            } else {
-                format!("  {}", e.detail)
-            }
-        );
-    }
-    Ok(())
-}
-
-fn audit_verify(ctx: &Context) -> Result<(), Failure> {
-    match ctx.store.verify_audit()? {
-        ChainReport::Intact { events } => {
-            let noun = if events == 1 { "event" } else { "events" };
-            println!("audit trail intact: {events} {noun}");
-            Ok(())
-        }
-        ChainReport::Broken { at_seq, reason } => Err(Failure::No(format!(
-            "audit trail broken at event #{at_seq}: {reason}"
-        ))),
-    }
-}
-
-fn tickets_list(ctx: &Context) -> Result<(), Failure> {
-    let tickets = ctx.store.tickets()?;
-    if tickets.is_empty() {
-        println!("no tickets");
-    }
-    for t in tickets {
-        let status = match t.status {
-            TicketStatus::Open => "open".to_string(),
-            TicketStatus::Resolved { at_ms } => format!("resolved {}", format_time(at_ms)),
-        };
-        println!(
-            "{}\t{}\topened {}\t{}\t[{}]",
-            t.reference,
-            status,
-            format_time(t.created_ms),
-            t.address,
-            t.client
-        );
-    }
-    Ok(())
-}
-
-fn ticket_resolve(ctx: &Context, id: &str) -> Result<(), Failure> {
-    let reference = normalise_reference(id);
-    let now = ctx.clock.now();
-    ctx.store.transact(|tx| -> TxResult<(), Failure> {
-        let Some(mut ticket) = tx.ticket(&reference)? else {
-            return abort(Failure::Error(format!("no ticket {reference}")));
-        };
-        if let TicketStatus::Resolved { at_ms } = ticket.status {
-            return abort(Failure::Error(format!(
-                "ticket {reference} was already resolved at {}",
-                format_time(at_ms)
-            )));
-        }
-        ticket.status = TicketStatus::Resolved { at_ms: now };
-        tx.put_ticket(&ticket)?;
-        tx.audit(
-            AuditDraft::new(
-                AuditKind::TicketResolved,
-                Some(&ticket.address),
-                &ctx.client,
-            )
-            .detail(reference.clone()),
-            now,
-        )?;
-        Ok(())
-    })?;
-    println!("resolved {reference}");
-    Ok(())
 }
 
 /// Reads a password: asked for without echo on a terminal (twice when

@@ -11,7 +11,7 @@ const MAX_LOCAL_LEN: usize = 64;
 const MAX_LABEL_LEN: usize = 63;
 
 /// Why an address was refused; each reads as one line to the person.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum AddressError {
     #[error("enter your e-mail address")]
     Empty,

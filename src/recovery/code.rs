@@ -12,7 +12,7 @@ const CODE_SPACE: u32 = 1_000_000;
 // thrown away so that every code is equally likely.
 const UNBIASED_LIMIT: u32 = (u32::MAX / CODE_SPACE) * CODE_SPACE;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum CodeFormatError {
     #[error("the code has 6 digits")]
     WrongLength,

@@ -21,7 +21,9 @@ pub enum SessionStep {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
 pub enum SessionError {
     #[error("enter your e-mail address first")]
     NoAddress,

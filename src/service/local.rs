@@ -15,8 +15,8 @@ use crate::store::audit::{AuditDraft, AuditKind};
 use crate::store::outbox::OutboxMessage;
 use crate::store::{Store, StoreTx, TxResult, abort, map_abort, random_id};
 use async_trait::async_trait;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -31,7 +31,8 @@ pub struct LocalService {
     /// zxcvbn takes up to 0.7 s on hostile input: bounded like hashing.
     strength_checks: HashPool,
     clock: Arc<dyn Clock>,
-    config: Config,
+    /// Replaced whole when the daemon reloads its config.
+    config: RwLock<Arc<Config>>,
     last_sweep: AtomicU64,
     mail_queued: Option<Arc<Notify>>,
 }
@@ -53,7 +54,7 @@ impl LocalService {
             store,
             directory,
             clock,
-            config,
+            config: RwLock::new(Arc::new(config)),
             last_sweep: AtomicU64::new(0),
             mail_queued: None,
         }
@@ -71,17 +72,31 @@ impl LocalService {
         }
     }
 
+    /// The settings every later step follows. The hash pools keep the
+    /// size they started with.
+    pub fn reload(&self, config: Config) {
+        let mut slot = self.config.write().unwrap_or_else(PoisonError::into_inner);
+        *slot = Arc::new(config);
+    }
+
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     pub fn hash_pool(&self) -> &HashPool {
         &self.hashes
     }
 
     fn limits(&self) -> Limits {
-        self.config.limits()
+        self.config().limits()
     }
 
     /// When a step that could reveal whether an account exists may answer.
     fn reply_floor(&self) -> Instant {
-        Instant::now() + Duration::from_millis(self.config.service.reply_floor_ms)
+        Instant::now() + Duration::from_millis(self.config().service.reply_floor_ms)
     }
 
     /// Loads a live session inside a transaction and marks it seen.
@@ -94,7 +109,7 @@ impl LocalService {
         let Some(mut session) = tx.session(id)? else {
             return abort(ServiceError::NoSession);
         };
-        let idle_ms = self.config.service.session_idle_secs * 1000;
+        let idle_ms = self.config().service.session_idle_secs * 1000;
         if now.saturating_sub(session.seen_ms) >= idle_ms {
             return abort(ServiceError::NoSession);
         }
@@ -143,7 +158,8 @@ impl LocalService {
         let history = tx.send_history(&flow.address)?;
         let mut view = flow.view(&history, now, &self.limits());
         if let (Some(_), Some(code)) = (&view.code, &flow.code) {
-            let mail = &self.config.mail;
+            let config = self.config();
+            let mail = &config.mail;
             let window = (mail.retry_max_secs + mail.smtp_timeout_secs) * 1000;
             view.mail = Some(tx.mail_health()?.progress(code.issued_ms, now, window));
         }
@@ -181,7 +197,7 @@ impl LocalService {
         if let Some(account) = self.directory.find(address)? {
             hints.extend(name_hints(&account.name));
         }
-        let policy = self.config.password;
+        let policy = self.config().password;
         let password = Zeroizing::new(password.to_string());
         self.strength_checks
             .run(move || policy.assess(&password, &hints))
@@ -194,7 +210,7 @@ impl LocalService {
             return Ok(());
         }
         self.last_sweep.store(now, Ordering::Relaxed);
-        let idle_ms = self.config.service.session_idle_secs * 1000;
+        let idle_ms = self.config().service.session_idle_secs * 1000;
         self.store.sweep_sessions(now, idle_ms)?;
         self.store.sweep_flows(now, self.limits().flow_idle_ms)?;
         Ok(())
@@ -272,13 +288,13 @@ impl LocalService {
         let code =
             Code::generate().map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
         let digits = code.digits();
-        let cost = self.config.hash_cost();
+        let cost = self.config().hash_cost();
         let hash = self
             .hashes
             .run(move || hash_secret(digits.as_bytes(), &cost))
             .await??;
-        let lifetime_secs = self.config.codes.lifetime_secs;
-        let notify_unknown = self.config.mail.notify_unknown_addresses;
+        let lifetime_secs = self.config().codes.lifetime_secs;
+        let notify_unknown = self.config().mail.notify_unknown_addresses;
         let phrase = crate::recovery::phrase::generate()
             .map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
         self.flow_step(id, |tx, session, flow, now| {
@@ -450,7 +466,7 @@ impl RecoveryService for LocalService {
         id: &str,
         evidence: &SlideEvidence,
     ) -> Result<SlideVerdict, ServiceError> {
-        let verdict = self.config.slide.check(evidence);
+        let verdict = self.config().slide.check(evidence);
         let now = self.clock.now();
         self.store.transact(|tx| {
             let mut session = self.live_session(tx, id, now)?;
@@ -587,7 +603,7 @@ impl RecoveryService for LocalService {
         }
         let address = self.confirmed_address(id)?;
         let mut verdict = self.verdict(&address, password).await?;
-        let history = self.config.password.history;
+        let history = self.config().password.history;
         if verdict.passes() && history > 0 {
             let directory = self.directory.clone();
             let (who, pw) = (address.clone(), Zeroizing::new(password.to_string()));
@@ -602,7 +618,7 @@ impl RecoveryService for LocalService {
             self.audit_refusal(id, &address, failed.join(", "))?;
             return Err(ServiceError::PasswordRefused(Box::new(verdict)));
         }
-        let cost = self.config.hash_cost();
+        let cost = self.config().hash_cost();
         let pw = Zeroizing::new(password.to_string());
         let new_hash = self
             .hashes

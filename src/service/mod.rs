@@ -2,11 +2,16 @@
 //! trait, so a wizard does not know whether it talks to a service in its own
 //! process ([`LocalService`]) or to the daemon over a socket.
 
+pub mod daemon;
+pub mod frame;
 pub mod hash_pool;
 pub mod local;
+pub mod protocol;
+pub mod socket;
 
 pub use hash_pool::HashPool;
 pub use local::LocalService;
+pub use socket::SocketService;
 
 use crate::directory::DirectoryError;
 use crate::recovery::hashing::HashError;
@@ -22,7 +27,7 @@ pub type SessionId = String;
 
 /// Why a step did not go through. Each reads as one line to the person;
 /// `Internal` is a fault for the operator.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum ServiceError {
     #[error("this session has ended; please start again")]
     NoSession,
@@ -42,6 +47,15 @@ pub enum ServiceError {
     PasswordsDiffer,
     #[error("rekey failed: {0}")]
     Internal(String),
+    /// The daemon cannot be reached (socket wizards only).
+    #[error("lost contact with the rekey service: {0}")]
+    Unavailable(String),
+    /// The daemon's session or request limits are reached.
+    #[error("rekey is busy; please try again in a moment")]
+    Busy,
+    /// An operator command from someone who may not run it.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl From<StoreError> for ServiceError {

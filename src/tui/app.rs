@@ -24,6 +24,8 @@ pub const MIN_HEIGHT: u16 = 12;
 pub const COMPACT_BELOW: u16 = 18;
 /// Steps in the step indicator.
 pub const STEPS: u8 = 5;
+/// While the service cannot be reached, a new session is tried this often.
+pub const RECONNECT_MS: u64 = 3_000;
 
 #[derive(Debug)]
 pub enum Input {
@@ -170,6 +172,35 @@ pub struct App {
     now_ms: u64,
     last_key_ms: u64,
     quit: bool,
+    /// Contact with the service was lost: when to try opening a session.
+    reconnect_at: Option<u64>,
+}
+
+/// Why the session a wizard had is gone.
+enum Lost {
+    /// The service (the daemon) cannot be reached.
+    Contact,
+    /// The service no longer knows the session (it idled out, or the
+    /// daemon was restarted).
+    Session,
+}
+
+impl Lost {
+    fn of(reply: &Reply) -> Option<Self> {
+        use crate::service::ServiceError as E;
+        let error = match reply {
+            Reply::Opened(Err(e))
+            | Reply::Address(Err(e))
+            | Reply::Slide(Err(e))
+            | Reply::Flow(_, Err(e)) => e,
+            _ => return None,
+        };
+        match error {
+            E::Unavailable(_) => Some(Self::Contact),
+            E::NoSession if !matches!(reply, Reply::Opened(_)) => Some(Self::Session),
+            _ => None,
+        }
+    }
 }
 
 impl App {
@@ -194,6 +225,7 @@ impl App {
             now_ms,
             last_key_ms: now_ms,
             quit: false,
+            reconnect_at: None,
         }
     }
 
@@ -240,6 +272,17 @@ impl App {
             Input::Tick => self.tick(&mut effects),
             Input::Reply(reply) => {
                 self.busy = None;
+                if let Some(lost) = Lost::of(&reply) {
+                    self.start_over(lost, &mut effects);
+                    return effects;
+                }
+                if matches!(reply, Reply::Opened(Ok(()))) && self.reconnect_at.take().is_some() {
+                    let text = self.catalogs.get(self.language).t("error.reconnected");
+                    self.notice = Some(Notice {
+                        kind: NoticeKind::Info,
+                        text,
+                    });
+                }
                 let nav = self.with_screen(&mut effects, |s, cx| s.reply(reply, cx));
                 self.navigate(nav, &mut effects);
             }
@@ -337,7 +380,48 @@ impl App {
         self.navigate(nav, effects);
     }
 
+    /// The session is gone: back to "Forgot your password?" with a new
+    /// one. The flow itself is in the store, found again by the address.
+    fn start_over(&mut self, lost: Lost, effects: &mut Vec<Effect>) {
+        if let Screen::Forgot(forgot) = self.current() {
+            forgot.new_session();
+        } else {
+            // Dropping the screens zeroises what was typed on them.
+            self.stack.truncate(1);
+            self.stack
+                .push(Screen::Forgot(crate::tui::screens::Forgot::new(
+                    self.options.slide,
+                )));
+            self.address.clear();
+        }
+        let key = match lost {
+            Lost::Contact => {
+                self.reconnect_at = Some(self.now_ms + RECONNECT_MS);
+                "error.unavailable"
+            }
+            Lost::Session => {
+                effects.push(Effect::Call(Call::Open {
+                    language: self.language().to_string(),
+                }));
+                "error.no_session"
+            }
+        };
+        self.notice = Some(Notice {
+            kind: NoticeKind::Error,
+            text: self.catalogs.get(self.language).t(key),
+        });
+    }
+
     fn tick(&mut self, effects: &mut Vec<Effect>) {
+        if let Some(at) = self.reconnect_at
+            && self.now_ms >= at
+            && self.busy.is_none()
+        {
+            self.reconnect_at = Some(self.now_ms + RECONNECT_MS);
+            effects.push(Effect::Call(Call::Open {
+                language: self.language().to_string(),
+            }));
+        }
         let idle = self.now_ms.saturating_sub(self.last_key_ms);
         if self.options.kiosk && idle >= self.options.idle_ms && !self.is_pristine() {
             self.go_landing(effects);
@@ -391,6 +475,7 @@ impl App {
         self.notice = None;
         self.busy = None;
         self.help = false;
+        self.reconnect_at = None;
         effects.push(Effect::Call(Call::Close));
     }
 

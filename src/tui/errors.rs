@@ -37,7 +37,9 @@ pub fn text(e: &ServiceError, t: &Catalog) -> String {
         }
         ServiceError::PasswordRefused(_) => t.t("error.password_refused"),
         ServiceError::PasswordsDiffer => t.t("error.passwords_differ"),
-        ServiceError::Internal(_) => t.t("error.internal"),
+        ServiceError::Internal(_) | ServiceError::Forbidden(_) => t.t("error.internal"),
+        ServiceError::Unavailable(_) => t.t("error.unavailable"),
+        ServiceError::Busy => t.t("error.busy"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Starting the wizard: on the store under the data directory (embedded),
-//! or on a throwaway store with a demo account (`rekey demo`). Either way
-//! the outbox worker runs beside it and writes mail as `.eml` files.
+//! on a throwaway store with a demo account (`rekey demo`), or on a daemon
+//! over its socket (`--connect`). The first two run the outbox worker
+//! beside the wizard; with a daemon, the daemon sends the mail.
 
 use super::WizardOptions;
 use super::app::DemoAccount;
@@ -10,8 +11,9 @@ use crate::directory::SledDirectory;
 use crate::mail::OutboxWorker;
 use crate::recovery::hashing::hash_secret;
 use crate::recovery::{Clock, EmailAddress, SystemClock};
-use crate::service::LocalService;
-use crate::store::Store;
+use crate::service::daemon::listener::daemon_socket;
+use crate::service::{LocalService, SocketService};
+use crate::store::{Store, StoreError};
 use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -41,8 +43,44 @@ pub enum LaunchError {
 
 /// Runs the wizard on the store under `data_dir`.
 pub fn embedded(config: Config, data_dir: &Path, flags: WizardFlags) -> Result<(), LaunchError> {
-    let store = Store::open(data_dir)?;
+    let store = match Store::open(data_dir) {
+        Err(StoreError::Locked(path)) => {
+            return Err(match daemon_socket(data_dir) {
+                Some(socket) => LaunchError::Setup(format!(
+                    "a rekey daemon holds this store; run `rekey --connect {}` instead",
+                    socket.display()
+                )),
+                None => StoreError::Locked(path).into(),
+            });
+        }
+        opened => opened?,
+    };
     run(config, store, data_dir, flags, None)
+}
+
+/// Runs the wizard on the daemon listening at `socket`, with the daemon's
+/// password policy and slide.
+pub fn connected(mut config: Config, socket: &Path, flags: WizardFlags) -> Result<(), LaunchError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (service, rules) = SocketService::connect(socket)
+            .await
+            .map_err(|e| LaunchError::Setup(e.to_string()))?;
+        config.password = rules.policy;
+        config.slide = rules.slide;
+        let options = WizardOptions {
+            kiosk: flags.kiosk,
+            ascii: flags.ascii,
+            language: flags.language,
+            mailbox: None,
+            demo: None,
+            client: client_for(&config, flags.kiosk),
+        };
+        super::run(Arc::new(service), &config, options).await?;
+        Ok(())
+    })
 }
 
 /// Runs the wizard on a throwaway store with a demo account; the mail it

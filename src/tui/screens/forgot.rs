@@ -42,6 +42,14 @@ impl Forgot {
         }
     }
 
+    /// A new session knows nothing of the old one's address or slide:
+    /// the typed address stays, to be sent again.
+    pub fn new_session(&mut self) {
+        self.accepted = None;
+        self.slider.reset();
+        self.focus = Focus::Address;
+    }
+
     fn typed(&self) -> Result<EmailAddress, crate::recovery::AddressError> {
         EmailAddress::parse(&self.address.value())
     }

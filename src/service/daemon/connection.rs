@@ -1,0 +1,278 @@
+//! One wizard's (or operator's) connection: the handshake, then one
+//! request at a time. The sessions a connection opened are the only ones
+//! it may name, and they close when it ends.
+
+use super::Shared;
+use super::peer::Peer;
+use crate::operator::{Operator, OperatorCommand, OperatorFailure};
+use crate::service::frame::{self, FRAME_TIMEOUT, FrameError, MAX_FRAME};
+use crate::service::protocol::{
+    Answer, Hello, MAX_REQUEST, PROTOCOL, Reply, Request, Rules, Welcome,
+};
+use crate::service::{RecoveryService, ServiceError, SessionId};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::net::UnixStream;
+use tokio::sync::watch;
+
+/// A wizard opens a new session each time the person starts over; older
+/// ones beyond this are closed.
+const SESSIONS_PER_CONNECTION: usize = 2;
+
+pub struct Connection {
+    stream: UnixStream,
+    peer: Peer,
+    sessions: Vec<SessionId>,
+    shared: Arc<Shared>,
+}
+
+/// Serves one connection until the peer leaves, idles out, breaks the
+/// protocol, or the daemon stops.
+pub async fn serve(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+    let peer = match Peer::of(&stream) {
+        Ok(peer) => peer,
+        Err(e) => {
+            eprintln!("rekey serve: a connection without credentials was refused: {e}");
+            return;
+        }
+    };
+    let mut connection = Connection {
+        stream,
+        peer,
+        sessions: Vec::new(),
+        shared,
+    };
+    if let Err(e) = connection.run(shutdown).await {
+        eprintln!(
+            "rekey serve: dropped the connection of {}: {e}",
+            connection.peer.describe()
+        );
+    }
+    connection.close_sessions().await;
+}
+
+impl Connection {
+    async fn run(&mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), FrameError> {
+        if !self.handshake().await? {
+            return Ok(());
+        }
+        loop {
+            let idle = Duration::from_secs(self.shared.service.config().service.session_idle_secs);
+            let read = frame::read_message::<_, Request>(&mut self.stream, MAX_REQUEST);
+            let request = tokio::select! {
+                read = tokio::time::timeout(idle, read) => match read {
+                    Err(_) | Ok(Ok(None)) => return Ok(()),
+                    Ok(Ok(Some(request))) => request,
+                    Ok(Err(e)) => return Err(e),
+                },
+                _ = shutdown.changed() => return Ok(()),
+            };
+            let reply = self.answer(request).await;
+            frame::write_message(&mut self.stream, &reply).await?;
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// False when the wizard speaks another protocol (it was told why).
+    async fn handshake(&mut self) -> Result<bool, FrameError> {
+        let hello = tokio::time::timeout(
+            FRAME_TIMEOUT,
+            frame::read_message::<_, Hello>(&mut self.stream, 1024),
+        )
+        .await
+        .map_err(|_| FrameError::Truncated)??;
+        let Some(hello) = hello else {
+            return Ok(false);
+        };
+        let version = env!("CARGO_PKG_VERSION");
+        let config = self.shared.service.config();
+        let welcome = if hello.protocol == PROTOCOL {
+            Welcome::Ready {
+                protocol: PROTOCOL,
+                version: version.to_string(),
+                rules: Rules {
+                    policy: config.password,
+                    slide: config.slide,
+                },
+            }
+        } else {
+            let theirs: String = hello.version.chars().take(32).collect();
+            Welcome::Refused {
+                message: format!(
+                    "this wizard is rekey {theirs} (protocol {}) and the daemon is rekey \
+                     {version} (protocol {PROTOCOL}); install the same version on both sides",
+                    hello.protocol
+                ),
+            }
+        };
+        let ready = matches!(welcome, Welcome::Ready { .. });
+        frame::write_message(&mut self.stream, &welcome).await?;
+        Ok(ready)
+    }
+
+    async fn answer(&mut self, request: Request) -> Reply {
+        let config = self.shared.service.config();
+        let limits = &config.daemon;
+        let admitted = self.shared.rates.admit(
+            self.peer.uid,
+            limits.peer_requests_per_sec,
+            limits.requests_per_sec,
+        );
+        if !admitted {
+            return Err(ServiceError::Busy);
+        }
+        if let Some(id) = request.session()
+            && !self.sessions.iter().any(|s| s == id)
+        {
+            return Err(ServiceError::NoSession);
+        }
+        let shared = self.shared.clone();
+        let service = &shared.service;
+        use Request as R;
+        match request {
+            R::OpenSession { client, language } => self
+                .open(&client, &language, limits.max_sessions)
+                .await
+                .map(Answer::Session),
+            R::SubmitAddress { session, address } => service
+                .submit_address(&session, &address)
+                .await
+                .map(Answer::Address),
+            R::CheckSlide { session, evidence } => service
+                .check_slide(&session, &evidence)
+                .await
+                .map(Answer::Slide),
+            R::Request { session } => service.request(&session).await.map(Answer::Flow),
+            R::ChooseEmail { session } => service.choose_email(&session).await.map(Answer::Flow),
+            R::OpenTicket { session } => service.open_ticket(&session).await.map(Answer::Flow),
+            R::SendCode { session } => service.send_code(&session).await.map(Answer::Flow),
+            R::ConfirmCode { session, code } => service
+                .confirm_code(&session, &code)
+                .await
+                .map(Answer::Flow),
+            R::FlowStatus { session } => service.flow_status(&session).await.map(Answer::Flow),
+            R::AssessPassword { session, password } => service
+                .assess_password(&session, &password)
+                .await
+                .map(Answer::Verdict),
+            R::SetPassword {
+                session,
+                password,
+                again,
+            } => service
+                .set_password(&session, &password, &again)
+                .await
+                .map(Answer::Flow),
+            R::CloseSession { session } => {
+                self.forget(&session);
+                service
+                    .close_session(&session)
+                    .await
+                    .map(|()| Answer::Closed)
+            }
+            R::Operator(command) => self.operator(command, &config.daemon.admin_group).await,
+        }
+    }
+
+    async fn open(
+        &mut self,
+        client: &str,
+        language: &str,
+        max_sessions: usize,
+    ) -> Result<SessionId, ServiceError> {
+        if self.sessions.len() >= SESSIONS_PER_CONNECTION {
+            let oldest = self.sessions.remove(0);
+            self.shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
+            let _ = self.shared.service.close_session(&oldest).await;
+        }
+        let open = self.shared.open_sessions.fetch_add(1, Ordering::SeqCst);
+        if open >= max_sessions {
+            self.shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
+            return Err(ServiceError::Busy);
+        }
+        // What the wizard says of itself is kept, but the kernel's word on
+        // who connected goes beside it.
+        let claim: String = client
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(40)
+            .collect();
+        let who = format!("{claim} [{}]", self.peer.describe());
+        match self.shared.service.open_session(&who, language).await {
+            Ok(id) => {
+                self.sessions.push(id.clone());
+                Ok(id)
+            }
+            Err(e) => {
+                self.shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
+                Err(e)
+            }
+        }
+    }
+
+    fn forget(&mut self, session: &str) {
+        let before = self.sessions.len();
+        self.sessions.retain(|s| s != session);
+        if self.sessions.len() < before {
+            self.shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    async fn close_sessions(&mut self) {
+        for session in std::mem::take(&mut self.sessions) {
+            self.shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
+            let _ = self.shared.service.close_session(&session).await;
+        }
+    }
+
+    async fn operator(&self, command: OperatorCommand, admin_group: &str) -> Reply {
+        if !self
+            .peer
+            .may_administer(self.shared.daemon_uid, admin_group)
+        {
+            let group = if admin_group.is_empty() {
+                String::new()
+            } else {
+                format!(" and members of the group {admin_group}")
+            };
+            return Err(ServiceError::Forbidden(format!(
+                "operator commands through the rekey daemon are for root, the daemon's own \
+                 user{group}; {} is none of these",
+                self.peer.describe()
+            )));
+        }
+        let name = command.name();
+        let shared = self.shared.clone();
+        let client = format!("operator, {}", self.peer.describe());
+        let outcome = tokio::task::spawn_blocking(move || {
+            let config = shared.service.config();
+            let operator = Operator {
+                store: &shared.store,
+                directory: &shared.directory,
+                config: &config,
+                clock: shared.clock.as_ref(),
+                client,
+            };
+            operator.run(command)
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("the operator command failed: {e}")))?;
+        // A listing too long for one answer would drop the connection.
+        let outcome = match outcome {
+            Ok(report) if report.output.len() > MAX_FRAME - 4096 => Err(OperatorFailure::Error(
+                "the answer is too long to send over the socket; stop the daemon and run the \
+                 command on the store"
+                    .into(),
+            )),
+            other => other,
+        };
+        if outcome.as_ref().is_ok_and(|report| report.requeued > 0) {
+            self.shared.mail_waker.notify_one();
+        }
+        eprintln!("rekey serve: {name} for {}", self.peer.describe());
+        Ok(Answer::Operator(outcome))
+    }
+}

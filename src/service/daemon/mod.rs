@@ -1,0 +1,226 @@
+//! `rekey serve`: one process owns the store, the mail worker and every
+//! rule, and serves wizards over a Unix socket. A wizard is untrusted: it
+//! can only ask for the steps the [`RecoveryService`] offers, on sessions
+//! its own connection opened, as fast as the rate limits allow.
+//!
+//! [`RecoveryService`]: crate::service::RecoveryService
+
+mod connection;
+pub mod listener;
+mod peer;
+mod rate;
+
+use crate::config::Config;
+use crate::directory::SledDirectory;
+use crate::mail::OutboxWorker;
+use crate::recovery::{Clock, SystemClock};
+use crate::service::LocalService;
+use crate::store::{Store, StoreError};
+use rate::RateLimits;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::JoinSet;
+
+/// How long in-flight requests get to finish after SIGTERM.
+const DRAIN: Duration = Duration::from_secs(30);
+
+pub struct ServeOptions {
+    pub socket: PathBuf,
+    pub data_dir: PathBuf,
+    /// Read again on SIGHUP.
+    pub config_file: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Setup(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// What every connection works with.
+struct Shared {
+    service: LocalService,
+    store: Store,
+    directory: Arc<SledDirectory>,
+    clock: Arc<dyn Clock>,
+    rates: RateLimits,
+    open_sessions: AtomicUsize,
+    mail_waker: Arc<Notify>,
+    daemon_uid: u32,
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub fn serve(config: Config, options: ServeOptions) -> Result<(), DaemonError> {
+    let store = Store::open(&options.data_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(config, store, options))
+}
+
+async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), DaemonError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let transport =
+        crate::mail::transport_for(&config.mail, &options.data_dir).map_err(DaemonError::Setup)?;
+    match tokio::time::timeout(Duration::from_secs(3), transport.check()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!(
+            "rekey serve: warning: mail cannot go out now ({e}); it is queued and retried"
+        ),
+        Err(_) => eprintln!(
+            "rekey serve: warning: the mail server did not answer within 3 s; mail is queued and retried"
+        ),
+    }
+    let dkim = crate::mail::dkim_for(&config.mail).map_err(DaemonError::Setup)?;
+    let worker = OutboxWorker::new(store.clone(), transport, clock.clone(), config.mail.clone())
+        .with_dkim(dkim);
+    let mail_waker = worker.waker();
+    let directory = Arc::new(SledDirectory::new(store.clone(), clock.clone()));
+    let listener = listener::bind(&options.socket, &config.daemon).map_err(DaemonError::Setup)?;
+    listener::write_note(&options.data_dir, &options.socket)?;
+    let shared = Arc::new(Shared {
+        service: LocalService::new(
+            store.clone(),
+            directory.clone(),
+            clock.clone(),
+            config.clone(),
+        )
+        .with_mail_waker(mail_waker.clone()),
+        store: store.clone(),
+        directory,
+        clock,
+        rates: RateLimits::new(config.daemon.requests_per_sec),
+        open_sessions: AtomicUsize::new(0),
+        mail_waker,
+        daemon_uid: nix::unistd::geteuid().as_raw(),
+    });
+    let (stop_mail, mail_stopped) = watch::channel(false);
+    let mail_task = tokio::spawn(worker.run(mail_stopped));
+    eprintln!(
+        "rekey serve: listening on {} for the store in {}",
+        options.socket.display(),
+        options.data_dir.display()
+    );
+
+    let served =
+        accept_until_stopped(listener, &shared, &config, options.config_file.as_deref()).await;
+
+    // Nobody new can connect; the note no longer points anywhere.
+    let _ = std::fs::remove_file(&options.socket);
+    listener::remove_note(&options.data_dir);
+    let _ = stop_mail.send(true);
+    let _ = mail_task.await;
+    store.flush()?;
+    eprintln!("rekey serve: stopped; the store is flushed");
+    served
+}
+
+/// Accepts wizards, at most `max_connections` at once, until a stop
+/// signal; then lets every connection finish the request it is on.
+async fn accept_until_stopped(
+    listener: UnixListener,
+    shared: &Arc<Shared>,
+    config: &Config,
+    config_file: Option<&Path>,
+) -> Result<(), DaemonError> {
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let slots = Arc::new(Semaphore::new(config.daemon.max_connections));
+    let (stop, stopping) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            (stream, slot) = accept(&listener, &slots) => {
+                let shared = shared.clone();
+                let stopping = stopping.clone();
+                connections.spawn(async move {
+                    connection::serve(stream, shared, stopping).await;
+                    drop(slot);
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = sighup.recv() => reload(shared, config_file),
+            _ = sigterm.recv() => break,
+            _ = sigint.recv() => break,
+        }
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    let open = connections.len();
+    if open > 0 {
+        eprintln!("rekey serve: stopping; waiting for {open} connections to finish their requests");
+    }
+    let drained = tokio::time::timeout(DRAIN, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        eprintln!(
+            "rekey serve: {} connections did not finish within {} s",
+            connections.len(),
+            DRAIN.as_secs()
+        );
+        connections.shutdown().await;
+    }
+    Ok(())
+}
+
+/// The next connection, once a slot is free for it.
+async fn accept(
+    listener: &UnixListener,
+    slots: &Arc<Semaphore>,
+) -> (UnixStream, OwnedSemaphorePermit) {
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            // The semaphore is never closed.
+            std::future::pending::<()>().await;
+            continue;
+        };
+        match listener.accept().await {
+            Ok((stream, _)) => return (stream, slot),
+            Err(e) => {
+                // Out of file descriptors, most likely: wait, do not spin.
+                eprintln!("rekey serve: cannot accept a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+/// SIGHUP: the rules, limits and policy from the config file apply to
+/// every later request. Mail settings, hashing.max_concurrent and the
+/// socket's mode and group need a restart.
+fn reload(shared: &Shared, config_file: Option<&Path>) {
+    let Some(path) = config_file else {
+        eprintln!("rekey serve: SIGHUP: no --config file to read again");
+        return;
+    };
+    match Config::for_run(Some(path)) {
+        Ok(config) => {
+            let old = shared.service.config();
+            let later = config.mail != old.mail
+                || config.hashing.max_concurrent != old.hashing.max_concurrent
+                || config.daemon.socket_mode != old.daemon.socket_mode
+                || config.daemon.socket_group != old.daemon.socket_group
+                || config.daemon.max_connections != old.daemon.max_connections;
+            shared.service.reload(config);
+            eprintln!("rekey serve: read {} again", path.display());
+            if later {
+                eprintln!(
+                    "rekey serve: mail settings, hashing.max_concurrent, daemon.max_connections and the socket's mode and group change at the next start"
+                );
+            }
+        }
+        Err(e) => eprintln!("rekey serve: SIGHUP: kept the settings in use; {e}"),
+    }
+}

@@ -1,0 +1,142 @@
+//! What a wizard and the daemon say to each other over the socket. The
+//! wizard speaks first with a [`Hello`]; the daemon answers with a
+//! [`Welcome`], then serves one [`Request`] after another, each answered
+//! by one [`Reply`].
+//!
+//! `Hello` and `Welcome` must keep their shape in every version: they are
+//! how an old wizard learns that it cannot talk to a newer daemon.
+
+use crate::operator::{OperatorCommand, OperatorFailure, OperatorReport};
+use crate::recovery::{
+    EmailAddress, FlowView, PasswordPolicy, PasswordVerdict, SlideEvidence, SlideRules,
+    SlideVerdict,
+};
+use crate::service::{ServiceError, SessionId};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+/// Raised whenever a message below changes shape.
+pub const PROTOCOL: u32 = 1;
+
+/// The largest request the daemon reads. Passwords are at most 4096
+/// characters by policy; everything else is far smaller.
+pub const MAX_REQUEST: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol: u32,
+    /// The rekey version that speaks, for the message when they differ.
+    pub version: String,
+}
+
+impl Hello {
+    pub fn this_build() -> Self {
+        Self {
+            protocol: PROTOCOL,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// The daemon's rules a wizard draws with: the meter judges as the daemon
+/// will, and the slide has the daemon's number of notches.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Rules {
+    pub policy: PasswordPolicy,
+    pub slide: SlideRules,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Welcome {
+    Ready {
+        protocol: u32,
+        version: String,
+        rules: Rules,
+    },
+    Refused {
+        message: String,
+    },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Request {
+    OpenSession {
+        client: String,
+        language: String,
+    },
+    SubmitAddress {
+        session: SessionId,
+        address: String,
+    },
+    CheckSlide {
+        session: SessionId,
+        evidence: SlideEvidence,
+    },
+    Request {
+        session: SessionId,
+    },
+    ChooseEmail {
+        session: SessionId,
+    },
+    OpenTicket {
+        session: SessionId,
+    },
+    SendCode {
+        session: SessionId,
+    },
+    ConfirmCode {
+        session: SessionId,
+        code: Zeroizing<String>,
+    },
+    FlowStatus {
+        session: SessionId,
+    },
+    AssessPassword {
+        session: SessionId,
+        password: Zeroizing<String>,
+    },
+    SetPassword {
+        session: SessionId,
+        password: Zeroizing<String>,
+        again: Zeroizing<String>,
+    },
+    CloseSession {
+        session: SessionId,
+    },
+    Operator(OperatorCommand),
+}
+
+impl Request {
+    /// The session a step names; `None` for opening one and for operator
+    /// commands.
+    pub fn session(&self) -> Option<&str> {
+        use Request as R;
+        match self {
+            R::OpenSession { .. } | R::Operator(_) => None,
+            R::SubmitAddress { session, .. }
+            | R::CheckSlide { session, .. }
+            | R::Request { session }
+            | R::ChooseEmail { session }
+            | R::OpenTicket { session }
+            | R::SendCode { session }
+            | R::ConfirmCode { session, .. }
+            | R::FlowStatus { session }
+            | R::AssessPassword { session, .. }
+            | R::SetPassword { session, .. }
+            | R::CloseSession { session } => Some(session),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Answer {
+    Session(SessionId),
+    Address(EmailAddress),
+    Slide(SlideVerdict),
+    Flow(FlowView),
+    Verdict(PasswordVerdict),
+    Closed,
+    Operator(Result<OperatorReport, OperatorFailure>),
+}
+
+pub type Reply = Result<Answer, ServiceError>;
