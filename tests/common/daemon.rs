@@ -1,0 +1,209 @@
+//! The real `rekey serve` as a child process on a temporary data directory,
+//! for the daemon's tests and its benchmark. Killed when dropped.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// A config that keeps tests quick but every rule on: the reply floor is
+/// kept short, not off, so it is still exercised.
+pub const TEST_CONFIG: &str = "[service]\nreply_floor_ms = 50\n";
+
+pub struct Daemon {
+    child: Option<Child>,
+    pub root: PathBuf,
+    pub data_dir: PathBuf,
+    pub socket: PathBuf,
+    pub config: PathBuf,
+    pub log: PathBuf,
+}
+
+/// The binary under test; benches find it beside their own executable.
+pub fn rekey_binary() -> PathBuf {
+    if let Some(path) = option_env!("CARGO_BIN_EXE_rekey") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("own path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    dir.join("rekey")
+}
+
+impl Daemon {
+    /// Starts `rekey serve` under `root` with `config` as its config file,
+    /// and waits until its socket answers.
+    pub fn start(root: &Path, config: &str) -> Self {
+        let config_path = root.join("rekey.toml");
+        std::fs::write(&config_path, config).expect("config written");
+        let mut daemon = Self {
+            child: None,
+            root: root.to_path_buf(),
+            data_dir: root.join("data"),
+            socket: root.join("rekey.sock"),
+            config: config_path,
+            log: root.join("daemon.log"),
+        };
+        daemon.restart();
+        daemon
+    }
+
+    /// Starts the process again (after `kill` or `terminate`).
+    pub fn restart(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
+        let child = Command::new(rekey_binary())
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("serve")
+            .arg("--socket")
+            .arg(&self.socket)
+            .env_remove("REKEY_SMTP_URL")
+            .env_remove("REKEY_MAIL_FROM")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("rekey serve starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::os::unix::net::UnixStream::connect(&self.socket).is_err() {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("rekey serve ended with {status}: {}", self.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the socket never answered: {}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// SIGTERM, then waits for the process to end.
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.signal("TERM");
+        self.terminate_already_signalled()
+    }
+
+    /// Waits for a process already sent SIGTERM to end.
+    pub fn terminate_already_signalled(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "SIGTERM did not stop the daemon");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+
+    /// `rekey ARGS` as an operator, with `stdin`, through this daemon.
+    pub fn operator(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        let mut child = Command::new(rekey_binary())
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(args)
+            .env_remove("REKEY_SOCKET")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rekey runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin written");
+        child.wait_with_output().expect("rekey ends")
+    }
+
+    /// Adds an account through the daemon.
+    pub fn add_user(&self, address: &str, name: &str, password: &str) {
+        let out = self.operator(
+            &["user", "add", address, "--name", name],
+            &format!("{password}\n"),
+        );
+        assert!(
+            out.status.success(),
+            "user add {address}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The codes mailed to `address` (as six digits), oldest first, from the
+/// `.eml` files under `mail_dir`.
+pub fn codes_mailed(mail_dir: &Path, address: &str) -> Vec<String> {
+    super::eml_files(mail_dir)
+        .iter()
+        .map(|path| super::read_mail(path))
+        .filter(|mail| mail.to == address)
+        .filter_map(|mail| mail.text.lines().find_map(grouped_code))
+        .collect()
+}
+
+/// Waits until `count` codes were mailed to `address`; the last one.
+pub fn wait_for_code(mail_dir: &Path, address: &str, count: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let codes = codes_mailed(mail_dir, address);
+        if codes.len() >= count {
+            return codes[count - 1].clone();
+        }
+        assert!(Instant::now() < deadline, "no code mail to {address}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The code in a line like "    482 913", as six digits.
+fn grouped_code(line: &str) -> Option<String> {
+    let (a, b) = line.trim().split_once(' ')?;
+    let digits = |s: &str| s.len() == 3 && s.bytes().all(|c| c.is_ascii_digit());
+    (digits(a) && digits(b)).then(|| format!("{a}{b}"))
+}

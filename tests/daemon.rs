@@ -1,0 +1,622 @@
+//! The daemon, as the real `rekey serve` process: many wizards at once
+//! over its socket, limits that hold across connections, connections that
+//! break the protocol, a SIGKILL in the middle of traffic, SIGTERM and
+//! SIGHUP, and operator commands through it.
+
+mod common;
+
+use common::daemon::{Daemon, TEST_CONFIG, rekey_binary, wait_for_code};
+use common::{NEW_PASSWORD, OLD_PASSWORD, human_slide};
+use rekey::config::Config;
+use rekey::directory::{Directory, SledDirectory};
+use rekey::recovery::hashing::hash_secret;
+use rekey::recovery::{
+    Clock, EmailAddress, FlowError, SlideRules, SlideVerdict, Stage, SystemClock,
+};
+use rekey::service::frame::{read_message, write_message};
+use rekey::service::protocol::{Hello, Welcome};
+use rekey::service::{RecoveryService, ServiceError, SessionId, SocketService};
+use rekey::store::Store;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream as StdStream;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Accounts written into the store before the daemon starts (the store
+/// allows one process, so not while it runs).
+fn seed_accounts(data_dir: &Path, accounts: &[(String, String)]) {
+    let store = Store::open(data_dir).expect("store opens");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let directory = SledDirectory::new(store.clone(), clock);
+    let cost = Config::default().hash_cost();
+    for (address, password) in accounts {
+        let address = EmailAddress::parse(address).expect("address");
+        let hash = hash_secret(password.as_bytes(), &cost).expect("hash");
+        directory
+            .add_account(&address, "", &hash, "test")
+            .expect("account added");
+    }
+    store.flush().expect("flushed");
+}
+
+/// Whether `password` is `address`'s, read from the store on disk (the
+/// daemon must have stopped).
+fn password_is(data_dir: &Path, address: &str, password: &str) -> bool {
+    let store = Store::open(data_dir).expect("store opens");
+    let directory = SledDirectory::new(store, Arc::new(SystemClock));
+    let address = EmailAddress::parse(address).expect("address");
+    directory
+        .verify_password(&address, password)
+        .expect("verified")
+}
+
+async fn connect(daemon: &Daemon) -> SocketService {
+    SocketService::connect(&daemon.socket)
+        .await
+        .expect("the daemon answers")
+        .0
+}
+
+/// A session on `service` taken through address, slide and Request.
+async fn requested(service: &SocketService, address: &str) -> SessionId {
+    let s = service.open_session("test", "en").await.expect("session");
+    service.submit_address(&s, address).await.expect("address");
+    let slid = service
+        .check_slide(&s, &human_slide(&SlideRules::default()))
+        .await
+        .expect("slide");
+    assert_eq!(slid, SlideVerdict::Verified);
+    service.request(&s).await.expect("requested");
+    s
+}
+
+/// Takes a session as far as a code in the mail; the code.
+async fn code_sent(daemon: &Daemon, service: &SocketService, address: &str) -> (SessionId, String) {
+    let s = requested(service, address).await;
+    service.choose_email(&s).await.expect("email chosen");
+    service.send_code(&s).await.expect("code sent");
+    let (dir, to) = (daemon.mail_dir(), address.to_string());
+    let code = tokio::task::spawn_blocking(move || wait_for_code(&dir, &to, 1))
+        .await
+        .expect("mail read");
+    (s, code)
+}
+
+/// A distinct password that meets the policy.
+fn password_for(i: usize) -> String {
+    format!("{NEW_PASSWORD} number {i}")
+}
+
+fn out_text(out: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_wizards_at_once_each_recover_their_own_account() {
+    let root = tempfile::tempdir().unwrap();
+    let accounts: Vec<(String, String)> = (0..50)
+        .map(|i| (format!("person{i}@example.com"), OLD_PASSWORD.to_string()))
+        .collect();
+    seed_accounts(&root.path().join("data"), &accounts);
+    let mut daemon = Daemon::start(root.path(), TEST_CONFIG);
+    let mut wizards = tokio::task::JoinSet::new();
+    let shared = Arc::new(DaemonPaths::of(&daemon));
+    for i in 0..50 {
+        let shared = shared.clone();
+        wizards.spawn(async move {
+            let address = format!("person{i}@example.com");
+            let (service, _) = SocketService::connect(&shared.socket)
+                .await
+                .expect("connect");
+            let s = requested(&service, &address).await;
+            service.choose_email(&s).await.expect("email chosen");
+            service.send_code(&s).await.expect("code sent");
+            let (dir, to) = (shared.mail.clone(), address.clone());
+            let code = tokio::task::spawn_blocking(move || wait_for_code(&dir, &to, 1))
+                .await
+                .unwrap();
+            let view = service.confirm_code(&s, &code).await.expect("right code");
+            assert_eq!(view.stage, Stage::CodeConfirmed);
+            let pw = password_for(i);
+            let done = service.set_password(&s, &pw, &pw).await.expect("set");
+            assert_eq!(done.stage, Stage::PasswordSet);
+            service.close_session(&s).await.expect("closed");
+            i
+        });
+    }
+    let mut finished = Vec::new();
+    while let Some(done) = wizards.join_next().await {
+        finished.push(done.expect("a wizard finished"));
+    }
+    assert_eq!(finished.len(), 50);
+    assert!(daemon.terminate().success());
+    let data = &daemon.data_dir;
+    for i in 0..50 {
+        let address = format!("person{i}@example.com");
+        assert!(password_is(data, &address, &password_for(i)), "{address}");
+        assert!(!password_is(data, &address, OLD_PASSWORD), "{address}");
+    }
+}
+
+/// What the wizard tasks need of the daemon without holding it.
+struct DaemonPaths {
+    socket: std::path::PathBuf,
+    mail: std::path::PathBuf,
+}
+
+impl DaemonPaths {
+    fn of(daemon: &Daemon) -> Self {
+        Self {
+            socket: daemon.socket.clone(),
+            mail: daemon.mail_dir(),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_connections_racing_wrong_codes_share_the_five_tries() {
+    let root = tempfile::tempdir().unwrap();
+    let address = "ada@example.com";
+    seed_accounts(
+        &root.path().join("data"),
+        &[(address.to_string(), OLD_PASSWORD.to_string())],
+    );
+    let daemon = Daemon::start(root.path(), TEST_CONFIG);
+    let owner = connect(&daemon).await;
+    let (_, code) = code_sent(&daemon, &owner, address).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    // Twenty wizards, each on its own connection and session, on the one
+    // address: the flow, and so its tries, is the address's.
+    let mut racers = Vec::new();
+    for _ in 0..20 {
+        let service = connect(&daemon).await;
+        let s = requested(&service, address).await;
+        racers.push((service, s));
+    }
+    let mut guesses = tokio::task::JoinSet::new();
+    for (service, s) in racers {
+        guesses.spawn(async move { service.confirm_code(&s, wrong).await });
+    }
+    let (mut wrong_answers, mut no_tries) = (0, 0);
+    while let Some(answer) = guesses.join_next().await {
+        match answer.unwrap() {
+            Err(ServiceError::WrongCode { .. }) => wrong_answers += 1,
+            Err(ServiceError::Flow(FlowError::NoTriesLeft)) => no_tries += 1,
+            other => panic!("unexpected answer to a wrong code: {other:?}"),
+        }
+    }
+    assert_eq!((wrong_answers, no_tries), (5, 15));
+    // The right code is refused now too: its tries are spent.
+    let late = connect(&daemon).await;
+    let s = requested(&late, address).await;
+    let refused = late.confirm_code(&s, &code).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Flow(FlowError::NoTriesLeft))),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_cannot_use_a_session_another_connection_opened() {
+    let root = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(root.path(), TEST_CONFIG);
+    let alice = connect(&daemon).await;
+    let s = alice.open_session("test", "en").await.unwrap();
+    let mallory = connect(&daemon).await;
+    let stolen = mallory.submit_address(&s, "ada@example.com").await;
+    assert!(matches!(stolen, Err(ServiceError::NoSession)), "{stolen:?}");
+    // The owner's session is untouched.
+    alice.submit_address(&s, "ada@example.com").await.unwrap();
+}
+
+/// Reads until the daemon closes the stream; false if it stays open for
+/// `within`.
+fn closed_by_daemon(stream: &mut StdStream, within: Duration) -> bool {
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = (body.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(body);
+    out
+}
+
+fn greeted(daemon: &Daemon) -> StdStream {
+    let mut stream = StdStream::connect(&daemon.socket).unwrap();
+    let hello = serde_json::to_vec(&Hello::this_build()).unwrap();
+    stream.write_all(&frame(&hello)).unwrap();
+    stream
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_oversized_and_stalled_frames_drop_only_that_connection() {
+    let root = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(root.path(), TEST_CONFIG);
+    let good = connect(&daemon).await;
+    let s = good.open_session("test", "en").await.unwrap();
+
+    let quick = Duration::from_secs(5);
+    // Not a frame at all, before the handshake.
+    let mut noise = StdStream::connect(&daemon.socket).unwrap();
+    noise
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert!(closed_by_daemon(&mut noise, quick), "noise before hello");
+    // A well-formed frame that is not JSON rekey knows.
+    let mut garbled = greeted(&daemon);
+    garbled.write_all(&frame(b"{\"Nonsense\":42}")).unwrap();
+    assert!(closed_by_daemon(&mut garbled, quick), "garbled request");
+    // A header announcing 1 GiB: refused before any of it is read.
+    let mut huge = greeted(&daemon);
+    huge.write_all(&(1u32 << 30).to_be_bytes()).unwrap();
+    assert!(closed_by_daemon(&mut huge, quick), "oversized frame");
+    // Half a frame, then nothing: dropped once the frame timeout passes.
+    let mut stalled = greeted(&daemon);
+    stalled.write_all(&100u32.to_be_bytes()).unwrap();
+    stalled.write_all(b"{\"Request\"").unwrap();
+    assert!(
+        closed_by_daemon(&mut stalled, Duration::from_secs(20)),
+        "stalled frame"
+    );
+
+    // The well-behaved wizard was served all along.
+    good.submit_address(&s, "ada@example.com").await.unwrap();
+    let log = daemon.log_text();
+    assert!(log.contains("dropped the connection"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wizard_of_another_protocol_is_told_to_match_versions() {
+    let root = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(root.path(), TEST_CONFIG);
+    let mut stream = tokio::net::UnixStream::connect(&daemon.socket)
+        .await
+        .unwrap();
+    let old = Hello {
+        protocol: 0,
+        version: "0.0.9".into(),
+    };
+    write_message(&mut stream, &old).await.unwrap();
+    let welcome: Option<Welcome> = read_message(&mut stream, 1 << 20).await.unwrap();
+    match welcome {
+        Some(Welcome::Refused { message }) => {
+            assert!(message.contains("rekey 0.0.9 (protocol 0)"), "{message}");
+            assert!(message.contains("install the same version"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    let nowhere = root.path().join("nowhere.sock");
+    let Err(e) = SocketService::connect(&nowhere).await else {
+        panic!("connected to nothing");
+    };
+    assert!(
+        e.to_string().starts_with(&format!(
+            "cannot reach the rekey daemon at {}",
+            nowhere.display()
+        )),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_daemon_killed_mid_traffic_loses_nothing_and_every_flow_resumes() {
+    let root = tempfile::tempdir().unwrap();
+    let accounts: Vec<(String, String)> = (0..5)
+        .map(|i| (format!("kill{i}@example.com"), OLD_PASSWORD.to_string()))
+        .collect();
+    seed_accounts(&root.path().join("data"), &accounts);
+    let mut daemon = Daemon::start(root.path(), TEST_CONFIG);
+
+    // One change that was answered before the kill must survive it.
+    let finisher = connect(&daemon).await;
+    let (s, code) = code_sent(&daemon, &finisher, "kill0@example.com").await;
+    finisher.confirm_code(&s, &code).await.unwrap();
+    let changed = password_for(0);
+    finisher.set_password(&s, &changed, &changed).await.unwrap();
+    // Four flows left waiting with a code in the mail.
+    let mut codes = Vec::new();
+    for i in 1..5 {
+        let wizard = connect(&daemon).await;
+        let address = format!("kill{i}@example.com");
+        let (_, code) = code_sent(&daemon, &wizard, &address).await;
+        codes.push((address, code));
+    }
+    // Traffic in the air when the daemon dies.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut traffic = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (socket, stop) = (daemon.socket.clone(), stop.clone());
+        traffic.spawn(async move {
+            let Ok((service, _)) = SocketService::connect(&socket).await else {
+                return;
+            };
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok(s) = service.open_session("load", "en").await else {
+                    return;
+                };
+                let address = format!("nobody{i}@example.com");
+                if service.submit_address(&s, &address).await.is_err() {
+                    return;
+                }
+                let _ = service
+                    .check_slide(&s, &human_slide(&SlideRules::default()))
+                    .await;
+                let _ = service.request(&s).await;
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    daemon.kill();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    while traffic.join_next().await.is_some() {}
+
+    daemon.restart();
+    let audit = daemon.operator(&["audit", "verify"], "");
+    assert!(audit.status.success(), "{:?}", out_text(&audit));
+    for (address, code) in &codes {
+        let wizard = connect(&daemon).await;
+        let s = requested(&wizard, address).await;
+        let view = wizard.choose_email(&s).await.unwrap();
+        let status = view.code.expect("the code survived the kill");
+        assert_eq!(status.attempts_left, 5, "{address}");
+        wizard
+            .confirm_code(&s, code)
+            .await
+            .expect("the mailed code works");
+        let pw = format!("{NEW_PASSWORD} after the restart");
+        let done = wizard.set_password(&s, &pw, &pw).await.unwrap();
+        assert_eq!(done.stage, Stage::PasswordSet);
+    }
+    assert!(daemon.terminate().success());
+    assert!(password_is(&daemon.data_dir, "kill0@example.com", &changed));
+    let after = format!("{NEW_PASSWORD} after the restart");
+    for (address, _) in &codes {
+        assert!(password_is(&daemon.data_dir, address, &after), "{address}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_request_in_flight_finish_and_leaves_nothing_behind() {
+    let root = tempfile::tempdir().unwrap();
+    let address = "ada@example.com";
+    seed_accounts(
+        &root.path().join("data"),
+        &[(address.to_string(), OLD_PASSWORD.to_string())],
+    );
+    // A long reply floor keeps "send code" in flight while SIGTERM lands.
+    let mut daemon = Daemon::start(root.path(), "[service]\nreply_floor_ms = 1500\n");
+    let wizard = connect(&daemon).await;
+    let s = requested(&wizard, address).await;
+    wizard.choose_email(&s).await.unwrap();
+    let sending = tokio::spawn(async move { wizard.send_code(&s).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    daemon.signal("TERM");
+    let answer = sending.await.unwrap();
+    assert!(
+        answer.is_ok(),
+        "the request in flight was answered: {answer:?}"
+    );
+    assert!(daemon.terminate_already_signalled().success());
+    assert!(!daemon.socket.exists(), "the socket is removed");
+    assert!(!daemon.data_dir.join("daemon.socket").exists());
+    let log = daemon.log_text();
+    assert!(log.contains("stopped; the store is flushed"), "{log}");
+
+    // The code it sent is in the store and in the mail.
+    daemon.restart();
+    let code = wait_for_code(&daemon.mail_dir(), address, 1);
+    let again = connect(&daemon).await;
+    let s = requested(&again, address).await;
+    again.choose_email(&s).await.unwrap();
+    again.confirm_code(&s, &code).await.expect("the code works");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reads_the_config_again_and_keeps_it_when_the_file_is_bad() {
+    let root = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(root.path(), TEST_CONFIG);
+    let (_, rules) = SocketService::connect(&daemon.socket).await.unwrap();
+    assert_eq!(rules.policy.min_length, 15);
+
+    std::fs::write(
+        &daemon.config,
+        format!("{TEST_CONFIG}[password]\nmin_length = 20\n"),
+    )
+    .unwrap();
+    daemon.signal("HUP");
+    wait_for_log(&daemon, "read ").await;
+    let (_, rules) = SocketService::connect(&daemon.socket).await.unwrap();
+    assert_eq!(rules.policy.min_length, 20);
+
+    std::fs::write(&daemon.config, "[password]\nmin_length = 3\n").unwrap();
+    daemon.signal("HUP");
+    wait_for_log(&daemon, "kept the settings in use").await;
+    let (_, rules) = SocketService::connect(&daemon.socket).await.unwrap();
+    assert_eq!(rules.policy.min_length, 20);
+}
+
+async fn wait_for_log(daemon: &Daemon, words: &str) {
+    for _ in 0..500 {
+        if daemon.log_text().contains(words) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the log never said {words:?}: {}", daemon.log_text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_limit_and_the_rate_limit_answer_busy() {
+    let root = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{TEST_CONFIG}[daemon]\nmax_sessions = 3\npeer_requests_per_sec = 5\nrequests_per_sec = 100\n"
+    );
+    let daemon = Daemon::start(root.path(), &config);
+    let mut wizards = Vec::new();
+    for _ in 0..3 {
+        let w = connect(&daemon).await;
+        let s = w.open_session("test", "en").await.unwrap();
+        wizards.push((w, s));
+    }
+    let fourth = connect(&daemon).await;
+    let refused = fourth.open_session("test", "en").await;
+    assert!(matches!(refused, Err(ServiceError::Busy)), "{refused:?}");
+    // A wizard that leaves frees its place.
+    let (w, s) = wizards.pop().unwrap();
+    w.close_session(&s).await.unwrap();
+    drop(w);
+    let s = fourth.open_session("test", "en").await.expect("room again");
+
+    // This user has spent its burst (2 x 5); the next requests wait.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut busy = 0;
+    for _ in 0..30 {
+        if let Err(ServiceError::Busy) = fourth.submit_address(&s, "ada@example.com").await {
+            busy += 1;
+        }
+    }
+    assert!(
+        busy >= 15,
+        "only {busy} of 30 quick requests were held back"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    fourth
+        .submit_address(&s, "ada@example.com")
+        .await
+        .expect("served again after a pause");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_commands_reach_the_store_through_the_daemon_for_root_only() {
+    let root = tempfile::tempdir().unwrap();
+    let config = format!("{TEST_CONFIG}[daemon]\nsocket_mode = \"0666\"\n");
+    let daemon = Daemon::start(root.path(), &config);
+    // Found through the note in the data directory: no --connect needed.
+    daemon.add_user("ada@example.com", "Ada Lovelace", OLD_PASSWORD);
+    let list = daemon.operator(&["user", "list"], "");
+    let (stdout, stderr) = out_text(&list);
+    assert!(list.status.success(), "{stderr}");
+    assert!(
+        stdout.starts_with("ada@example.com\tAda Lovelace\t"),
+        "{stdout}"
+    );
+    let wrong = daemon.operator(&["user", "verify", "ada@example.com"], "not it\n");
+    assert_eq!(wrong.status.code(), Some(1));
+    assert_eq!(out_text(&wrong).1, "rekey: password is wrong\n");
+    let retry = daemon.operator(&["outbox", "retry"], "");
+    assert_eq!(
+        out_text(&retry).0,
+        "queued again: 0; the daemon delivers them now\n"
+    );
+    let audit = daemon.operator(&["audit"], "");
+    let (trail, _) = out_text(&audit);
+    assert!(
+        trail.contains("account_added") && trail.contains("[operator, uid 0 (root) pid "),
+        "{trail}"
+    );
+
+    // Anyone else may reach the socket (0666) but not the operator commands.
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped the refusal check: it needs root to run as another user");
+        return;
+    }
+    std::fs::set_permissions(
+        root.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let as_nobody = |args: &[&str]| {
+        let out = Command::new(rekey_binary())
+            .args(["--connect"])
+            .arg(&daemon.socket)
+            .args(args)
+            .env("HOME", "/")
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .expect("rekey runs as nobody");
+        (out.status.code(), out_text(&out).1)
+    };
+    let (code, stderr) = as_nobody(&["user", "list"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.starts_with("rekey: operator commands through the rekey daemon are for root, the daemon's own user; uid 65534 (nobody) pid "),
+        "{stderr}"
+    );
+    // The admin group lets its members in.
+    std::fs::write(
+        &daemon.config,
+        format!("{config}admin_group = \"nogroup\"\n"),
+    )
+    .unwrap();
+    daemon.signal("HUP");
+    wait_for_log(&daemon, "read ").await;
+    let (code, stderr) = as_nobody(&["user", "list"]);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn the_embedded_wizard_and_a_second_daemon_are_told_who_holds_the_store() {
+    let root = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(root.path(), TEST_CONFIG);
+    let wizard = Command::new(rekey_binary())
+        .arg("--data-dir")
+        .arg(&daemon.data_dir)
+        .output()
+        .unwrap();
+    assert_eq!(wizard.status.code(), Some(2));
+    assert_eq!(
+        out_text(&wizard).1,
+        format!(
+            "rekey: a rekey daemon holds this store; run `rekey --connect {}` instead\n",
+            daemon.socket.display()
+        )
+    );
+    let second = Command::new(rekey_binary())
+        .arg("--data-dir")
+        .arg(&daemon.data_dir)
+        .args(["serve", "--socket"])
+        .arg(root.path().join("other.sock"))
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    assert_eq!(
+        out_text(&second).1,
+        format!(
+            "rekey: a rekey daemon already serves the store in {} on {}\n",
+            daemon.data_dir.display(),
+            daemon.socket.display()
+        )
+    );
+    let other_store = Command::new(rekey_binary())
+        .arg("--data-dir")
+        .arg(root.path().join("other-data"))
+        .args(["serve", "--socket"])
+        .arg(&daemon.socket)
+        .output()
+        .unwrap();
+    assert_eq!(other_store.status.code(), Some(2));
+    assert_eq!(
+        out_text(&other_store).1,
+        format!(
+            "rekey: a daemon is already listening on {}\n",
+            daemon.socket.display()
+        )
+    );
+}
