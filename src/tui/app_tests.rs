@@ -472,3 +472,62 @@ fn late_mail_is_said_and_polled_for() {
         "polled every 2 s while late"
     );
 }
+
+#[test]
+fn lost_contact_goes_back_to_the_address_and_reconnects_every_few_seconds() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    typed(&mut app, "12", now);
+    let lost = ServiceError::Unavailable("connection reset".into());
+    let effects = app.handle(
+        Input::Reply(Reply::Flow(FlowCall::Status, Err(lost.clone()))),
+        now,
+    );
+    assert!(calls(&effects).is_empty(), "no call until the wait is over");
+    let shown = screen(&app);
+    assert!(shown.contains("Forgot your password?"), "{shown}");
+    assert!(
+        shown.contains("Lost contact with the rekey service. Trying to reconnect."),
+        "{shown}"
+    );
+    // Nothing before RECONNECT_MS, then a new session is asked for.
+    assert!(calls(&app.handle(Input::Tick, now + RECONNECT_MS - 1)).is_empty());
+    let retry = app.handle(Input::Tick, now + RECONNECT_MS);
+    assert_eq!(calls(&retry), ["Open { language: \"en\" }"]);
+    // Still away: the screen keeps saying so, and tries again later.
+    app.handle(
+        Input::Reply(Reply::Opened(Err(lost))),
+        now + RECONNECT_MS + 10,
+    );
+    assert!(screen(&app).contains("Trying to reconnect"));
+    let again = app.handle(Input::Tick, now + 2 * RECONNECT_MS + 10);
+    assert_eq!(calls(&again), ["Open { language: \"en\" }"]);
+    // Back: the person is told to type the address to carry on.
+    app.handle(
+        Input::Reply(Reply::Opened(Ok(()))),
+        now + 2 * RECONNECT_MS + 20,
+    );
+    let shown = screen(&app);
+    assert!(
+        shown.contains("Connected again. Type your address to carry on"),
+        "{shown}"
+    );
+    assert!(calls(&app.handle(Input::Tick, now + 10 * RECONNECT_MS)).is_empty());
+}
+
+#[test]
+fn a_session_the_service_forgot_starts_a_new_one_at_the_address() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    let effects = app.handle(
+        Input::Reply(Reply::Flow(FlowCall::Status, Err(ServiceError::NoSession))),
+        now,
+    );
+    assert_eq!(calls(&effects), ["Open { language: \"en\" }"]);
+    let shown = screen(&app);
+    assert!(shown.contains("Forgot your password?"), "{shown}");
+    assert!(
+        shown.contains("This session has ended. Type your address to start again."),
+        "{shown}"
+    );
+}

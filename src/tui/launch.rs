@@ -39,6 +39,19 @@ pub enum LaunchError {
     Setup(String),
     #[error("the terminal failed: {0}")]
     Terminal(#[from] std::io::Error),
+    #[error("the wizard needs a terminal on its input and output; over SSH, connect with `ssh -t`")]
+    NoTerminal,
+}
+
+/// The wizard draws full-screen and reads keys: without a terminal it
+/// cannot, and says so before anything else happens.
+fn need_terminal() -> Result<(), LaunchError> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        Ok(())
+    } else {
+        Err(LaunchError::NoTerminal)
+    }
 }
 
 /// Runs the wizard on the store under `data_dir`.
@@ -55,12 +68,14 @@ pub fn embedded(config: Config, data_dir: &Path, flags: WizardFlags) -> Result<(
         }
         opened => opened?,
     };
+    need_terminal()?;
     run(config, store, data_dir, flags, None)
 }
 
 /// Runs the wizard on the daemon listening at `socket`, with the daemon's
 /// password policy and slide.
 pub fn connected(mut config: Config, socket: &Path, flags: WizardFlags) -> Result<(), LaunchError> {
+    need_terminal()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -86,6 +101,7 @@ pub fn connected(mut config: Config, socket: &Path, flags: WizardFlags) -> Resul
 /// Runs the wizard on a throwaway store with a demo account; the mail it
 /// sends shows in a panel on screen. Everything is removed on exit.
 pub fn demo(mut config: Config, flags: WizardFlags) -> Result<(), LaunchError> {
+    need_terminal()?;
     // The demo's mail is for its on-screen mailbox, never for a server.
     config.mail.smtp_url.clear();
     let dir = tempfile::Builder::new()
