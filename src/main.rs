@@ -225,6 +225,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
         language: cli.lang.clone(),
     };
     let data_dir = || data_dir(cli.data_dir.clone());
+    if cli.connect.is_some() && matches!(cli.command, Some(Command::Demo | Command::Serve { .. })) {
+        return Err(Failure::Error(
+            "--connect is for the wizard and the operator commands, not for `demo` or `serve`"
+                .into(),
+        ));
+    }
     match cli.command {
         None => match &cli.connect {
             Some(socket) => Ok(launch::connected(config, socket, wizard)?),

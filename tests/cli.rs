@@ -1015,3 +1015,33 @@ fn a_usage_error_exits_2() {
         assert!(!out.stderr.contains("panicked"), "{out:#?}");
     }
 }
+
+#[test]
+fn the_wizard_without_a_terminal_and_connect_where_it_has_no_use_are_one_line_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let no_terminal = rekey(&data, &[], "");
+    assert_eq!(
+        one_line_failure(&no_terminal, 2),
+        "the wizard needs a terminal on its input and output; over SSH, connect with `ssh -t`"
+    );
+    assert!(!data.exists(), "a refused wizard made no store");
+    let socket = dir.path().join("rekey.sock");
+    let socket = socket.to_str().unwrap();
+    for args in [
+        vec!["--connect", socket, "serve", "--socket", socket],
+        vec!["--connect", socket, "demo"],
+    ] {
+        assert_eq!(
+            one_line_failure(&rekey(&data, &args, ""), 2),
+            "--connect is for the wizard and the operator commands, not for `demo` or `serve`"
+        );
+    }
+    let nobody_there = rekey(&data, &["--connect", socket, "user", "list"], "");
+    assert_eq!(
+        one_line_failure(&nobody_there, 2),
+        format!(
+            "cannot reach the rekey daemon at {socket}: No such file or directory (os error 2)"
+        )
+    );
+}

@@ -13,7 +13,7 @@ use crate::recovery::hashing::hash_secret;
 use crate::recovery::{Clock, EmailAddress, SystemClock};
 use crate::service::daemon::listener::daemon_socket;
 use crate::service::{LocalService, SocketService};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -56,19 +56,14 @@ fn need_terminal() -> Result<(), LaunchError> {
 
 /// Runs the wizard on the store under `data_dir`.
 pub fn embedded(config: Config, data_dir: &Path, flags: WizardFlags) -> Result<(), LaunchError> {
-    let store = match Store::open(data_dir) {
-        Err(StoreError::Locked(path)) => {
-            return Err(match daemon_socket(data_dir) {
-                Some(socket) => LaunchError::Setup(format!(
-                    "a rekey daemon holds this store; run `rekey --connect {}` instead",
-                    socket.display()
-                )),
-                None => StoreError::Locked(path).into(),
-            });
-        }
-        opened => opened?,
-    };
+    if let Some(socket) = daemon_socket(data_dir) {
+        return Err(LaunchError::Setup(format!(
+            "a rekey daemon holds this store; run `rekey --connect {}` instead",
+            socket.display()
+        )));
+    }
     need_terminal()?;
+    let store = Store::open(data_dir)?;
     run(config, store, data_dir, flags, None)
 }
 
