@@ -431,10 +431,12 @@ impl RecoveryService for LocalService {
     async fn open_session(&self, client: &str, language: &str) -> Result<SessionId, ServiceError> {
         let now = self.clock.now();
         self.sweep_sessions_now_and_then(now)?;
+        // Room for what a daemon adds: the wizard's own words (at most 60)
+        // and the peer's user, uid and pid.
         let client: String = client
             .chars()
             .filter(|c| !c.is_control())
-            .take(100)
+            .take(160)
             .collect();
         let language: String = language
             .chars()

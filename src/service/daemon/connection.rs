@@ -198,9 +198,9 @@ impl Connection {
         let claim: String = client
             .chars()
             .filter(|c| !c.is_control())
-            .take(40)
+            .take(60)
             .collect();
-        let who = format!("{claim} [{}]", self.peer.describe());
+        let who = format!("{claim}; {}", self.peer.describe());
         match self.shared.service.open_session(&who, language).await {
             Ok(id) => {
                 self.sessions.push(id.clone());
