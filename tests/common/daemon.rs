@@ -184,7 +184,7 @@ pub fn codes_mailed(mail_dir: &Path, address: &str) -> Vec<String> {
         .iter()
         .map(|path| super::read_mail(path))
         .filter(|mail| mail.to == address)
-        .filter_map(|mail| mail.text.lines().find_map(grouped_code))
+        .filter_map(|mail| mail.text.lines().find_map(super::grouped_code))
         .collect()
 }
 
@@ -199,11 +199,4 @@ pub fn wait_for_code(mail_dir: &Path, address: &str, count: usize) -> String {
         assert!(Instant::now() < deadline, "no code mail to {address}");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// The code in a line like "    482 913", as six digits.
-fn grouped_code(line: &str) -> Option<String> {
-    let (a, b) = line.trim().split_once(' ')?;
-    let digits = |s: &str| s.len() == 3 && s.bytes().all(|c| c.is_ascii_digit());
-    (digits(a) && digits(b)).then(|| format!("{a}{b}"))
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod pty;
 pub mod smtp_server;
 
 use rekey::config::Config;
@@ -219,4 +220,12 @@ pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
     files.retain(|p| p.extension().is_some_and(|x| x == "eml"));
     files.sort();
     files
+}
+
+/// The code in a line like "    482 913" (grouped 3+3), as six digits: how
+/// the wizard's mail and the demo's mailbox panel show it.
+pub fn grouped_code(line: &str) -> Option<String> {
+    let (a, b) = line.trim().split_once(' ')?;
+    let digits = |s: &str| s.len() == 3 && s.bytes().all(|c| c.is_ascii_digit());
+    (digits(a) && digits(b)).then(|| format!("{a}{b}"))
 }
