@@ -1,8 +1,12 @@
 //! argon2id hashing of passwords and codes, as pure functions. The service
 //! runs them off the async threads and bounds how many run at once.
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::cell::RefCell;
+
+const SALT_LEN: usize = 16;
+const OUTPUT_LEN: usize = 32;
 use serde::{Deserialize, Serialize};
 
 /// argon2id cost parameters. The defaults are OWASP's minimum.
@@ -52,24 +56,71 @@ pub enum HashError {
     BadStoredHash,
 }
 
+thread_local! {
+    /// argon2's working memory (19 MiB at the minimum cost), allocated once
+    /// by each thread that hashes and reused by its next hash. Allocated
+    /// anew for every hash, the allocator kept the freed buffers: a daemon
+    /// hashing on two threads grew to several hundred MiB.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `hash` with this thread's argon2 memory, grown to `blocks`.
+fn with_memory<T>(blocks: usize, hash: impl FnOnce(&mut [Block]) -> T) -> T {
+    MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::new());
+        }
+        hash(&mut memory[..blocks])
+    })
+}
+
 /// Hashes a secret with a fresh random salt; returns the PHC string.
 pub fn hash_secret(secret: &[u8], cost: &HashCost) -> Result<String, HashError> {
-    let hash = cost
-        .hasher()?
-        .hash_password(secret)
-        .map_err(|e| HashError::Failed(e.to_string()))?;
+    let hasher = cost.hasher()?;
+    let failed = |e: &dyn std::fmt::Display| HashError::Failed(e.to_string());
+    let mut salt = [0u8; SALT_LEN];
+    getrandom::fill(&mut salt).map_err(|e| failed(&e))?;
+    let mut out = [0u8; OUTPUT_LEN];
+    with_memory(hasher.params().block_count(), |memory| {
+        hasher.hash_password_into_with_memory(secret, &salt, &mut out, memory)
+    })
+    .map_err(|e| failed(&e))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(hasher.params()).map_err(|e| failed(&e))?,
+        salt: Some(Salt::new(&salt).map_err(|e| failed(&e))?),
+        hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
+    };
     Ok(hash.to_string())
 }
 
 /// Checks a secret against a PHC string. The parameters come from the
 /// string, so hashes made with older, cheaper settings still verify.
 pub fn verify_secret(secret: &[u8], phc: &str) -> Result<bool, HashError> {
-    let hasher = HashCost::OWASP_MINIMUM.hasher()?;
-    match PasswordVerifier::<str>::verify_password(&hasher, secret, phc) {
-        Ok(()) => Ok(true),
-        Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-        Err(_) => Err(HashError::BadStoredHash),
+    fn bad<E>(_: E) -> HashError {
+        HashError::BadStoredHash
     }
+    let stored = PasswordHash::new(phc).map_err(bad)?;
+    let algorithm = Algorithm::try_from(stored.algorithm.as_str()).map_err(bad)?;
+    let version = match stored.version {
+        Some(v) => Version::try_from(v).map_err(bad)?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&stored).map_err(bad)?;
+    let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
+        return Err(HashError::BadStoredHash);
+    };
+    let hasher = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.len()];
+    with_memory(hasher.params().block_count(), |memory| {
+        hasher.hash_password_into_with_memory(secret, salt, &mut out, memory)
+    })
+    .map_err(|_| HashError::BadStoredHash)?;
+    // Output's equality is constant-time.
+    let computed = Output::new(&out).map_err(bad)?;
+    Ok(computed == *expected)
 }
 
 #[cfg(test)]
@@ -100,6 +151,48 @@ mod tests {
         };
         let phc = hash_secret(b"pw", &strong).unwrap();
         assert!(verify_secret(b"pw", &phc).unwrap());
+    }
+
+    #[test]
+    fn hashes_agree_with_the_argon2_crates_own_phc_functions_both_ways() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let theirs = HashCost::default()
+            .hasher()
+            .unwrap()
+            .hash_password(b"correct horse")
+            .unwrap()
+            .to_string();
+        assert!(verify_secret(b"correct horse", &theirs).unwrap());
+        assert!(!verify_secret(b"correct horsf", &theirs).unwrap());
+        let ours = hash_secret(b"correct horse", &HashCost::default()).unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        let crate_verifier = HashCost::OWASP_MINIMUM.hasher().unwrap();
+        assert!(
+            crate_verifier
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        assert!(
+            crate_verifier
+                .verify_password(b"correct horsf", &parsed)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn one_thread_reuses_its_memory_across_costs() {
+        // A larger cost grows this thread's memory; a smaller one after it
+        // must use only its own share and still verify.
+        let big = HashCost {
+            memory_kib: 32 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        };
+        let a = hash_secret(b"one", &big).unwrap();
+        let b = hash_secret(b"two", &HashCost::default()).unwrap();
+        assert!(verify_secret(b"one", &a).unwrap());
+        assert!(verify_secret(b"two", &b).unwrap());
+        assert!(!verify_secret(b"one", &b).unwrap());
     }
 
     #[test]
