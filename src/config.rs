@@ -48,12 +48,13 @@ pub struct DaemonSettings {
     /// Members of this group, besides root and the daemon's own user, may
     /// run operator commands through the daemon. Empty: nobody else.
     pub admin_group: String,
-    /// Connections served at once; more wait to be accepted.
+    /// Connections served at once; one more is told that rekey is busy.
     pub max_connections: usize,
     /// Sessions open at once; a wizard beyond that is told to try again.
     pub max_sessions: usize,
-    /// Requests a second one peer (a user id) may make, and the burst it
-    /// may save up (twice that).
+    /// Requests a second one peer (one process at the other end of the
+    /// socket: a wizard) may make, and the burst it may save up (twice
+    /// that).
     pub peer_requests_per_sec: u32,
     /// Requests a second from everyone together, and twice that as burst.
     pub requests_per_sec: u32,
@@ -65,9 +66,9 @@ impl Default for DaemonSettings {
             socket_mode: "0660".to_string(),
             socket_group: String::new(),
             admin_group: String::new(),
-            max_connections: 512,
+            max_connections: 1024,
             max_sessions: 1024,
-            peer_requests_per_sec: 200,
+            peer_requests_per_sec: 20,
             requests_per_sec: 1000,
         }
     }

@@ -25,6 +25,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// For tests whose many wizards all run in this one process: to the
+/// daemon they are one peer, whose default rate (20 a second) is one
+/// wizard's.
+const ONE_PROCESS_MANY_WIZARDS: &str =
+    "[service]\nreply_floor_ms = 50\n[daemon]\npeer_requests_per_sec = 1000\n";
+
 /// Accounts written into the store before the daemon starts (the store
 /// allows one process, so not while it runs).
 fn seed_accounts(data_dir: &Path, accounts: &[(String, String)]) {
@@ -104,7 +110,7 @@ async fn fifty_wizards_at_once_each_recover_their_own_account() {
         .map(|i| (format!("person{i}@example.com"), OLD_PASSWORD.to_string()))
         .collect();
     seed_accounts(&root.path().join("data"), &accounts);
-    let mut daemon = Daemon::start(root.path(), TEST_CONFIG);
+    let mut daemon = Daemon::start(root.path(), ONE_PROCESS_MANY_WIZARDS);
     let mut wizards = tokio::task::JoinSet::new();
     let shared = Arc::new(DaemonPaths::of(&daemon));
     for i in 0..50 {
@@ -167,7 +173,7 @@ async fn twenty_connections_racing_wrong_codes_share_the_five_tries() {
         &root.path().join("data"),
         &[(address.to_string(), OLD_PASSWORD.to_string())],
     );
-    let daemon = Daemon::start(root.path(), TEST_CONFIG);
+    let daemon = Daemon::start(root.path(), ONE_PROCESS_MANY_WIZARDS);
     let owner = connect(&daemon).await;
     let (_, code) = code_sent(&daemon, &owner, address).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -321,7 +327,7 @@ async fn a_daemon_killed_mid_traffic_loses_nothing_and_every_flow_resumes() {
         .map(|i| (format!("kill{i}@example.com"), OLD_PASSWORD.to_string()))
         .collect();
     seed_accounts(&root.path().join("data"), &accounts);
-    let mut daemon = Daemon::start(root.path(), TEST_CONFIG);
+    let mut daemon = Daemon::start(root.path(), ONE_PROCESS_MANY_WIZARDS);
 
     // One change that was answered before the kill must survive it.
     let finisher = connect(&daemon).await;
@@ -619,4 +625,35 @@ fn the_embedded_wizard_and_a_second_daemon_are_told_who_holds_the_store() {
             daemon.socket.display()
         )
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wizard_beyond_the_connection_limit_is_told_rekey_is_busy() {
+    let root = tempfile::tempdir().unwrap();
+    let config = format!("{TEST_CONFIG}[daemon]\nmax_connections = 1\n");
+    let daemon = Daemon::start(root.path(), &config);
+    let first = connect(&daemon).await;
+    let Err(refused) = SocketService::connect(&daemon.socket).await else {
+        panic!("a second connection was served");
+    };
+    assert_eq!(
+        refused.to_string(),
+        format!(
+            "the rekey daemon at {} refused this wizard: rekey is serving as many people as \
+             it can; please try again in a minute",
+            daemon.socket.display()
+        )
+    );
+    // When the first leaves, the next is served.
+    drop(first);
+    let mut served = None;
+    for _ in 0..100 {
+        if let Ok((service, _)) = SocketService::connect(&daemon.socket).await {
+            served = Some(service);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let service = served.expect("served once the first wizard left");
+    service.open_session("test", "en").await.unwrap();
 }

@@ -52,6 +52,20 @@ pub async fn serve(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Rec
     connection.close_sessions().await;
 }
 
+/// A wizard beyond `max_connections`: its handshake is answered with
+/// "busy", and the connection closed.
+pub async fn refuse_busy(mut stream: UnixStream) {
+    let refusal = async {
+        frame::read_message::<_, Hello>(&mut stream, 1024).await?;
+        let busy = Welcome::Refused {
+            message: "rekey is serving as many people as it can; please try again in a minute"
+                .into(),
+        };
+        frame::write_message(&mut stream, &busy).await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), refusal).await;
+}
+
 impl Connection {
     async fn run(&mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), FrameError> {
         if !self.handshake().await? {
@@ -117,7 +131,7 @@ impl Connection {
         let config = self.shared.service.config();
         let limits = &config.daemon;
         let admitted = self.shared.rates.admit(
-            self.peer.uid,
+            (self.peer.uid, self.peer.pid),
             limits.peer_requests_per_sec,
             limits.requests_per_sec,
         );

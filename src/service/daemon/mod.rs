@@ -28,6 +28,8 @@ use tokio::task::JoinSet;
 
 /// How long in-flight requests get to finish after SIGTERM.
 const DRAIN: Duration = Duration::from_secs(30);
+/// Connections beyond `max_connections` being told that rekey is busy.
+const REFUSALS_AT_ONCE: usize = 64;
 
 pub struct ServeOptions {
     pub socket: PathBuf,
@@ -136,18 +138,31 @@ async fn accept_until_stopped(
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let slots = Arc::new(Semaphore::new(config.daemon.max_connections));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            (stream, slot) = accept(&listener, &slots) => {
-                let shared = shared.clone();
-                let stopping = stopping.clone();
-                connections.spawn(async move {
-                    connection::serve(stream, shared, stopping).await;
-                    drop(slot);
-                });
-            }
+            (stream, slot) = accept(&listener, &slots) => match slot {
+                Some(slot) => {
+                    let shared = shared.clone();
+                    let stopping = stopping.clone();
+                    connections.spawn(async move {
+                        connection::serve(stream, shared, stopping).await;
+                        drop(slot);
+                    });
+                }
+                // Told at once, rather than left waiting unanswered; a
+                // flood beyond what can be told is simply closed.
+                None => {
+                    if let Ok(turn) = refusals.clone().try_acquire_owned() {
+                        tokio::spawn(async move {
+                            connection::refuse_busy(stream).await;
+                            drop(turn);
+                        });
+                    }
+                }
+            },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             _ = sighup.recv() => reload(shared, config_file),
             _ = sigterm.recv() => break,
@@ -175,19 +190,14 @@ async fn accept_until_stopped(
     Ok(())
 }
 
-/// The next connection, once a slot is free for it.
+/// The next connection, and its slot when one is free.
 async fn accept(
     listener: &UnixListener,
     slots: &Arc<Semaphore>,
-) -> (UnixStream, OwnedSemaphorePermit) {
+) -> (UnixStream, Option<OwnedSemaphorePermit>) {
     loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            // The semaphore is never closed.
-            std::future::pending::<()>().await;
-            continue;
-        };
         match listener.accept().await {
-            Ok((stream, _)) => return (stream, slot),
+            Ok((stream, _)) => return (stream, slots.clone().try_acquire_owned().ok()),
             Err(e) => {
                 // Out of file descriptors, most likely: wait, do not spin.
                 eprintln!("rekey serve: cannot accept a connection: {e}");
