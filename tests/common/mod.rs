@@ -30,6 +30,21 @@ pub fn quick_config() -> Config {
     config
 }
 
+/// Opens the store under `dir`. Right after the last handle in this
+/// process was dropped, sled may still hold its lock for a moment (seen
+/// on a loaded machine): wait for it, a few seconds at most.
+fn open_when_released(dir: &Path) -> Store {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match Store::open(dir) {
+            Err(rekey::store::StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            opened => return opened.expect("store opens"),
+        }
+    }
+}
+
 pub struct Harness {
     pub dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
@@ -50,7 +65,7 @@ impl Harness {
     }
 
     pub fn open(dir: &Path, clock: ManualClock, config: Config) -> Self {
-        let store = Store::open(dir).expect("store opens");
+        let store = open_when_released(dir);
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
         let directory = SledDirectory::new(store.clone(), shared.clone());
         let service = Arc::new(LocalService::new(
