@@ -64,14 +64,17 @@ thread_local! {
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs `hash` with this thread's argon2 memory, grown to `blocks`.
+/// Runs `hash` with this thread's argon2 memory, grown to `blocks`, and
+/// wipes it after: it is derived from the secret.
 fn with_memory<T>(blocks: usize, hash: impl FnOnce(&mut [Block]) -> T) -> T {
     MEMORY.with(|memory| {
         let mut memory = memory.borrow_mut();
         if memory.len() < blocks {
             memory.resize(blocks, Block::new());
         }
-        hash(&mut memory[..blocks])
+        let out = hash(&mut memory[..blocks]);
+        memory[..blocks].fill(Block::new());
+        out
     })
 }
 

@@ -68,9 +68,16 @@ pub async fn read_message<R: AsyncRead + Unpin, T: DeserializeOwned>(
     let Some(mut body) = read_frame(reader, limit).await? else {
         return Ok(None);
     };
-    let decoded = serde_json::from_slice(&body).map_err(|e| FrameError::Garbled(e.to_string()));
+    let decoded = serde_json::from_slice(&body).map_err(|e| garbled(&e));
     body.zeroize();
     decoded.map(Some)
+}
+
+/// What was wrong with a frame, without the peer's bytes: serde's message
+/// quotes the input, which may hold a code or a password, or a newline
+/// that would forge a line of the daemon's log.
+fn garbled(e: &serde_json::Error) -> FrameError {
+    FrameError::Garbled(format!("{:?} error at column {}", e.classify(), e.column()))
 }
 
 /// Encodes and writes one message as a frame.
@@ -78,7 +85,7 @@ pub async fn write_message<W: AsyncWrite + Unpin, T: Serialize>(
     writer: &mut W,
     message: &T,
 ) -> Result<(), FrameError> {
-    let mut body = serde_json::to_vec(message).map_err(|e| FrameError::Garbled(e.to_string()))?;
+    let mut body = serde_json::to_vec(message).map_err(|e| garbled(&e))?;
     if body.len() > MAX_FRAME {
         body.zeroize();
         return Err(FrameError::TooLarge(body.len()));
@@ -108,6 +115,21 @@ mod tests {
         assert_eq!(got, Some(vec!["x".to_string()]));
         let end: Option<Vec<String>> = read_message(&mut b, MAX_FRAME).await.unwrap();
         assert_eq!(end, None);
+    }
+
+    #[tokio::test]
+    async fn a_garbled_frame_is_described_without_its_contents() {
+        let (mut a, mut b) = tokio::io::duplex(1024);
+        let body = b"{\"secret 123456\nrekey serve: forged\": 1}";
+        a.write_all(&(body.len() as u32).to_be_bytes())
+            .await
+            .unwrap();
+        a.write_all(body).await.unwrap();
+        let read = read_message::<_, Vec<String>>(&mut b, MAX_FRAME).await;
+        let Err(FrameError::Garbled(why)) = read else {
+            panic!("not garbled: {read:?}");
+        };
+        assert_eq!(why, "Data error at column 0");
     }
 
     #[tokio::test]

@@ -172,7 +172,10 @@ pub struct App {
     now_ms: u64,
     last_key_ms: u64,
     quit: bool,
-    /// Contact with the service was lost: when to try opening a session.
+    /// Contact with the service was lost and is not back yet.
+    reconnecting: bool,
+    /// When to try opening a session again; `None` while a try is on its
+    /// way, so tries never pile up behind a daemon that does not answer.
     reconnect_at: Option<u64>,
 }
 
@@ -225,6 +228,7 @@ impl App {
             now_ms,
             last_key_ms: now_ms,
             quit: false,
+            reconnecting: false,
             reconnect_at: None,
         }
     }
@@ -276,7 +280,9 @@ impl App {
                     self.start_over(lost, &mut effects);
                     return effects;
                 }
-                if matches!(reply, Reply::Opened(Ok(()))) && self.reconnect_at.take().is_some() {
+                if matches!(reply, Reply::Opened(Ok(()))) && self.reconnecting {
+                    self.reconnecting = false;
+                    self.reconnect_at = None;
                     let text = self.catalogs.get(self.language).t("error.reconnected");
                     self.notice = Some(Notice {
                         kind: NoticeKind::Info,
@@ -383,6 +389,14 @@ impl App {
     /// The session is gone: back to "Forgot your password?" with a new
     /// one. The flow itself is in the store, found again by the address.
     fn start_over(&mut self, lost: Lost, effects: &mut Vec<Effect>) {
+        if matches!(self.screen(), Screen::SignIn(_)) {
+            // The person went back to the start meanwhile (or a kiosk
+            // reset): nothing is in progress, and leaving the landing
+            // screen opens a session anyway.
+            self.reconnecting = false;
+            self.reconnect_at = None;
+            return;
+        }
         if let Screen::Forgot(forgot) = self.current() {
             forgot.new_session();
         } else {
@@ -396,6 +410,7 @@ impl App {
         }
         let key = match lost {
             Lost::Contact => {
+                self.reconnecting = true;
                 self.reconnect_at = Some(self.now_ms + RECONNECT_MS);
                 "error.unavailable"
             }
@@ -417,7 +432,7 @@ impl App {
             && self.now_ms >= at
             && self.busy.is_none()
         {
-            self.reconnect_at = Some(self.now_ms + RECONNECT_MS);
+            self.reconnect_at = None;
             effects.push(Effect::Call(Call::Open {
                 language: self.language().to_string(),
             }));
@@ -475,6 +490,7 @@ impl App {
         self.notice = None;
         self.busy = None;
         self.help = false;
+        self.reconnecting = false;
         self.reconnect_at = None;
         effects.push(Effect::Call(Call::Close));
     }

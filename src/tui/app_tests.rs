@@ -494,9 +494,11 @@ fn lost_contact_goes_back_to_the_address_and_reconnects_every_few_seconds() {
     assert!(calls(&app.handle(Input::Tick, now + RECONNECT_MS - 1)).is_empty());
     let retry = app.handle(Input::Tick, now + RECONNECT_MS);
     assert_eq!(calls(&retry), ["Open { language: \"en\" }"]);
+    // While that try is on its way, no other is made.
+    assert!(calls(&app.handle(Input::Tick, now + 5 * RECONNECT_MS)).is_empty());
     // Still away: the screen keeps saying so, and tries again later.
     app.handle(
-        Input::Reply(Reply::Opened(Err(lost))),
+        Input::Reply(Reply::Opened(Err(lost.clone()))),
         now + RECONNECT_MS + 10,
     );
     assert!(screen(&app).contains("Trying to reconnect"));
@@ -530,4 +532,24 @@ fn a_session_the_service_forgot_starts_a_new_one_at_the_address() {
         shown.contains("This session has ended. Type your address to start again."),
         "{shown}"
     );
+}
+
+#[test]
+fn a_late_failure_after_going_back_to_the_start_leaves_the_start_alone() {
+    let mut app = app(true);
+    let now = at_check_email(&mut app);
+    let lost = ServiceError::Unavailable("connection reset".into());
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::Status, Err(lost.clone()))),
+        now,
+    );
+    app.handle(Input::Tick, now + RECONNECT_MS);
+    // The kiosk's idle reset, then the answer to the try still on its way.
+    let idle = now + 10 * 60_000;
+    app.handle(Input::Tick, idle);
+    assert!(screen(&app).contains("Sign in"), "{}", screen(&app));
+    let effects = app.handle(Input::Reply(Reply::Opened(Err(lost))), idle + 10);
+    assert!(calls(&effects).is_empty());
+    assert!(screen(&app).contains("Sign in"), "{}", screen(&app));
+    assert!(calls(&app.handle(Input::Tick, idle + 10 * RECONNECT_MS)).is_empty());
 }

@@ -13,7 +13,7 @@ use crate::recovery::hashing::hash_secret;
 use crate::recovery::{Clock, EmailAddress, SystemClock};
 use crate::service::daemon::listener::daemon_socket;
 use crate::service::{LocalService, SocketService};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -56,14 +56,26 @@ fn need_terminal() -> Result<(), LaunchError> {
 
 /// Runs the wizard on the store under `data_dir`.
 pub fn embedded(config: Config, data_dir: &Path, flags: WizardFlags) -> Result<(), LaunchError> {
-    if let Some(socket) = daemon_socket(data_dir) {
-        return Err(LaunchError::Setup(format!(
-            "a rekey daemon holds this store; run `rekey --connect {}` instead",
-            socket.display()
-        )));
+    // Without a terminal nothing is opened, so a refused run leaves no
+    // store behind; with one, the store decides. Either way the daemon's
+    // note is read only to say where to go instead.
+    let held_by_daemon = || {
+        daemon_socket(data_dir).map(|socket| {
+            LaunchError::Setup(format!(
+                "a rekey daemon holds this store; run `rekey --connect {}` instead",
+                socket.display()
+            ))
+        })
+    };
+    if let Err(no_terminal) = need_terminal() {
+        return Err(held_by_daemon().unwrap_or(no_terminal));
     }
-    need_terminal()?;
-    let store = Store::open(data_dir)?;
+    let store = match Store::open(data_dir) {
+        Err(StoreError::Locked(path)) => {
+            return Err(held_by_daemon().unwrap_or(StoreError::Locked(path).into()));
+        }
+        opened => opened?,
+    };
     run(config, store, data_dir, flags, None)
 }
 

@@ -52,6 +52,17 @@ pub async fn serve(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Rec
     connection.close_sessions().await;
 }
 
+/// Sessions still counted when a connection ends without closing them
+/// (its task panicked) are given back, so the count cannot creep up.
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let left = self.sessions.len();
+        if left > 0 {
+            self.shared.open_sessions.fetch_sub(left, Ordering::SeqCst);
+        }
+    }
+}
+
 /// A wizard beyond `max_connections`: its handshake is answered with
 /// "busy", and the connection closed.
 pub async fn refuse_busy(mut stream: UnixStream) {
@@ -82,7 +93,18 @@ impl Connection {
                 },
                 _ = shutdown.changed() => return Ok(()),
             };
-            let reply = self.answer(request).await;
+            let reply = self.answer(request).await.map_err(|e| match e {
+                // The detail (a store error, a path) is the operator's, not
+                // the client's.
+                ServiceError::Internal(detail) => {
+                    eprintln!(
+                        "rekey serve: a request of {} failed: {detail}",
+                        self.peer.describe()
+                    );
+                    ServiceError::Internal("see the rekey daemon's log".into())
+                }
+                other => other,
+            });
             frame::write_message(&mut self.stream, &reply).await?;
             if *shutdown.borrow() {
                 return Ok(());
@@ -275,13 +297,15 @@ impl Connection {
         .await
         .map_err(|e| ServiceError::Internal(format!("the operator command failed: {e}")))?;
         // A listing too long for one answer would drop the connection.
-        let outcome = match outcome {
-            Ok(report) if report.output.len() > MAX_FRAME - 4096 => Err(OperatorFailure::Error(
+        let encoded = serde_json::to_vec(&outcome).map_or(usize::MAX, |v| v.len());
+        let outcome = if encoded > MAX_FRAME - 1024 {
+            Err(OperatorFailure::Error(
                 "the answer is too long to send over the socket; stop the daemon and run the \
                  command on the store"
                     .into(),
-            )),
-            other => other,
+            ))
+        } else {
+            outcome
         };
         if outcome.as_ref().is_ok_and(|report| report.requeued > 0) {
             self.shared.mail_waker.notify_one();

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 use tokio::net::{UnixListener, UnixStream};
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
@@ -60,6 +60,12 @@ struct Shared {
     daemon_uid: u32,
 }
 
+struct Signals {
+    terminate: Signal,
+    interrupt: Signal,
+    hangup: Signal,
+}
+
 /// Runs the daemon until SIGTERM or SIGINT.
 pub fn serve(config: Config, options: ServeOptions) -> Result<(), DaemonError> {
     let store = Store::open(&options.data_dir)?;
@@ -70,6 +76,13 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<(), DaemonError> {
 }
 
 async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), DaemonError> {
+    // First of all: a reload or a stop during start-up must not end the
+    // process the default way, with the store unflushed.
+    let signals = Signals {
+        terminate: signal(SignalKind::terminate())?,
+        interrupt: signal(SignalKind::interrupt())?,
+        hangup: signal(SignalKind::hangup())?,
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let transport =
         crate::mail::transport_for(&config.mail, &options.data_dir).map_err(DaemonError::Setup)?;
@@ -113,8 +126,14 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
         options.data_dir.display()
     );
 
-    let served =
-        accept_until_stopped(listener, &shared, &config, options.config_file.as_deref()).await;
+    let served = accept_until_stopped(
+        listener,
+        &shared,
+        &config,
+        options.config_file.as_deref(),
+        signals,
+    )
+    .await;
 
     // Nobody new can connect; the note no longer points anywhere.
     let _ = std::fs::remove_file(&options.socket);
@@ -133,10 +152,8 @@ async fn accept_until_stopped(
     shared: &Arc<Shared>,
     config: &Config,
     config_file: Option<&Path>,
+    mut signals: Signals,
 ) -> Result<(), DaemonError> {
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sighup = signal(SignalKind::hangup())?;
     let slots = Arc::new(Semaphore::new(config.daemon.max_connections));
     let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     let (stop, stopping) = watch::channel(false);
@@ -164,9 +181,9 @@ async fn accept_until_stopped(
                 }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = sighup.recv() => reload(shared, config_file),
-            _ = sigterm.recv() => break,
-            _ = sigint.recv() => break,
+            _ = signals.hangup.recv() => reload(shared, config_file),
+            _ = signals.terminate.recv() => break,
+            _ = signals.interrupt.recv() => break,
         }
     }
     drop(listener);
