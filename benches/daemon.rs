@@ -43,8 +43,8 @@ const WRONG_CODE: &str = "000000";
 const BURST: usize = 100;
 
 /// Rate limits far above what this machine can ask, so they never cap a
-/// figure (the defaults are 200 a second per user and 1,000 in all, and
-/// every client here is the same user).
+/// figure (the defaults are 20 a second per peer process and 1,000 in
+/// all, and every client here is this one process).
 const NO_RATE_LIMITS: &str =
     "[daemon]\npeer_requests_per_sec = 1000000\nrequests_per_sec = 1000000\n";
 
@@ -58,7 +58,7 @@ fn main() {
         open_files_limit("self")
     );
     println!(
-        "Every daemon below runs with the rate limits raised to 1,000,000 requests/s (per user \
+        "Every daemon below runs with the rate limits raised to 1,000,000 requests/s (per peer \
          and in all) so that they do not cap the figures; other settings as each section says."
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -194,7 +194,7 @@ async fn idle_sessions(daemon: &Daemon) {
          then idle =="
     );
     println!(
-        "config: max_connections = {} (default 512), max_sessions = 1024 (default); \
+        "config: max_connections = {} (default 1024), max_sessions = 1024 (default); \
          open-file limit of the daemon: {}",
         IDLE_SESSIONS + 100,
         open_files_limit(&pid.to_string())
