@@ -58,6 +58,10 @@ pub struct DaemonSettings {
     pub peer_requests_per_sec: u32,
     /// Requests a second from everyone together, and twice that as burst.
     pub requests_per_sec: u32,
+    /// A connection with no session open is closed after this long idle
+    /// (one with a session: after service.session_idle_secs), so idle
+    /// connections cannot hold every slot.
+    pub idle_without_session_secs: u64,
 }
 
 impl Default for DaemonSettings {
@@ -70,6 +74,7 @@ impl Default for DaemonSettings {
             max_sessions: 1024,
             peer_requests_per_sec: 20,
             requests_per_sec: 1000,
+            idle_without_session_secs: 120,
         }
     }
 }
@@ -313,6 +318,9 @@ impl Config {
         }
         if d.max_sessions == 0 || d.max_sessions > 1_000_000 {
             return bad("daemon.max_sessions must be 1 to 1000000");
+        }
+        if d.idle_without_session_secs == 0 || d.idle_without_session_secs > DAY {
+            return bad("daemon.idle_without_session_secs must be 1 to 86400");
         }
         if d.peer_requests_per_sec == 0 || d.requests_per_sec < d.peer_requests_per_sec {
             return bad("daemon.peer_requests_per_sec must be 1 to daemon.requests_per_sec");

@@ -657,3 +657,24 @@ async fn a_wizard_beyond_the_connection_limit_is_told_rekey_is_busy() {
     let service = served.expect("served once the first wizard left");
     service.open_session("test", "en").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_without_a_session_is_closed_and_the_wizard_reconnects_by_itself() {
+    let root = tempfile::tempdir().unwrap();
+    let config = format!("{TEST_CONFIG}[daemon]\nidle_without_session_secs = 1\n");
+    let daemon = Daemon::start(root.path(), &config);
+    // A client that only connected holds no slot for long.
+    let mut idle = greeted(&daemon);
+    assert!(closed_by_daemon(&mut idle, Duration::from_secs(10)));
+    // A wizard left on its landing screen past that: its next start still
+    // opens a session, on a new connection.
+    let wizard = connect(&daemon).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let s = wizard.open_session("test", "en").await.expect("reopened");
+    // With a session open, the session's own idle time applies.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    wizard
+        .submit_address(&s, "ada@example.com")
+        .await
+        .expect("still connected");
+}

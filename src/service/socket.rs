@@ -160,11 +160,17 @@ macro_rules! expect {
 #[async_trait]
 impl RecoveryService for SocketService {
     async fn open_session(&self, client: &str, language: &str) -> Result<SessionId, ServiceError> {
-        let request = Request::OpenSession {
+        let request = || Request::OpenSession {
             client: client.to_string(),
             language: language.to_string(),
         };
-        expect!(self.call(request).await, Session)
+        // The daemon closes a connection that sat idle without a session
+        // (a wizard left on its landing screen): that is only noticed now,
+        // and a second try on a new connection is safe for this request.
+        match self.call(request()).await {
+            Err(ServiceError::Unavailable(_)) => expect!(self.call(request()).await, Session),
+            answer => expect!(answer, Session),
+        }
     }
 
     async fn submit_address(&self, s: &str, address: &str) -> Result<EmailAddress, ServiceError> {

@@ -30,7 +30,7 @@ pub struct Connection {
 /// Serves one connection until the peer leaves, idles out, breaks the
 /// protocol, or the daemon stops.
 pub async fn serve(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
-    let peer = match Peer::of(&stream) {
+    let peer = match Peer::of(&stream).await {
         Ok(peer) => peer,
         Err(e) => {
             eprintln!("rekey serve: a connection without credentials was refused: {e}");
@@ -83,7 +83,12 @@ impl Connection {
             return Ok(());
         }
         loop {
-            let idle = Duration::from_secs(self.shared.service.config().service.session_idle_secs);
+            let config = self.shared.service.config();
+            let idle = Duration::from_secs(if self.sessions.is_empty() {
+                config.daemon.idle_without_session_secs
+            } else {
+                config.service.session_idle_secs
+            });
             let read = frame::read_message::<_, Request>(&mut self.stream, MAX_REQUEST);
             let request = tokio::select! {
                 read = tokio::time::timeout(idle, read) => match read {

@@ -13,12 +13,20 @@ pub struct Peer {
 }
 
 impl Peer {
-    pub fn of(stream: &tokio::net::UnixStream) -> std::io::Result<Self> {
+    /// The peer of `stream`. The user's name is looked up off the async
+    /// threads: behind NSS it may be a network directory.
+    pub async fn of(stream: &tokio::net::UnixStream) -> std::io::Result<Self> {
         let cred = stream.peer_cred()?;
-        let user = User::from_uid(Uid::from_raw(cred.uid()))
-            .ok()
-            .flatten()
-            .map(|u| u.name);
+        let uid = cred.uid();
+        let user = tokio::task::spawn_blocking(move || {
+            User::from_uid(Uid::from_raw(uid))
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .await
+        .ok()
+        .flatten();
         Ok(Self {
             uid: cred.uid(),
             gid: cred.gid(),
