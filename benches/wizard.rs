@@ -11,6 +11,10 @@
 //! what the event loop in `src/tui/mod.rs` does per key minus the write(2)
 //! to the terminal itself.
 
+#[path = "../tests/common/pty.rs"]
+#[allow(dead_code)]
+mod pty;
+
 use std::cell::RefCell;
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -19,7 +23,7 @@ use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{PtySize, native_pty_system};
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
@@ -1007,19 +1011,7 @@ fn time_first_frame(bin: &Path, args: &[&str], cwd: &Path) -> Result<(Duration, 
             pixel_height: 0,
         })
         .map_err(|e| format!("no pseudo-terminal: {e}"))?;
-    let mut cmd = CommandBuilder::new(bin);
-    cmd.args(args);
-    cmd.cwd(cwd);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("REKEY_") {
-            cmd.env_remove(key);
-        }
-    }
-    for key in ["LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LANGUAGE", "NO_COLOR"] {
-        cmd.env_remove(key);
-    }
-    cmd.env("LANG", "C.UTF-8");
-    cmd.env("TERM", "xterm-256color");
+    let cmd = pty::clean_command(bin, args, cwd);
     let mut reader = pair
         .master
         .try_clone_reader()

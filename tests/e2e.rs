@@ -300,13 +300,13 @@ fn a_connected_wizard_outlives_a_killed_daemon_and_the_first_code_still_works() 
         "another code was mailed: {} codes, the first {code}",
         codes.len()
     );
-    let verify = |password: &str| {
-        let out = daemon.operator(&["user", "verify", ADDRESS], &format!("{password}\n"));
-        out.status.code()
-    };
-    assert_eq!(verify(NEW_PASSWORD), Some(0), "the new password is refused");
     assert_eq!(
-        verify(OLD_PASSWORD),
+        daemon.verify(ADDRESS, NEW_PASSWORD),
+        Some(0),
+        "the new password is refused"
+    );
+    assert_eq!(
+        daemon.verify(ADDRESS, OLD_PASSWORD),
         Some(1),
         "the old password still works"
     );

@@ -305,13 +305,13 @@ fn ssh_into_the_support_box_runs_the_wizard_to_a_new_password() {
     w.assert_terminal_restored();
     drop(w);
 
-    let verify = |password: &str| {
-        let out = daemon.operator(&["user", "verify", ADDRESS], &format!("{password}\n"));
-        out.status.code()
-    };
-    assert_eq!(verify(NEW_PASSWORD), Some(0), "the new password is refused");
     assert_eq!(
-        verify(OLD_PASSWORD),
+        daemon.verify(ADDRESS, NEW_PASSWORD),
+        Some(0),
+        "the new password is refused"
+    );
+    assert_eq!(
+        daemon.verify(ADDRESS, OLD_PASSWORD),
         Some(1),
         "the old password still works"
     );

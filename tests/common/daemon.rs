@@ -157,6 +157,13 @@ impl Daemon {
         child.wait_with_output().expect("rekey ends")
     }
 
+    /// `user verify` through the daemon: exit 0 when `password` is
+    /// `address`'s, 1 when not.
+    pub fn verify(&self, address: &str, password: &str) -> Option<i32> {
+        let out = self.operator(&["user", "verify", address], &format!("{password}\n"));
+        out.status.code()
+    }
+
     /// Adds an account through the daemon.
     pub fn add_user(&self, address: &str, name: &str, password: &str) {
         let out = self.operator(

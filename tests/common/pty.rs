@@ -58,6 +58,26 @@ pub struct Wizard {
     reader: Option<JoinHandle<()>>,
 }
 
+/// `PROGRAM ARGS...` in `cwd` with a clean environment: an English UTF-8
+/// locale, a colour xterm, and no `REKEY_*` setting from the caller's own
+/// environment.
+pub fn clean_command(program: impl AsRef<OsStr>, args: &[&str], cwd: &Path) -> CommandBuilder {
+    let mut cmd = CommandBuilder::new(program);
+    cmd.args(args);
+    cmd.cwd(cwd);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("REKEY_") {
+            cmd.env_remove(key);
+        }
+    }
+    for key in ["LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LANGUAGE", "NO_COLOR"] {
+        cmd.env_remove(key);
+    }
+    cmd.env("LANG", "C.UTF-8");
+    cmd.env("TERM", "xterm-256color");
+    cmd
+}
+
 impl Wizard {
     /// Starts `PROGRAM ARGS...` in `cwd` with a clean environment: an
     /// English UTF-8 locale, a colour xterm, and no `REKEY_*` setting from
@@ -72,19 +92,7 @@ impl Wizard {
             })
             .expect("a pseudo-terminal opens");
         let program = program.as_ref();
-        let mut cmd = CommandBuilder::new(program);
-        cmd.args(args);
-        cmd.cwd(cwd);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("REKEY_") {
-                cmd.env_remove(key);
-            }
-        }
-        for key in ["LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LANGUAGE", "NO_COLOR"] {
-            cmd.env_remove(key);
-        }
-        cmd.env("LANG", "C.UTF-8");
-        cmd.env("TERM", "xterm-256color");
+        let cmd = clean_command(program, args, cwd);
         let child = pair
             .slave
             .spawn_command(cmd)
