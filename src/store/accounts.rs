@@ -74,11 +74,7 @@ impl Store {
 
     /// Every account, in address order.
     pub fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
-        self.accounts
-            .iter()
-            .values()
-            .map(|v| super::decode(&v?).map_err(StoreError::Corrupt))
-            .collect()
+        super::decode_all(&self.accounts)
     }
 }
 

@@ -166,11 +166,7 @@ pub enum ChainReport {
 impl Store {
     /// Every event, oldest first.
     pub fn audit_events(&self) -> Result<Vec<AuditEvent>, StoreError> {
-        self.audit
-            .iter()
-            .values()
-            .map(|v| super::decode(&v?).map_err(StoreError::Corrupt))
-            .collect()
+        super::decode_all(&self.audit)
     }
 
     /// Walks the chain: every event's hash, its link to the one before, the

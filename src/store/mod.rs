@@ -129,6 +129,36 @@ pub(crate) fn decode<V: DeserializeOwned>(bytes: &[u8]) -> Result<V, String> {
     serde_json::from_slice(bytes).map_err(|e| e.to_string())
 }
 
+/// Every record of `tree`, in key order.
+pub(crate) fn decode_all<V: DeserializeOwned>(tree: &sled::Tree) -> Result<Vec<V>, StoreError> {
+    tree.iter()
+        .values()
+        .map(|v| decode(&v?).map_err(StoreError::Corrupt))
+        .collect()
+}
+
+/// Removes the records of `tree` that `done_with` picks (it gets `None`
+/// for a record that does not decode), each only if it is unchanged since
+/// it was read: a record touched meanwhile stays. Returns how many went;
+/// the caller flushes.
+pub(crate) fn sweep_tree<V: DeserializeOwned>(
+    tree: &sled::Tree,
+    done_with: impl Fn(Option<V>) -> bool,
+) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    for entry in tree.iter() {
+        let (key, value) = entry?;
+        if done_with(decode(&value).ok())
+            && tree
+                .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
+                .is_ok()
+        {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// An open store. Clones share the one sled database.
 #[derive(Clone)]
 pub struct Store {

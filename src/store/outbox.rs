@@ -119,11 +119,7 @@ impl StoreTx<'_> {
 impl Store {
     /// Every mail in the outbox, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
-        self.outbox
-            .iter()
-            .values()
-            .map(|v| super::decode(&v?).map_err(StoreError::Corrupt))
-            .collect()
+        super::decode_all(&self.outbox)
     }
 }
 

@@ -22,23 +22,10 @@ impl StoreTx<'_> {
 impl Store {
     /// Removes sessions not seen for `idle_ms`; returns how many.
     pub fn sweep_sessions(&self, now: Millis, idle_ms: Millis) -> Result<usize, StoreError> {
-        let mut removed = 0;
-        for entry in self.sessions.iter() {
-            let (key, value) = entry?;
-            let stale = match super::decode::<Session>(&value) {
-                Ok(session) => now.saturating_sub(session.seen_ms) >= idle_ms,
-                Err(_) => true,
-            };
-            // Compare-and-swap so a session touched meanwhile stays.
-            if stale
-                && self
-                    .sessions
-                    .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
-                    .is_ok()
-            {
-                removed += 1;
-            }
-        }
+        // A session that does not decode is of no use to anyone: it goes.
+        let removed = super::sweep_tree(&self.sessions, |session: Option<Session>| {
+            session.is_none_or(|s| now.saturating_sub(s.seen_ms) >= idle_ms)
+        })?;
         self.flush()?;
         Ok(removed)
     }

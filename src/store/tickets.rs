@@ -68,12 +68,7 @@ impl StoreTx<'_> {
 impl Store {
     /// Every ticket, oldest first.
     pub fn tickets(&self) -> Result<Vec<Ticket>, StoreError> {
-        let mut all: Vec<Ticket> = self
-            .tickets
-            .iter()
-            .values()
-            .map(|v| super::decode(&v?).map_err(StoreError::Corrupt))
-            .collect::<Result<_, _>>()?;
+        let mut all: Vec<Ticket> = super::decode_all(&self.tickets)?;
         all.sort_by_key(|t| t.created_ms);
         Ok(all)
     }
