@@ -1,7 +1,6 @@
 //! The real `rekey serve` as a child process on a temporary data directory,
 //! for the daemon's tests and its benchmark. Killed when dropped.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -138,30 +137,7 @@ impl Daemon {
 
     /// `rekey ARGS` as an operator, with `stdin`, through this daemon.
     pub fn operator(&self, args: &[&str], stdin: &str) -> std::process::Output {
-        let mut child = Command::new(rekey_binary())
-            .arg("--data-dir")
-            .arg(&self.data_dir)
-            .args(args)
-            .env_remove("REKEY_SOCKET")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("rekey runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("stdin written");
-        child.wait_with_output().expect("rekey ends")
-    }
-
-    /// `user verify` through the daemon: exit 0 when `password` is
-    /// `address`'s, 1 when not.
-    pub fn verify(&self, address: &str, password: &str) -> Option<i32> {
-        let out = self.operator(&["user", "verify", address], &format!("{password}\n"));
-        out.status.code()
+        super::operator(&self.data_dir, args, stdin)
     }
 
     /// Adds an account through the daemon.

@@ -237,6 +237,53 @@ pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// `rekey --data-dir DIR ARGS...` as an operator types it, with `stdin`
+/// piped in and no `REKEY_*` setting from the test's own environment. While
+/// a daemon holds the store, the command goes through it.
+pub fn operator(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(daemon::rekey_binary());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("REKEY_") {
+            cmd.env_remove(key);
+        }
+    }
+    let mut child = cmd
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the rekey binary starts");
+    // The binary may exit before it reads; a broken pipe then is expected.
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin.as_bytes());
+    child.wait_with_output().expect("the rekey binary ends")
+}
+
+/// `rekey user verify`: whether `password` is `address`'s.
+pub fn password_works(data_dir: &Path, address: &str, password: &str) -> bool {
+    let out = operator(
+        data_dir,
+        &["user", "verify", address],
+        &format!("{password}\n"),
+    );
+    match out.status.code() {
+        Some(0) => true,
+        Some(1) => false,
+        other => panic!(
+            "user verify ended with {other:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
 /// The code in a line like "    482 913" (grouped 3+3), as six digits: how
 /// the wizard's mail and the demo's mailbox panel show it.
 pub fn grouped_code(line: &str) -> Option<String> {

@@ -404,6 +404,16 @@ pub fn set_password(w: &mut Wizard, password: &str) -> String {
     })
 }
 
+/// The right code and the new password, then Ctrl-C: the program exits
+/// successfully and leaves the terminal as it found it.
+pub fn finish_and_quit(mut w: Wizard, code: &str, password: &str) {
+    right_code(&mut w, code);
+    set_password(&mut w, password);
+    let status = w.quit();
+    assert!(status.success(), "exit status after Ctrl-C: {status}");
+    w.assert_terminal_restored();
+}
+
 /// Walks from the landing screen to the code sent for `address`.
 pub fn walk_to_code_sent(w: &mut Wizard, address: &str) -> String {
     open_recovery(w);
