@@ -7,6 +7,9 @@
 //! The bench's clients and the daemon share the machine's cores, so the
 //! rates are those of one box doing both sides.
 
+mod support;
+use support::percentile_ms;
+
 use futures::StreamExt;
 use futures::future::join_all;
 use rekey::operator::OperatorCommand;
@@ -139,19 +142,14 @@ fn open_files_limit(who: &str) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
-}
-
 /// "p50 x ms   p99 y ms   max z ms" of unsorted samples.
 fn latencies(samples: &mut [Duration]) -> String {
     samples.sort();
     format!(
         "p50 {:.1} ms   p99 {:.1} ms   max {:.1} ms",
-        percentile(samples, 50.0),
-        percentile(samples, 99.0),
-        percentile(samples, 100.0)
+        percentile_ms(samples, 50.0),
+        percentile_ms(samples, 99.0),
+        percentile_ms(samples, 100.0)
     )
 }
 

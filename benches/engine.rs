@@ -3,6 +3,9 @@
 //! press. A plain binary that prints tables; run it with
 //! `cargo bench --bench engine`.
 
+mod support;
+use support::{Lcg, percentile_ms};
+
 use std::hint::black_box;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -69,16 +72,14 @@ struct Stats {
 
 impl Stats {
     fn of(samples: &[Duration]) -> Self {
-        let mut ms: Vec<f64> = samples.iter().map(|d| to_ms(*d)).collect();
-        ms.sort_by(f64::total_cmp);
-        // Nearest-rank percentile.
-        let rank = |q: f64| ms[((q * ms.len() as f64).ceil() as usize).max(1) - 1];
+        let mut sorted = samples.to_vec();
+        sorted.sort();
         Self {
-            runs: ms.len(),
-            mean: ms.iter().sum::<f64>() / ms.len() as f64,
-            p50: rank(0.50),
-            p99: rank(0.99),
-            max: ms[ms.len() - 1],
+            runs: sorted.len(),
+            mean: sorted.iter().map(|d| to_ms(*d)).sum::<f64>() / sorted.len() as f64,
+            p50: percentile_ms(&sorted, 50.0),
+            p99: percentile_ms(&sorted, 99.0),
+            max: percentile_ms(&sorted, 100.0),
         }
     }
 }
@@ -384,20 +385,6 @@ fn prefixes(s: &str) -> impl Iterator<Item = &str> {
 
 fn repeat_to(pattern: &str, length: usize) -> String {
     pattern.chars().cycle().take(length).collect()
-}
-
-/// A small linear congruential generator, so inputs are the same every run
-/// without a rand dependency.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
 }
 
 /// Dictionary words with a separator and the odd capital or digit, cut to

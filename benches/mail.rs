@@ -3,6 +3,9 @@
 //! and how many queued messages a second the outbox worker delivers with
 //! 1,000 waiting. Prints a table; run with `cargo bench --bench mail`.
 
+mod support;
+use support::percentile_ms;
+
 use rekey::config::Config;
 use rekey::directory::SledDirectory;
 use rekey::mail::{MailSettings, OutboxWorker, Smtp};
@@ -22,11 +25,6 @@ mod smtp_server;
 
 const SENDS: usize = 100;
 const QUEUED: usize = 1_000;
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
-}
 
 async fn code_to_server(port: u16) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -88,9 +86,9 @@ async fn code_to_server(port: u16) {
     );
     println!(
         "p50 {:.1} ms   p99 {:.1} ms   max {:.1} ms   (includes hashing the code: argon2id, ~17 ms)",
-        percentile(&times, 50.0),
-        percentile(&times, 99.0),
-        percentile(&times, 100.0)
+        percentile_ms(&times, 50.0),
+        percentile_ms(&times, 99.0),
+        percentile_ms(&times, 100.0)
     );
 }
 
@@ -148,8 +146,8 @@ async fn bare_delivery(port: u16) {
     println!("== one SMTP delivery alone (lettre, loopback), 50 sends ==");
     println!(
         "p50 {:.1} ms   p99 {:.1} ms",
-        percentile(&times, 50.0),
-        percentile(&times, 99.0)
+        percentile_ms(&times, 50.0),
+        percentile_ms(&times, 99.0)
     );
 }
 

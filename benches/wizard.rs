@@ -11,6 +11,9 @@
 //! what the event loop in `src/tui/mod.rs` does per key minus the write(2)
 //! to the terminal itself.
 
+mod support;
+use support::{Lcg, percentile_ms};
+
 #[path = "../tests/common/pty.rs"]
 #[allow(dead_code)]
 mod pty;
@@ -343,20 +346,12 @@ struct Times {
 
 impl Times {
     fn of(samples: impl IntoIterator<Item = Duration>) -> Self {
-        let mut ms: Vec<f64> = samples.into_iter().map(to_ms).collect();
-        if ms.is_empty() {
-            return Self {
-                p50: 0.0,
-                p99: 0.0,
-                max: 0.0,
-            };
-        }
-        ms.sort_by(f64::total_cmp);
-        let rank = |q: f64| ms[((q * ms.len() as f64).ceil() as usize).max(1) - 1];
+        let mut sorted: Vec<Duration> = samples.into_iter().collect();
+        sorted.sort();
         Self {
-            p50: rank(0.50),
-            p99: rank(0.99),
-            max: ms[ms.len() - 1],
+            p50: percentile_ms(&sorted, 50.0),
+            p99: percentile_ms(&sorted, 99.0),
+            max: percentile_ms(&sorted, 100.0),
         }
     }
 }
@@ -1116,20 +1111,6 @@ fn verdict(scenarios: &[Scenario]) {
 }
 
 // ---------------------------------------------------------------- inputs
-
-/// A small linear congruential generator, so inputs are the same every run
-/// without a rand dependency.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
 
 /// Lower-case words and spaces, cut to `MAX_LEN`.
 fn passphrase(seed: u64) -> String {
