@@ -14,9 +14,8 @@
 mod support;
 use support::{Lcg, percentile_ms};
 
-#[path = "../tests/common/pty.rs"]
-#[allow(dead_code)]
-mod pty;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -32,9 +31,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use rekey::config::Config;
-use rekey::recovery::{
-    CodeStatus, EmailAddress, FlowView, PasswordPolicy, ResendStatus, SlideVerdict, Stage,
-};
+use rekey::recovery::{EmailAddress, PasswordPolicy, SlideVerdict, Stage};
 use rekey::tui::app::{App, AppOptions, Effect, Input, render_text};
 use rekey::tui::calls::{FlowCall, Reply};
 use rekey::tui::i18n::Catalogs;
@@ -264,20 +261,6 @@ fn key(code: KeyCode) -> Input {
     Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn flow_view(stage: Stage) -> FlowView {
-    FlowView {
-        stage,
-        code: (stage == Stage::CodeSent).then_some(CodeStatus {
-            expires_in_ms: 600_000,
-            attempts_left: 5,
-            phrase: "amber otter".into(),
-        }),
-        resend: ResendStatus::In { ms: 60_000 },
-        ticket: None,
-        mail: None,
-    }
-}
-
 /// Landing → "Forgot your password?" with the address accepted: the
 /// slider has the focus.
 fn walk_to_slider(rig: &mut Rig) {
@@ -305,23 +288,23 @@ fn walk_to_password(rig: &mut Rig) {
     rig.key(KeyCode::Enter);
     rig.reply(Reply::Flow(
         FlowCall::Request,
-        Ok(flow_view(Stage::Requested)),
+        Ok(common::flow_view(Stage::Requested)),
     ));
     rig.key(KeyCode::Enter);
     rig.reply(Reply::Flow(
         FlowCall::ChooseEmail,
-        Ok(flow_view(Stage::EmailChosen)),
+        Ok(common::flow_view(Stage::EmailChosen)),
     ));
     rig.key(KeyCode::Enter);
     rig.reply(Reply::Flow(
         FlowCall::SendCode,
-        Ok(flow_view(Stage::CodeSent)),
+        Ok(common::flow_view(Stage::CodeSent)),
     ));
     rig.type_text("482913");
     rig.key(KeyCode::Enter);
     rig.reply(Reply::Flow(
         FlowCall::Confirm,
-        Ok(flow_view(Stage::CodeConfirmed)),
+        Ok(common::flow_view(Stage::CodeConfirmed)),
     ));
     let text = rig.text();
     assert!(
@@ -1006,7 +989,7 @@ fn time_first_frame(bin: &Path, args: &[&str], cwd: &Path) -> Result<(Duration, 
             pixel_height: 0,
         })
         .map_err(|e| format!("no pseudo-terminal: {e}"))?;
-    let cmd = pty::clean_command(bin, args, cwd);
+    let cmd = common::pty::clean_command(bin, args, cwd);
     let mut reader = pair
         .master
         .try_clone_reader()

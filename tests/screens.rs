@@ -3,15 +3,15 @@
 //! snapshots. A snapshot holds the text and, below it, every styled run,
 //! so a lost focus highlight or a colour in monochrome shows as a diff.
 
+mod common;
+
+use common::flow_view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Color, Modifier, Style};
 use rekey::config::Config;
-use rekey::recovery::{
-    CodeStatus, EmailAddress, FlowView, MailProgress, PasswordPolicy, ResendStatus, SlideVerdict,
-    Stage,
-};
+use rekey::recovery::{EmailAddress, PasswordPolicy, SlideVerdict, Stage};
 use rekey::tui::app::{App, AppOptions, DemoAccount, Input};
 use rekey::tui::calls::{FlowCall, Reply};
 use rekey::tui::i18n::Catalogs;
@@ -23,20 +23,6 @@ const SIZES: [(u16, u16); 2] = [(80, 24), (40, 12)];
 
 fn key(code: KeyCode) -> Input {
     Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn view(stage: Stage) -> FlowView {
-    FlowView {
-        stage,
-        code: (stage == Stage::CodeSent).then_some(CodeStatus {
-            expires_in_ms: 600_000,
-            attempts_left: 5,
-            phrase: "amber otter".into(),
-        }),
-        resend: ResendStatus::In { ms: 60_000 },
-        ticket: (stage == Stage::TicketOpened).then(|| "RK-7F3K-9Q2M".to_string()),
-        mail: (stage == Stage::CodeSent).then_some(MailProgress::Sent),
-    }
 }
 
 fn new_app(theme: Theme, demo: bool) -> App {
@@ -97,7 +83,7 @@ fn states(theme: Theme) -> Vec<(&'static str, App)> {
         app.handle(key(KeyCode::Enter), T0);
         reply(
             app,
-            Reply::Flow(FlowCall::Request, Ok(view(Stage::Requested))),
+            Reply::Flow(FlowCall::Request, Ok(flow_view(Stage::Requested))),
         );
         if upto == "2_verify" {
             return;
@@ -105,7 +91,7 @@ fn states(theme: Theme) -> Vec<(&'static str, App)> {
         app.handle(key(KeyCode::Enter), T0);
         reply(
             app,
-            Reply::Flow(FlowCall::ChooseEmail, Ok(view(Stage::EmailChosen))),
+            Reply::Flow(FlowCall::ChooseEmail, Ok(flow_view(Stage::EmailChosen))),
         );
         if upto == "3_check_email" {
             return;
@@ -113,7 +99,7 @@ fn states(theme: Theme) -> Vec<(&'static str, App)> {
         app.handle(key(KeyCode::Enter), T0);
         reply(
             app,
-            Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent))),
+            Reply::Flow(FlowCall::SendCode, Ok(flow_view(Stage::CodeSent))),
         );
         type_text(app, "482");
         if upto == "3_check_email_sent" {
@@ -123,7 +109,7 @@ fn states(theme: Theme) -> Vec<(&'static str, App)> {
         app.handle(key(KeyCode::Enter), T0);
         reply(
             app,
-            Reply::Flow(FlowCall::Confirm, Ok(view(Stage::CodeConfirmed))),
+            Reply::Flow(FlowCall::Confirm, Ok(flow_view(Stage::CodeConfirmed))),
         );
         let password = "copper kettles whistle";
         type_text(app, password);
@@ -142,7 +128,7 @@ fn states(theme: Theme) -> Vec<(&'static str, App)> {
         }
         reply(
             app,
-            Reply::Flow(FlowCall::SetPassword, Ok(view(Stage::PasswordSet))),
+            Reply::Flow(FlowCall::SetPassword, Ok(flow_view(Stage::PasswordSet))),
         );
     };
     for name in [
@@ -165,7 +151,7 @@ fn states(theme: Theme) -> Vec<(&'static str, App)> {
     ticket.handle(key(KeyCode::Enter), T0);
     reply(
         &mut ticket,
-        Reply::Flow(FlowCall::OpenTicket, Ok(view(Stage::TicketOpened))),
+        Reply::Flow(FlowCall::OpenTicket, Ok(flow_view(Stage::TicketOpened))),
     );
     out.push(("2_support_ticket", ticket));
     let mut help = new_app(theme, false);

@@ -11,7 +11,10 @@ pub mod smtp_server;
 use rekey::config::Config;
 use rekey::directory::{Directory, SledDirectory};
 use rekey::recovery::hashing::hash_secret;
-use rekey::recovery::{Clock, EmailAddress, FlowView, ManualClock, SlideEvidence, SlideRules};
+use rekey::recovery::{
+    Clock, CodeStatus, EmailAddress, FlowView, MailProgress, ManualClock, ResendStatus,
+    SlideEvidence, SlideRules, Stage,
+};
 use rekey::service::{LocalService, RecoveryService, SessionId};
 use rekey::store::Store;
 use rekey::store::outbox::OutboxMessage;
@@ -290,4 +293,20 @@ pub fn grouped_code(line: &str) -> Option<String> {
     let (a, b) = line.trim().split_once(' ')?;
     let digits = |s: &str| s.len() == 3 && s.bytes().all(|c| c.is_ascii_digit());
     (digits(a) && digits(b)).then(|| format!("{a}{b}"))
+}
+
+/// The flow as the service would answer at `stage`, with a code out at
+/// `CodeSent`: for drawing the screens without a service.
+pub fn flow_view(stage: Stage) -> FlowView {
+    FlowView {
+        stage,
+        code: (stage == Stage::CodeSent).then_some(CodeStatus {
+            expires_in_ms: 600_000,
+            attempts_left: 5,
+            phrase: "amber otter".into(),
+        }),
+        resend: ResendStatus::In { ms: 60_000 },
+        ticket: (stage == Stage::TicketOpened).then(|| "RK-7F3K-9Q2M".to_string()),
+        mail: (stage == Stage::CodeSent).then_some(MailProgress::Sent),
+    }
 }
