@@ -7,7 +7,7 @@ mod support;
 use support::percentile_ms;
 
 use rekey::config::Config;
-use rekey::directory::SledDirectory;
+use rekey::directory::{OwnAccounts, SledDirectory};
 use rekey::mail::{MailSettings, OutboxWorker, Smtp};
 use rekey::recovery::hashing::hash_secret;
 use rekey::recovery::{Clock, EmailAddress, SlideEvidence, SystemClock};

@@ -34,6 +34,7 @@ pub struct Config {
     pub mail: MailSettings,
     pub wizard: WizardSettings,
     pub daemon: DaemonSettings,
+    pub directory: crate::directory::DirectorySettings,
 }
 
 /// `rekey serve`: who may reach the socket and how much one peer may ask.
@@ -308,6 +309,9 @@ impl Config {
             return bad(
                 "wizard.idle_secs must be 1 to 86400 and wizard.done_return_secs at most 86400",
             );
+        }
+        if let Some(problem) = self.directory.problem() {
+            return Err(ConfigError::OutOfRange(problem));
         }
         let d = &self.daemon;
         if d.mode().is_none() {

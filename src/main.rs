@@ -4,7 +4,6 @@
 use clap::{Args, Parser, Subcommand};
 use rekey::client::describe_this_client;
 use rekey::config::Config;
-use rekey::directory::{DirectoryError, SledDirectory};
 use rekey::mail::OutboxWorker;
 use rekey::operator::{Operator, OperatorCommand, OperatorFailure};
 use rekey::recovery::{Clock, EmailAddress, SystemClock};
@@ -84,6 +83,9 @@ enum Command {
     /// Check the mail set-up
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Check the directory where the accounts live ([directory] in --config)
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
     #[command(flatten)]
     OnStore(StoreCommand),
 }
@@ -91,7 +93,8 @@ enum Command {
 /// The commands that work on the store.
 #[derive(Subcommand)]
 enum StoreCommand {
-    /// Add, check, list and remove accounts
+    /// Add, check, list and remove rekey's own accounts; `verify` checks a
+    /// password in any directory
     #[command(subcommand)]
     User(UserCommand),
     /// Show the audit trail, or check that it was not changed
@@ -105,6 +108,20 @@ enum StoreCommand {
     Outbox {
         #[command(subcommand)]
         action: Option<OutboxCommand>,
+    },
+    /// `rekey directory test` when the accounts are rekey's own.
+    #[command(skip)]
+    DirectoryTest { address: Option<String> },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Connect, bind as the service account, check TLS and the password
+    /// operation, and find ADDRESS; says exactly what failed. Exit 0 when
+    /// every check passed, 1 when one failed.
+    Test {
+        /// An address to look up, e.g. one of your own accounts
+        address: Option<String>,
     },
 }
 
@@ -255,20 +272,68 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Mail(MailCommand::Test { address })) => {
             mail_test(&config, &data_dir()?, &address)
         }
-        Some(Command::OnStore(command)) => {
-            if let Some(socket) = &cli.connect {
-                return through_daemon(socket, command);
-            }
-            let dir = data_dir()?;
-            match Store::open(&dir) {
-                Ok(store) => on_store(store, config, &dir, command),
-                Err(StoreError::Locked(path)) => match listener::daemon_socket(&dir) {
-                    Some(socket) => through_daemon(&socket, command),
-                    None => Err(StoreError::Locked(path).into()),
-                },
-                Err(e) => Err(e.into()),
+        // An LDAP directory or a hook is tested from the config as it is,
+        // daemon or not; rekey's own accounts are in the store.
+        Some(Command::Directory(DirectoryCommand::Test { address })) => {
+            match rekey::directory::build::external(&config.directory)? {
+                Some(directory) => directory_test(&config, directory.as_ref(), address),
+                None => on_store_or_daemon(
+                    config,
+                    &cli.connect,
+                    data_dir()?,
+                    StoreCommand::DirectoryTest { address },
+                ),
             }
         }
+        Some(Command::OnStore(command)) => {
+            on_store_or_daemon(config, &cli.connect, data_dir()?, command)
+        }
+    }
+}
+
+/// Runs a command on the store, or in the daemon that holds it.
+fn on_store_or_daemon(
+    config: Config,
+    connect: &Option<PathBuf>,
+    dir: PathBuf,
+    command: StoreCommand,
+) -> Result<(), Failure> {
+    if let Some(socket) = connect {
+        return through_daemon(socket, command);
+    }
+    match Store::open(&dir) {
+        Ok(store) => on_store(store, config, &dir, command),
+        Err(StoreError::Locked(path)) => match listener::daemon_socket(&dir) {
+            Some(socket) => through_daemon(&socket, command),
+            None => Err(StoreError::Locked(path).into()),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `rekey directory test` on an LDAP directory or a hook.
+fn directory_test(
+    config: &Config,
+    directory: &dyn rekey::directory::Directory,
+    address: Option<String>,
+) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let address = address.map(|a| EmailAddress::parse(&a).map_err(|e| format!("{a:?}: {e}")));
+    let address = address.transpose()?;
+    let report = runtime.block_on(rekey::operator::directory_report(
+        directory,
+        address.as_ref(),
+    ));
+    let _ = config;
+    let outcome = report;
+    match outcome {
+        Ok(report) => {
+            print!("{}", report.output);
+            Ok(())
+        }
+        Err(failure) => Err(Failure::from_operator(failure)),
     }
 }
 
@@ -303,6 +368,7 @@ fn operator_command(command: StoreCommand) -> Result<OperatorCommand, Failure> {
         }
         C::User(UserCommand::List) => O::UserList,
         C::User(UserCommand::Remove { email }) => O::UserRemove { email },
+        C::DirectoryTest { address } => O::DirectoryTest { address },
         C::Audit(AuditArgs {
             action: Some(AuditCommand::Verify),
             ..
@@ -330,19 +396,23 @@ fn on_store(
     command: StoreCommand,
 ) -> Result<(), Failure> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let directory = SledDirectory::new(store.clone(), clock.clone());
+    let directory =
+        rekey::directory::build(&config.directory, &store, clock.clone(), config.hash_cost())?;
     let operator = Operator {
         store: &store,
-        directory: &directory,
+        directory: directory.as_ref(),
         config: &config,
         clock: clock.as_ref(),
         client: format!("operator, {}", describe_this_client()),
     };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     // Said before the password is asked for, not after.
-    if let StoreCommand::User(UserCommand::Add { email, .. }) = &command
-        && operator.account_exists(email)?
-    {
-        return Err(DirectoryError::AccountExists.into());
+    if let StoreCommand::User(UserCommand::Add { email, .. }) = &command {
+        runtime
+            .block_on(operator.user_add_refusal(email))
+            .map_err(Failure::from_operator)?;
     }
     let retry = matches!(
         command,
@@ -350,8 +420,8 @@ fn on_store(
             action: Some(OutboxCommand::Retry { .. })
         }
     );
-    let report = operator
-        .run(operator_command(command)?)
+    let report = runtime
+        .block_on(operator.run(operator_command(command)?))
         .map_err(Failure::from_operator)?;
     if !retry {
         print!("{}", report.output);
@@ -360,9 +430,6 @@ fn on_store(
     let transport = rekey::mail::transport_for(&config.mail, data_dir)?;
     let worker = OutboxWorker::new(store.clone(), transport, clock, config.mail.clone())
         .with_dkim(rekey::mail::dkim_for(&config.mail)?);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let sent = runtime.block_on(worker.deliver_due())?;
     println!("{}; delivered now: {sent}", report.output);
     Ok(())

@@ -4,7 +4,7 @@
 //! who asked over its socket. Either way the output is the same text.
 
 use crate::config::Config;
-use crate::directory::{Directory, DirectoryError, SledDirectory};
+use crate::directory::{Directory, DirectoryError, OwnAccounts, Password};
 use crate::recovery::clock::format_time;
 use crate::recovery::hashing::hash_secret;
 use crate::recovery::{Clock, EmailAddress, Rule, name_hints};
@@ -32,6 +32,10 @@ pub enum OperatorCommand {
     UserRemove {
         email: String,
     },
+    /// Connects, binds, checks TLS and the password operation, finds ADDRESS.
+    DirectoryTest {
+        address: Option<String>,
+    },
     Audit {
         json: bool,
     },
@@ -55,6 +59,7 @@ impl OperatorCommand {
             Self::UserVerify { .. } => "user verify",
             Self::UserList => "user list",
             Self::UserRemove { .. } => "user remove",
+            Self::DirectoryTest { .. } => "directory test",
             Self::Audit { .. } => "audit",
             Self::AuditVerify => "audit verify",
             Self::Tickets => "tickets list",
@@ -99,7 +104,7 @@ pub struct OperatorReport {
 /// The store and what an operator command needs beside it.
 pub struct Operator<'a> {
     pub store: &'a Store,
-    pub directory: &'a SledDirectory,
+    pub directory: &'a dyn Directory,
     pub config: &'a Config,
     pub clock: &'a dyn Clock,
     /// Who asked, for the audit trail.
@@ -120,16 +125,17 @@ fn parse_address(email: &str) -> Result<EmailAddress, OperatorFailure> {
 }
 
 impl Operator<'_> {
-    pub fn run(&self, command: OperatorCommand) -> Outcome {
+    pub async fn run(&self, command: OperatorCommand) -> Outcome {
         use OperatorCommand as C;
         match command {
             C::UserAdd {
                 email,
                 name,
                 password,
-            } => self.user_add(&email, &name, &password),
-            C::UserVerify { email, password } => self.user_verify(&email, &password),
+            } => self.user_add(&email, &name, &password).await,
+            C::UserVerify { email, password } => self.user_verify(&email, password).await,
             C::UserList => self.user_list(),
+            C::DirectoryTest { address } => self.directory_test(address.as_deref()).await,
             C::UserRemove { email } => self.user_remove(&email),
             C::Audit { json } => self.audit_show(json),
             C::AuditVerify => self.audit_verify(),
@@ -140,17 +146,32 @@ impl Operator<'_> {
         }
     }
 
-    /// Whether `user add` would be refused before a password is asked for.
-    pub fn account_exists(&self, email: &str) -> Result<bool, OperatorFailure> {
+    /// Whether `user add` would be refused before a password is asked for:
+    /// the account exists, or the accounts are not rekey's own.
+    pub async fn user_add_refusal(&self, email: &str) -> Result<(), OperatorFailure> {
         let address = parse_address(email)?;
-        Ok(self.directory.find(&address)?.is_some())
-    }
-
-    fn user_add(&self, email: &str, name: &str, password: &str) -> Outcome {
-        let address = parse_address(email)?;
-        if self.directory.find(&address)?.is_some() {
+        self.own("add")?;
+        if self.directory.find(&address).await?.is_some() {
             return Err(DirectoryError::AccountExists.into());
         }
+        Ok(())
+    }
+
+    /// rekey's own accounts; with another directory, a refusal that says
+    /// where the accounts are managed instead.
+    fn own(&self, verb: &str) -> Result<&dyn OwnAccounts, OperatorFailure> {
+        self.directory.own_accounts().ok_or_else(|| {
+            OperatorFailure::Error(format!(
+                "`rekey user {verb}` manages rekey's own (sled) accounts only; the accounts here \
+                 live in the {}: {verb} them there",
+                self.directory.describe()
+            ))
+        })
+    }
+
+    async fn user_add(&self, email: &str, name: &str, password: &str) -> Outcome {
+        self.user_add_refusal(email).await?;
+        let address = parse_address(email)?;
         let mut hints = address.password_hints();
         hints.extend(name_hints(name));
         let verdict = self.config.password.assess(password, &hints);
@@ -167,24 +188,28 @@ impl Operator<'_> {
         }
         let hash = hash_secret(password.as_bytes(), &self.config.hash_cost())
             .map_err(|e| OperatorFailure::Error(e.to_string()))?;
-        self.directory
+        self.own("add")?
             .add_account(&address, name, &hash, &self.client)?;
         printed(format!("added {address}\n"))
     }
 
-    fn user_verify(&self, email: &str, password: &str) -> Outcome {
+    async fn user_verify(&self, email: &str, password: Zeroizing<String>) -> Outcome {
         let address = parse_address(email)?;
-        match self.directory.verify_password(&address, password) {
+        let no_account = || OperatorFailure::No(format!("no account has the address {address}"));
+        let Some(account) = self.directory.find(&address).await? else {
+            return Err(no_account());
+        };
+        let password = Password::from(password.to_string());
+        match self.directory.verify_password(&account, &password).await {
             Ok(true) => printed("password is right\n".into()),
             Ok(false) => Err(OperatorFailure::No("password is wrong".into())),
-            Err(DirectoryError::NoAccount) => Err(OperatorFailure::No(format!(
-                "no account has the address {address}"
-            ))),
+            Err(DirectoryError::NoAccount) => Err(no_account()),
             Err(e) => Err(e.into()),
         }
     }
 
     fn user_list(&self) -> Outcome {
+        self.own("list")?;
         let accounts = self.store.accounts()?;
         let mut out = String::new();
         if accounts.is_empty() {
@@ -205,7 +230,7 @@ impl Operator<'_> {
 
     fn user_remove(&self, email: &str) -> Outcome {
         let address = parse_address(email)?;
-        match self.directory.remove_account(&address, &self.client) {
+        match self.own("remove")?.remove_account(&address, &self.client) {
             Err(DirectoryError::NoAccount) => Err(OperatorFailure::Error(format!(
                 "no account has the address {address}"
             ))),
@@ -214,6 +239,11 @@ impl Operator<'_> {
                 printed(format!("removed {address}\n"))
             }
         }
+    }
+
+    async fn directory_test(&self, address: Option<&str>) -> Outcome {
+        let address = address.map(parse_address).transpose()?;
+        directory_report(self.directory, address.as_ref()).await
     }
 
     fn audit_show(&self, json: bool) -> Outcome {
@@ -397,6 +427,25 @@ impl Operator<'_> {
             output: format!("queued again: {requeued}"),
             requeued,
         })
+    }
+}
+
+/// `rekey directory test`: each check on a line, `ok` or `FAIL`; a
+/// failure is exit 1.
+pub async fn directory_report(
+    directory: &dyn Directory,
+    address: Option<&EmailAddress>,
+) -> Outcome {
+    let checks = directory.self_test(address).await;
+    let mut out = format!("directory: {}\n", directory.describe());
+    for check in &checks {
+        let mark = if check.passed { "ok  " } else { "FAIL" };
+        let _ = writeln!(out, "{mark} {}: {}", check.what, check.detail);
+    }
+    if checks.iter().all(|c| c.passed) {
+        printed(out)
+    } else {
+        Err(OperatorFailure::No(out.trim_end().to_string()))
     }
 }
 

@@ -8,7 +8,7 @@ mod common;
 use common::daemon::{Daemon, TEST_CONFIG, rekey_binary, wait_for_code};
 use common::{NEW_PASSWORD, OLD_PASSWORD, human_slide};
 use rekey::config::Config;
-use rekey::directory::{Directory, SledDirectory};
+use rekey::directory::{OwnAccounts, SledDirectory};
 use rekey::recovery::hashing::hash_secret;
 use rekey::recovery::{
     Clock, EmailAddress, FlowError, SlideRules, SlideVerdict, Stage, SystemClock,
@@ -54,9 +54,7 @@ fn password_is(data_dir: &Path, address: &str, password: &str) -> bool {
     let store = Store::open(data_dir).expect("store opens");
     let directory = SledDirectory::new(store, Arc::new(SystemClock));
     let address = EmailAddress::parse(address).expect("address");
-    directory
-        .verify_password(&address, password)
-        .expect("verified")
+    directory.verify(&address, password).expect("verified")
 }
 
 async fn connect(daemon: &Daemon) -> SocketService {

@@ -198,6 +198,9 @@ pub struct Flow {
     pub address: EmailAddress,
     /// Whether an account exists. Never shown, never changes what is shown.
     pub known: bool,
+    /// The account's display name, kept out of its new password.
+    #[serde(default)]
+    pub account_name: String,
     pub stage: Stage,
     pub code: Option<IssuedCode>,
     pub codes_issued: u32,
@@ -292,6 +295,7 @@ impl Flow {
             id,
             address,
             known,
+            account_name: String::new(),
             stage: Stage::Requested,
             code: None,
             codes_issued: 0,

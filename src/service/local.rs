@@ -5,7 +5,7 @@
 
 use super::{HashPool, RecoveryService, ServiceError, SessionId};
 use crate::config::Config;
-use crate::directory::{Directory, DirectoryError};
+use crate::directory::Directory;
 use crate::recovery::hashing::{hash_secret, verify_secret};
 use crate::recovery::{
     Clock, Code, EmailAddress, Flow, FlowError, FlowView, Limits, Millis, NewCode, PasswordVerdict,
@@ -13,8 +13,10 @@ use crate::recovery::{
 };
 use crate::store::audit::{AuditDraft, AuditKind};
 use crate::store::outbox::OutboxMessage;
-use crate::store::{Store, StoreTx, TxResult, abort, map_abort, random_id};
+use crate::store::{Store, StoreTx, TxResult, abort, random_id};
 use async_trait::async_trait;
+use std::collections::HashSet;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -25,16 +27,19 @@ use zeroize::Zeroizing;
 const SWEEP_EVERY_MS: Millis = 60_000;
 
 pub struct LocalService {
-    store: Store,
-    directory: Arc<dyn Directory>,
-    hashes: HashPool,
+    pub(super) store: Store,
+    pub(super) directory: Arc<dyn Directory>,
+    pub(super) hashes: HashPool,
     /// zxcvbn takes up to 0.7 s on hostile input: bounded like hashing.
     strength_checks: HashPool,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     /// Replaced whole when the daemon reloads its config.
     config: RwLock<Arc<Config>>,
     last_sweep: AtomicU64,
     mail_queued: Option<Arc<Notify>>,
+    /// Change intents whose directory call is running in this process:
+    /// not for the resolver to judge.
+    pub(super) changes_in_flight: Mutex<HashSet<String>>,
 }
 
 /// A step's outcome that is still committed: the refusal is audited, so the
@@ -57,6 +62,7 @@ impl LocalService {
             config: RwLock::new(Arc::new(config)),
             last_sweep: AtomicU64::new(0),
             mail_queued: None,
+            changes_in_flight: Mutex::default(),
         }
     }
 
@@ -66,7 +72,7 @@ impl LocalService {
         self
     }
 
-    fn mail_was_queued(&self) {
+    pub(super) fn mail_was_queued(&self) {
         if let Some(waker) = &self.mail_queued {
             waker.notify_one();
         }
@@ -90,7 +96,7 @@ impl LocalService {
         &self.hashes
     }
 
-    fn limits(&self) -> Limits {
+    pub(super) fn limits(&self) -> Limits {
         self.config().limits()
     }
 
@@ -100,7 +106,7 @@ impl LocalService {
     }
 
     /// Loads a live session inside a transaction and marks it seen.
-    fn live_session(
+    pub(super) fn live_session(
         &self,
         tx: &StoreTx<'_>,
         id: &str,
@@ -166,8 +172,12 @@ impl LocalService {
         Ok(session.overlay(flow, view, now, &self.limits()))
     }
 
-    /// The session's flow address and whether the code was confirmed by it.
-    fn confirmed_address(&self, id: &str) -> Result<EmailAddress, ServiceError> {
+    /// The session's flow address and the account's name, when the code
+    /// was confirmed by this session.
+    pub(super) fn confirmed_address(
+        &self,
+        id: &str,
+    ) -> Result<(EmailAddress, String), ServiceError> {
         let now = self.clock.now();
         self.store.transact(|tx| {
             let session = self.live_session(tx, id, now)?;
@@ -175,28 +185,27 @@ impl LocalService {
                 Ok(a) => a.clone(),
                 Err(e) => return abort(ServiceError::Session(e)),
             };
-            let flow = tx.flow(&address)?;
-            match flow.map(|f| session.may_set_password(&f, now, &self.limits())) {
-                Some(Ok(())) => {}
-                Some(Err(e)) => return abort(ServiceError::Flow(e)),
-                None => return abort(ServiceError::Flow(FlowError::NotConfirmed)),
+            let Some(flow) = tx.flow(&address)? else {
+                return abort(ServiceError::Flow(FlowError::NotConfirmed));
+            };
+            if let Err(e) = session.may_set_password(&flow, now, &self.limits()) {
+                return abort(ServiceError::Flow(e));
             }
             tx.put_session(&session)?;
-            Ok(address)
+            Ok((address, flow.account_name))
         })
     }
 
     /// zxcvbn off the async threads, a bounded number at a time, with the address and the account's name
     /// as words the password should not be built from.
-    async fn verdict(
+    pub(super) async fn verdict(
         &self,
         address: &EmailAddress,
+        name: &str,
         password: &str,
     ) -> Result<PasswordVerdict, ServiceError> {
         let mut hints = address.password_hints();
-        if let Some(account) = self.directory.find(address)? {
-            hints.extend(name_hints(&account.name));
-        }
+        hints.extend(name_hints(name));
         let policy = self.config().password;
         let password = Zeroizing::new(password.to_string());
         self.strength_checks
@@ -226,7 +235,9 @@ impl LocalService {
                 Err(e) => abort(ServiceError::Session(e)),
             }
         })?;
-        let known = self.directory.find(&address)?.is_some();
+        let account = self.directory.find(&address).await?;
+        let known = account.is_some();
+        let name = account.map(|a| a.name).unwrap_or_default();
         let fresh_id = random_id(16)?;
         let limits = self.limits();
         self.store.transact(|tx| {
@@ -246,9 +257,14 @@ impl LocalService {
                 Some(mut flow) if !flow.is_over(now, &limits) => {
                     flow.resume(now);
                     flow.known = known;
+                    flow.account_name = name.clone();
                     flow
                 }
-                _ => Flow::start(fresh_id.clone(), address.clone(), known, now),
+                _ => {
+                    let mut flow = Flow::start(fresh_id.clone(), address.clone(), known, now);
+                    flow.account_name = name.clone();
+                    flow
+                }
             };
             tx.put_flow(&flow)?;
             tx.put_session(&session)?;
@@ -406,7 +422,7 @@ impl LocalService {
         })
     }
 
-    fn audit_refusal(
+    pub(super) fn audit_refusal(
         &self,
         id: &str,
         address: &EmailAddress,
@@ -590,8 +606,8 @@ impl RecoveryService for LocalService {
         id: &str,
         password: &str,
     ) -> Result<PasswordVerdict, ServiceError> {
-        let address = self.confirmed_address(id)?;
-        self.verdict(&address, password).await
+        let (address, name) = self.confirmed_address(id)?;
+        self.verdict(&address, &name, password).await
     }
 
     async fn set_password(
@@ -603,73 +619,7 @@ impl RecoveryService for LocalService {
         if password != again {
             return Err(ServiceError::PasswordsDiffer);
         }
-        let address = self.confirmed_address(id)?;
-        let mut verdict = self.verdict(&address, password).await?;
-        let history = self.config().password.history;
-        if verdict.passes() && history > 0 {
-            let directory = self.directory.clone();
-            let (who, pw) = (address.clone(), Zeroizing::new(password.to_string()));
-            let reused = self
-                .hashes
-                .run(move || directory.is_recent_password(&who, &pw, history))
-                .await??;
-            verdict = verdict.with_history_checked(reused);
-        }
-        if !verdict.passes() {
-            let failed: Vec<String> = verdict.failed_rules().map(|r| format!("{r:?}")).collect();
-            self.audit_refusal(id, &address, failed.join(", "))?;
-            return Err(ServiceError::PasswordRefused(Box::new(verdict)));
-        }
-        let cost = self.config().hash_cost();
-        let pw = Zeroizing::new(password.to_string());
-        let new_hash = self
-            .hashes
-            .run(move || hash_secret(pw.as_bytes(), &cost))
-            .await??;
-
-        let now = self.clock.now();
-        let limits = self.limits();
-        let view = std::sync::Mutex::new(None);
-        let directory = self.directory.clone();
-        let step = |tx: &StoreTx<'_>| -> TxResult<(), DirectoryError> {
-            let service_error = |e: ServiceError| match e {
-                ServiceError::Flow(f) => DirectoryError::Step(f),
-                _ => DirectoryError::Step(FlowError::NotConfirmed),
-            };
-            let mut session = map_abort(self.live_session(tx, id, now), service_error)?;
-            let Some(flow) = tx.flow(&address)? else {
-                return abort(DirectoryError::Step(FlowError::Ended));
-            };
-            // Checked again here: two submissions racing set it once.
-            if let Err(e) = session.may_set_password(&flow, now, &limits) {
-                return abort(DirectoryError::Step(e));
-            }
-            session.password_set();
-            tx.put_session(&session)?;
-            tx.queue_mail(
-                &address,
-                &session.language,
-                OutboxMessage::PasswordChanged {
-                    at_ms: now,
-                    client: session.client.clone(),
-                },
-                now,
-            )?;
-            tx.audit(
-                AuditDraft::new(AuditKind::PasswordChanged, Some(&address), &session.client),
-                now,
-            )?;
-            let history = tx.send_history(&address)?;
-            if let Ok(mut slot) = view.lock() {
-                *slot =
-                    Some(session.overlay(&flow, flow.view(&history, now, &limits), now, &limits));
-            }
-            Ok(())
-        };
-        directory.set_password(&address, &new_hash, &step)?;
-        self.mail_was_queued();
-        let view = view.into_inner().ok().flatten();
-        view.ok_or_else(|| ServiceError::Internal("the password step left no answer".into()))
+        self.change_password(id, password).await
     }
 
     async fn close_session(&self, id: &str) -> Result<(), ServiceError> {

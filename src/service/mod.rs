@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod frame;
 pub mod hash_pool;
 pub mod local;
+mod password_change;
 pub mod protocol;
 pub mod socket;
 
@@ -13,7 +14,7 @@ pub use hash_pool::HashPool;
 pub use local::LocalService;
 pub use socket::SocketService;
 
-use crate::directory::DirectoryError;
+use crate::directory::{DirectoryError, Refusal};
 use crate::recovery::hashing::HashError;
 use crate::recovery::{
     AddressError, CodeFormatError, EmailAddress, FlowError, FlowView, PasswordVerdict,
@@ -45,6 +46,20 @@ pub enum ServiceError {
     PasswordRefused(Box<PasswordVerdict>),
     #[error("the two passwords are not the same")]
     PasswordsDiffer,
+    /// The directory's own policy refused the new password.
+    #[error("the directory refused the new password: {}", .0.as_str())]
+    DirectoryRefused(Refusal),
+    /// The directory cannot be reached; nothing was changed.
+    #[error("the password cannot be changed right now; please try again in a few minutes")]
+    DirectoryDown,
+    /// The change was sent and rekey could not learn whether it was made.
+    #[error(
+        "the change could not be confirmed; try signing in with the new password in a few minutes"
+    )]
+    ChangeUnconfirmed,
+    /// Another change of this account is on its way.
+    #[error("a change of this password is already in progress")]
+    ChangeInProgress,
     #[error("rekey failed: {0}")]
     Internal(String),
     /// The daemon cannot be reached (socket wizards only).
@@ -74,6 +89,10 @@ impl From<DirectoryError> for ServiceError {
     fn from(e: DirectoryError) -> Self {
         match e {
             DirectoryError::Step(flow) => Self::Flow(flow),
+            DirectoryError::Unreachable(_) | DirectoryError::NoAnswer(_) => {
+                eprintln!("rekey: directory: {e}");
+                Self::DirectoryDown
+            }
             other => Self::Internal(other.to_string()),
         }
     }

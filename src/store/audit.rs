@@ -24,7 +24,11 @@ pub enum AuditKind {
     CodeSent,
     CodeChecked,
     PasswordRefused,
+    /// A change was sent to an external directory; its outcome follows.
+    PasswordChangeStarted,
     PasswordChanged,
+    /// A change's outcome could not be learned (yet): the operator looks.
+    PasswordChangeUnknown,
     AccountAdded,
     AccountRemoved,
 }
@@ -34,6 +38,8 @@ pub enum AuditKind {
 pub enum Outcome {
     Ok,
     Refused,
+    /// rekey could not learn whether it happened.
+    Unknown,
 }
 
 /// An event as a step describes it; the chain fields are added on append.

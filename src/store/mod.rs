@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod changes;
 pub mod flows;
 pub mod meta;
 pub mod outbox;
@@ -103,6 +104,7 @@ pub struct StoreTx<'a> {
     pub(crate) audit: &'a TransactionalTree,
     pub(crate) tickets: &'a TransactionalTree,
     pub(crate) meta: &'a TransactionalTree,
+    pub(crate) changes: &'a TransactionalTree,
 }
 
 pub(crate) fn get_json<V: DeserializeOwned>(
@@ -172,6 +174,7 @@ pub struct Store {
     pub(crate) audit: sled::Tree,
     pub(crate) tickets: sled::Tree,
     pub(crate) meta: sled::Tree,
+    pub(crate) changes: sled::Tree,
 }
 
 impl Store {
@@ -197,6 +200,7 @@ impl Store {
             audit: tree("audit")?,
             tickets: tree("tickets")?,
             meta: tree("meta")?,
+            changes: tree("changes")?,
             db,
             path,
         };
@@ -224,9 +228,10 @@ impl Store {
             &self.audit,
             &self.tickets,
             &self.meta,
+            &self.changes,
         );
         let result = trees.transaction(
-            |(accounts, flows, sessions, rate, outbox, audit, tickets, meta)| {
+            |(accounts, flows, sessions, rate, outbox, audit, tickets, meta, changes)| {
                 step(&StoreTx {
                     accounts,
                     flows,
@@ -236,6 +241,7 @@ impl Store {
                     audit,
                     tickets,
                     meta,
+                    changes,
                 })
             },
         );

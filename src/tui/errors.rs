@@ -1,5 +1,6 @@
 //! The service's refusals in the person's language.
 
+use crate::directory::Refusal;
 use crate::recovery::{AddressError, CodeFormatError, FlowError, SessionError};
 use crate::service::ServiceError;
 use crate::tui::i18n::Catalog;
@@ -37,6 +38,17 @@ pub fn text(e: &ServiceError, t: &Catalog) -> String {
         }
         ServiceError::PasswordRefused(_) => t.t("error.password_refused"),
         ServiceError::PasswordsDiffer => t.t("error.passwords_differ"),
+        ServiceError::DirectoryRefused(refusal) => t.t(match refusal {
+            Refusal::TooShort => "error.directory_too_short",
+            Refusal::TooSimple => "error.directory_too_simple",
+            Refusal::InHistory => "error.directory_in_history",
+            Refusal::Locked => "error.directory_locked",
+            Refusal::Unreachable => "error.directory_down",
+            Refusal::Other => "error.directory_other",
+        }),
+        ServiceError::DirectoryDown => t.t("error.directory_down"),
+        ServiceError::ChangeUnconfirmed => t.t("error.change_unconfirmed"),
+        ServiceError::ChangeInProgress => t.t("error.change_in_progress"),
         ServiceError::Internal(_) | ServiceError::Forbidden(_) => t.t("error.internal"),
         ServiceError::Unavailable(_) => t.t("error.unavailable"),
         ServiceError::Busy => t.t("error.busy"),

@@ -7,7 +7,7 @@ use super::WizardOptions;
 use super::app::DemoAccount;
 use crate::client::describe_this_client;
 use crate::config::Config;
-use crate::directory::SledDirectory;
+use crate::directory::{DirectoryKind, OwnAccounts, SledDirectory};
 use crate::mail::OutboxWorker;
 use crate::recovery::hashing::hash_secret;
 use crate::recovery::{Clock, EmailAddress, SystemClock};
@@ -121,6 +121,8 @@ pub fn demo(mut config: Config, flags: WizardFlags) -> Result<(), LaunchError> {
         EmailAddress::parse(DEMO_ADDRESS).map_err(|e| LaunchError::Setup(e.to_string()))?;
     let hash = hash_secret(DEMO_PASSWORD.as_bytes(), &config.hash_cost())
         .map_err(|e| LaunchError::Setup(e.to_string()))?;
+    // The demo's account is its own, whatever directory the config names.
+    config.directory.kind = DirectoryKind::Sled;
     SledDirectory::new(store.clone(), clock)
         .add_account(&address, DEMO_NAME, &hash, "demo")
         .map_err(|e| LaunchError::Setup(e.to_string()))?;
@@ -183,10 +185,16 @@ fn run(
             OutboxWorker::new(store.clone(), transport, clock.clone(), config.mail.clone())
                 .with_dkim(dkim);
         let deliveries = worker.deliveries();
-        let directory = Arc::new(SledDirectory::new(store.clone(), clock.clone()));
-        let service = LocalService::new(store.clone(), directory, clock, config.clone())
-            .with_mail_waker(worker.waker());
+        let directory =
+            crate::directory::build(&config.directory, &store, clock.clone(), config.hash_cost())
+                .map_err(LaunchError::Setup)?;
+        let service = Arc::new(
+            LocalService::new(store.clone(), directory, clock, config.clone())
+                .with_mail_waker(worker.waker()),
+        );
         let (stop_tx, stop_rx) = watch::channel(false);
+        // Changes an earlier run left without an outcome.
+        let resolver = tokio::spawn(service.clone().resolve_changes_until(stop_rx.clone()));
         let mail_task = tokio::spawn(worker.run(stop_rx));
         let options = WizardOptions {
             kiosk: flags.kiosk,
@@ -198,9 +206,10 @@ fn run(
             demo,
             client: client_for(&config, flags.kiosk),
         };
-        let result = super::run(Arc::new(service), &config, options).await;
+        let result = super::run(service, &config, options).await;
         let _ = stop_tx.send(true);
         let _ = mail_task.await;
+        let _ = resolver.await;
         store.flush()?;
         result?;
         Ok(())

@@ -6,10 +6,12 @@
 
 pub mod daemon;
 pub mod pty;
+pub mod samba;
+pub mod slapd;
 pub mod smtp_server;
 
 use rekey::config::Config;
-use rekey::directory::{Directory, SledDirectory};
+use rekey::directory::{OwnAccounts, SledDirectory};
 use rekey::recovery::hashing::hash_secret;
 use rekey::recovery::{
     Clock, CodeStatus, EmailAddress, FlowView, MailProgress, ManualClock, ResendStatus,
@@ -117,9 +119,7 @@ impl Harness {
 
     pub fn password_is(&self, address: &str, password: &str) -> bool {
         let address = EmailAddress::parse(address).expect("address");
-        self.directory
-            .verify_password(&address, password)
-            .expect("verify")
+        self.directory.verify(&address, password).expect("verify")
     }
 
     /// The codes mailed to `address`, oldest first, as `482 913`.

@@ -288,16 +288,18 @@ impl Connection {
         let name = command.name();
         let shared = self.shared.clone();
         let client = format!("operator, {}", self.peer.describe());
+        // Operator commands hash on a thread of their own; they are few.
+        let runtime = tokio::runtime::Handle::current();
         let outcome = tokio::task::spawn_blocking(move || {
             let config = shared.service.config();
             let operator = Operator {
                 store: &shared.store,
-                directory: &shared.directory,
+                directory: shared.directory.as_ref(),
                 config: &config,
                 clock: shared.clock.as_ref(),
                 client,
             };
-            operator.run(command)
+            runtime.block_on(operator.run(command))
         })
         .await
         .map_err(|e| ServiceError::Internal(format!("the operator command failed: {e}")))?;

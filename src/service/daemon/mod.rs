@@ -11,7 +11,7 @@ mod peer;
 mod rate;
 
 use crate::config::Config;
-use crate::directory::SledDirectory;
+use crate::directory::Directory;
 use crate::mail::OutboxWorker;
 use crate::recovery::{Clock, SystemClock};
 use crate::service::LocalService;
@@ -50,9 +50,9 @@ pub enum DaemonError {
 
 /// What every connection works with.
 struct Shared {
-    service: LocalService,
+    service: Arc<LocalService>,
     store: Store,
-    directory: Arc<SledDirectory>,
+    directory: Arc<dyn Directory>,
     clock: Arc<dyn Clock>,
     rates: RateLimits,
     open_sessions: AtomicUsize,
@@ -99,17 +99,21 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
     let worker = OutboxWorker::new(store.clone(), transport, clock.clone(), config.mail.clone())
         .with_dkim(dkim);
     let mail_waker = worker.waker();
-    let directory = Arc::new(SledDirectory::new(store.clone(), clock.clone()));
+    let directory =
+        crate::directory::build(&config.directory, &store, clock.clone(), config.hash_cost())
+            .map_err(DaemonError::Setup)?;
     let listener = listener::bind(&options.socket, &config.daemon).map_err(DaemonError::Setup)?;
     listener::write_note(&options.data_dir, &options.socket)?;
     let shared = Arc::new(Shared {
-        service: LocalService::new(
-            store.clone(),
-            directory.clone(),
-            clock.clone(),
-            config.clone(),
-        )
-        .with_mail_waker(mail_waker.clone()),
+        service: Arc::new(
+            LocalService::new(
+                store.clone(),
+                directory.clone(),
+                clock.clone(),
+                config.clone(),
+            )
+            .with_mail_waker(mail_waker.clone()),
+        ),
         store: store.clone(),
         directory,
         clock,
@@ -119,6 +123,12 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
         daemon_uid: nix::unistd::geteuid().as_raw(),
     });
     let (stop_mail, mail_stopped) = watch::channel(false);
+    let resolver = tokio::spawn(
+        shared
+            .service
+            .clone()
+            .resolve_changes_until(mail_stopped.clone()),
+    );
     let mail_task = tokio::spawn(worker.run(mail_stopped));
     eprintln!(
         "rekey serve: listening on {} for the store in {}",
@@ -140,6 +150,7 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
     listener::remove_note(&options.data_dir);
     let _ = stop_mail.send(true);
     let _ = mail_task.await;
+    let _ = resolver.await;
     store.flush()?;
     eprintln!("rekey serve: stopped; the store is flushed");
     served
@@ -239,12 +250,13 @@ fn reload(shared: &Shared, config_file: Option<&Path>) {
                 || config.hashing.max_concurrent != old.hashing.max_concurrent
                 || config.daemon.socket_mode != old.daemon.socket_mode
                 || config.daemon.socket_group != old.daemon.socket_group
-                || config.daemon.max_connections != old.daemon.max_connections;
+                || config.daemon.max_connections != old.daemon.max_connections
+                || config.directory != old.directory;
             shared.service.reload(config);
             eprintln!("rekey serve: read {} again", path.display());
             if later {
                 eprintln!(
-                    "rekey serve: mail settings, hashing.max_concurrent, daemon.max_connections and the socket's mode and group change at the next start"
+                    "rekey serve: mail settings, the directory, hashing.max_concurrent, daemon.max_connections and the socket's mode and group change at the next start"
                 );
             }
         }
