@@ -50,9 +50,15 @@ impl LocalService {
         if !verdict.passes() {
             return Err(self.refuse(id, &address, verdict));
         }
-        let Some(account) = self.directory.find(&address).await? else {
+        let account = match self.directory.find(&address).await {
+            Ok(Some(account)) => account,
             // The account went away since the code was confirmed.
-            return Err(ServiceError::Flow(FlowError::Ended));
+            Ok(None) => return Err(ServiceError::Flow(FlowError::Ended)),
+            Err(e) => {
+                let detail = format!("{}: {e}", self.directory.describe());
+                self.audit_refusal(id, &address, detail)?;
+                return Err(e.into());
+            }
         };
         let password = Password::from(password.to_string());
         // A change of this account still waiting for its outcome is

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod ldap;
 pub mod pty;
 pub mod samba;
 pub mod slapd;

@@ -1,0 +1,123 @@
+//! rekey on a real slapd: the `[directory]` settings for the test's server,
+//! the in-process service on it with the system clock (LDAP's change
+//! stamps are the server's real time), and a flow taken step by step.
+
+use super::slapd::{PEOPLE, SERVICE_DN, Slapd};
+use super::{human_slide, quick_config};
+use rekey::config::Config;
+use rekey::directory::build::LdapMode;
+use rekey::directory::{Directory, DirectoryKind, DirectorySettings};
+use rekey::recovery::{Clock, EmailAddress, SlideRules, SlideVerdict, SystemClock};
+use rekey::service::{LocalService, RecoveryService, SessionId};
+use rekey::store::Store;
+use rekey::store::outbox::OutboxMessage;
+use std::path::Path;
+use std::sync::Arc;
+
+/// `[directory]` for the test's slapd: plain LDAP to loopback, a short
+/// time limit so that a stopped server is noticed quickly.
+pub fn slapd_settings(slapd: &Slapd) -> DirectorySettings {
+    DirectorySettings {
+        kind: DirectoryKind::Ldap,
+        url: slapd.url.clone(),
+        allow_plain_loopback: true,
+        bind_dn: SERVICE_DN.to_string(),
+        bind_password_file: slapd.service_password_file.display().to_string(),
+        base: PEOPLE.to_string(),
+        mode: LdapMode::Exop,
+        timeout_secs: 3,
+        ..DirectorySettings::default()
+    }
+}
+
+/// The same settings as TOML, for a config file.
+pub fn slapd_toml(slapd: &Slapd) -> String {
+    format!(
+        "[directory]\nkind = \"ldap\"\nurl = \"{}\"\nallow_plain_loopback = true\n\
+         bind_dn = \"{SERVICE_DN}\"\nbind_password_file = \"{}\"\nbase = \"{PEOPLE}\"\n\
+         timeout_secs = 3\n",
+        slapd.url,
+        slapd.service_password_file.display()
+    )
+}
+
+/// The in-process service on the store under `dir`, with `settings`.
+pub struct OnDirectory {
+    pub store: Store,
+    pub config: Config,
+    pub directory: Arc<dyn Directory>,
+    pub service: Arc<LocalService>,
+}
+
+impl OnDirectory {
+    pub fn open(dir: &Path, settings: DirectorySettings) -> Self {
+        let store = Store::open(dir).expect("store opens");
+        let mut config = quick_config();
+        // Tests here take several recoveries of one person in a row.
+        config.codes.resend_cooldown_secs = 0;
+        config.directory = settings;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let directory =
+            rekey::directory::build(&config.directory, &store, clock.clone(), config.hash_cost())
+                .expect("directory built");
+        let service = Arc::new(LocalService::new(
+            store.clone(),
+            directory.clone(),
+            clock,
+            config.clone(),
+        ));
+        Self {
+            store,
+            config,
+            directory,
+            service,
+        }
+    }
+
+    /// The last code queued for `address` (the test runs no mail worker).
+    pub fn last_code(&self, address: &str) -> String {
+        let address = EmailAddress::parse(address).expect("address");
+        self.store
+            .outbox()
+            .expect("outbox")
+            .into_iter()
+            .filter(|m| m.to == address)
+            .filter_map(|m| match m.message {
+                OutboxMessage::Code { code, .. } => Some(code),
+                _ => None,
+            })
+            .next_back()
+            .expect("a code was queued")
+    }
+
+    /// A session whose right code was confirmed.
+    pub async fn confirmed(&self, address: &str) -> SessionId {
+        let s = code_sent(self.service.as_ref(), address).await;
+        self.service
+            .confirm_code(&s, &self.last_code(address))
+            .await
+            .expect("the right code");
+        s
+    }
+}
+
+/// A session taken through address, slide and Request, on any service.
+pub async fn requested<S: RecoveryService + ?Sized>(service: &S, address: &str) -> SessionId {
+    let s = service.open_session("test", "en").await.expect("session");
+    service.submit_address(&s, address).await.expect("address");
+    let slid = service
+        .check_slide(&s, &human_slide(&SlideRules::default()))
+        .await
+        .expect("slide");
+    assert_eq!(slid, SlideVerdict::Verified);
+    service.request(&s).await.expect("requested");
+    s
+}
+
+/// A session with a code sent to `address`.
+pub async fn code_sent<S: RecoveryService + ?Sized>(service: &S, address: &str) -> SessionId {
+    let s = requested(service, address).await;
+    service.choose_email(&s).await.expect("email chosen");
+    service.send_code(&s).await.expect("code sent");
+    s
+}
