@@ -18,6 +18,9 @@ pub enum NextChange {
     Fail(DirectoryError),
     /// Makes the change, then the answer is lost.
     LandThenLoseAnswer,
+    /// Makes the change, then the answer is lost and the change stamps
+    /// can no longer be read (until [`MemoryDirectory::stamps_fail`]).
+    LandThenGoAway,
 }
 
 #[derive(Default)]
@@ -146,6 +149,11 @@ impl Directory for MemoryDirectory {
             Some(NextChange::Fail(e)) => Err(e),
             Some(NextChange::LandThenLoseAnswer) => {
                 self.land(account, new)?;
+                Err(DirectoryError::NoAnswer("the connection dropped".into()))
+            }
+            Some(NextChange::LandThenGoAway) => {
+                self.land(account, new)?;
+                self.stamps_fail(true);
                 Err(DirectoryError::NoAnswer("the connection dropped".into()))
             }
         }

@@ -300,7 +300,7 @@ impl LocalService {
             return Ok(None);
         };
         let own = intent.session == id;
-        match self.resolve_one(intent).await? {
+        match self.resolve_one(intent.clone()).await? {
             Some(view) if own => {
                 if self.directory.verify_password(account, password).await? {
                     Ok(Some(view))
@@ -308,8 +308,48 @@ impl LocalService {
                     Err(ServiceError::Flow(FlowError::Ended))
                 }
             }
-            Some(_) | None => Ok(None),
+            Some(_) => Ok(None),
+            None => self.after_unsettled(id, &intent, account, password).await,
         }
+    }
+
+    /// The earlier change is still unsettled (or was found not made). If
+    /// the password typed now already works, that change went through with
+    /// it; otherwise the new try replaces it, and the earlier one stays
+    /// "outcome unknown" in the audit trail.
+    async fn after_unsettled(
+        &self,
+        id: &str,
+        intent: &ChangeIntent,
+        account: &Account,
+        password: &Password,
+    ) -> Result<Option<FlowView>, ServiceError> {
+        let still = self
+            .store
+            .transact(|tx| -> TxResult<_, ServiceError> { Ok(tx.change_intent(&intent.id)?) })?;
+        if still.is_none() {
+            return Ok(None);
+        }
+        if intent.session == id && self.directory.verify_password(account, password).await? {
+            let detail = format!(
+                "{}: the password typed again works, so the earlier change went through",
+                intent.account.id
+            );
+            return self.record_changed(intent, &detail).map(Some);
+        }
+        let now = self.clock.now();
+        self.store.transact(|tx| -> TxResult<(), ServiceError> {
+            tx.remove_change_intent(&intent.id)?;
+            tx.audit(
+                unknown_event(
+                    intent,
+                    &format!("{}: replaced by a new try", intent.account.id),
+                ),
+                now,
+            )?;
+            Ok(())
+        })?;
+        Ok(None)
     }
 
     /// Settles waiting changes at start and every minute, until `stop`.
