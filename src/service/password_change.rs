@@ -173,7 +173,9 @@ impl LocalService {
         let address = account.address.clone();
         let before = self.directory.change_stamp(&account).await.ok();
         let now = self.clock.now();
-        let where_ = format!("{}: {}", self.directory.describe(), account.id);
+        // The started event names the directory; the outcome names the entry.
+        let started = format!("{}: {}", self.directory.describe(), account.id);
+        let where_ = account.id.clone();
         let intent = self.store.transact(|tx| {
             let session = self.live_session(tx, id, now)?;
             let Some(flow) = tx.flow(&address)? else {
@@ -204,7 +206,7 @@ impl LocalService {
                     Some(&address),
                     &session.client,
                 )
-                .detail(where_.clone()),
+                .detail(started.clone()),
                 now,
             )?;
             Ok(intent)

@@ -157,9 +157,10 @@ impl StoreTx<'_> {
     }
 }
 
-/// Strips control characters and bounds the length of free text.
+/// Strips control characters and bounds the length of free text: room
+/// for a DN and a directory's whole refusal.
 fn clean(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).take(200).collect()
+    text.chars().filter(|c| !c.is_control()).take(400).collect()
 }
 
 /// What `rekey audit verify` found.
@@ -321,6 +322,6 @@ mod tests {
     #[test]
     fn free_text_is_cleaned_of_control_characters() {
         assert_eq!(clean("tty\u{1b}[2J/1"), "tty[2J/1");
-        assert_eq!(clean(&"x".repeat(500)).len(), 200);
+        assert_eq!(clean(&"x".repeat(500)).len(), 400);
     }
 }

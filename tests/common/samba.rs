@@ -495,3 +495,23 @@ fn random_u64() -> u64 {
 fn random_hex() -> String {
     format!("{:016x}", random_u64())
 }
+
+impl SambaDc {
+    /// A fine-grained password policy (PSO) with this minimum length,
+    /// applied to the user `name`: `samba-tool domain passwordsettings set`
+    /// takes at most 14, as Windows did, and rekey's own minimum is 15.
+    /// Works on the running DC's sam.ldb; samba reads it at each change.
+    pub fn min_password_length_for(&self, name: &str, length: u32) {
+        let pso = format!("rekey-min-{length}");
+        self.samba_tool(&[
+            "domain",
+            "passwordsettings",
+            "pso",
+            "create",
+            &pso,
+            "1",
+            &format!("--min-pwd-length={length}"),
+        ]);
+        self.samba_tool(&["domain", "passwordsettings", "pso", "apply", &pso, name]);
+    }
+}
