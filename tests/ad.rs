@@ -228,11 +228,14 @@ async fn a_locked_ad_account_is_unlocked_by_a_completed_recovery() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ad_must_change_sets_pwd_last_set_zero() {
+async fn over_starttls_ad_must_change_sets_pwd_last_set_zero() {
     let Some((dc, dn)) = with_ada() else {
         return;
     };
     let mut settings = ad_settings(&dc);
+    // ldap:// on 389 with StartTLS, instead of ldaps:// on 636.
+    settings.url = format!("ldap://{}:389", dc.ip);
+    settings.starttls = true;
     settings.ad_must_change = true;
     let dir = tempfile::tempdir().unwrap();
     let on = OnDirectory::open(dir.path(), settings);

@@ -341,7 +341,7 @@ async fn slapd_down_at_the_change_keeps_the_code_and_the_same_flow_finishes_late
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_completed_recovery_unlocks_a_locked_account() {
+async fn a_completed_recovery_unlocks_a_locked_account_and_clears_pwd_reset() {
     let Some((slapd, dn)) = with_ada() else {
         return;
     };
@@ -349,8 +349,16 @@ async fn a_completed_recovery_unlocks_a_locked_account() {
         "dn: {dn}\nchangetype: modify\nreplace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"
     ));
     assert!(!slapd.binds(&dn, OLD_PASSWORD), "locked");
+    // As a reset under pwdMustChange leaves it: the next sign-in would
+    // ask for yet another password.
+    slapd.modify(&format!(
+        "dn: {dn}\nchangetype: modify\nreplace: pwdReset\npwdReset: TRUE\n"
+    ));
+    assert_eq!(slapd.attr(&dn, "pwdReset"), vec!["TRUE".to_string()]);
+    let mut settings = slapd_settings(&slapd);
+    settings.clear_pwd_reset = true;
     let dir = tempfile::tempdir().unwrap();
-    let on = OnDirectory::open(dir.path(), slapd_settings(&slapd));
+    let on = OnDirectory::open(dir.path(), settings);
     let s = on.confirmed(ADA).await;
     on.service
         .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
