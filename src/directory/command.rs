@@ -9,6 +9,8 @@ use super::build::DirectorySettings;
 use super::{Account, ChangeStamp, ChangeVerdict, Directory, DirectoryError, Password, Refusal};
 use crate::recovery::{EmailAddress, Millis};
 use async_trait::async_trait;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::process::Stdio;
@@ -108,11 +110,15 @@ impl CommandDirectory {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // Its own process group, so that what it started (chpasswd,
+            // ldappasswd) is stopped with it.
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| {
                 DirectoryError::Unreachable(format!("the hook {} cannot start: {e}", self.command))
             })?;
+        let group = child.id().map(|pid| Pid::from_raw(pid as i32));
         let (Some(mut stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
@@ -140,7 +146,11 @@ impl CommandDirectory {
                 return Err(self.lost(changes, format!("talking to it failed: {e}")));
             }
             Err(_) => {
-                // Dropping `run` drops the child, which kills it.
+                // The whole group; dropping the child then kills and reaps
+                // the hook itself.
+                if let Some(group) = group {
+                    let _ = killpg(group, Signal::SIGKILL);
+                }
                 return Err(self.lost(
                     changes,
                     format!(
@@ -166,10 +176,13 @@ impl CommandDirectory {
             return Err(self.garbled(changes, "its answer is too long"));
         }
         if let Ok(e) = serde_json::from_slice::<ErrorAnswer>(&out) {
-            return Err(DirectoryError::Failed(format!(
-                "the hook {} says: {}",
-                self.command, e.error
-            )));
+            let message = format!("the hook {} says: {}", self.command, e.error);
+            // A fault during a change may have come after the write.
+            return Err(if changes {
+                DirectoryError::NoAnswer(message)
+            } else {
+                DirectoryError::Failed(message)
+            });
         }
         serde_json::from_slice(&out).map_err(|e| {
             self.garbled(
