@@ -234,7 +234,24 @@ fn data_dir(given: Option<PathBuf>) -> Result<PathBuf, Failure> {
     }
 }
 
+/// Where rekey's log goes: stderr (journald under systemd) for the daemon
+/// and the operator's commands. The embedded wizard, whose stderr is the
+/// person's screen, logs to a file in its data directory (see
+/// `tui::launch`); a wizard on a daemon and the demo log nothing.
+fn start_log(cli: &Cli) {
+    if cli.command.is_none() || matches!(cli.command, Some(Command::Demo)) {
+        return;
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_target(false)
+        .without_time()
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
+    start_log(&cli);
     let config = Config::for_run(cli.config.as_deref())?;
     let wizard = WizardFlags {
         kiosk: cli.kiosk,
@@ -396,8 +413,18 @@ fn on_store(
     command: StoreCommand,
 ) -> Result<(), Failure> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let directory =
-        rekey::directory::build(&config.directory, &store, clock.clone(), config.hash_cost())?;
+    // Only the account commands reach the directory: `rekey audit` works
+    // for an operator who cannot read the LDAP service account's password.
+    let needs_directory = matches!(
+        command,
+        StoreCommand::User(_) | StoreCommand::DirectoryTest { .. }
+    );
+    let settings = if needs_directory {
+        config.directory.clone()
+    } else {
+        rekey::directory::DirectorySettings::default()
+    };
+    let directory = rekey::directory::build(&settings, &store, clock.clone(), config.hash_cost())?;
     let operator = Operator {
         store: &store,
         directory: directory.as_ref(),

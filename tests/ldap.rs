@@ -487,7 +487,7 @@ fn crash_settings(url: &str, password_file: &str) -> rekey::directory::Directory
         bind_dn: common::slapd::SERVICE_DN.to_string(),
         bind_password_file: password_file.to_string(),
         base: PEOPLE.to_string(),
-        timeout_secs: 3,
+        timeout_secs: 1,
         ..Default::default()
     }
 }
@@ -575,6 +575,15 @@ fn inspect(dir: &Path, slapd: &Slapd, dn: &str) -> (bool, bool) {
     runtime
         .block_on(on.service.resolve_pending_changes())
         .expect("settled");
+    // A write sent just before the kill may still be applied by slapd
+    // within twice the time limit: until then an unmoved stamp proves
+    // nothing, and the intent waits, as it would for the next minute's pass.
+    if !on.store.change_intents().unwrap().is_empty() {
+        std::thread::sleep(Duration::from_millis(2100));
+        runtime
+            .block_on(on.service.resolve_pending_changes())
+            .expect("settled");
+    }
     let (old, new) = (slapd.binds(dn, OLD_PASSWORD), slapd.binds(dn, NEW_PASSWORD));
     assert!(old != new, "exactly one binds (old {old}, new {new})");
     chain_intact(&on);
@@ -586,8 +595,14 @@ fn inspect(dir: &Path, slapd: &Slapd, dn: &str) -> (bool, bool) {
     let unknown = kinds
         .iter()
         .any(|k| k.0 == AuditKind::PasswordChangeUnknown);
-    // Each run's person never changed before: the stamp always tells.
-    assert!(!unknown, "{kinds:?}");
+    // "Outcome unknown" only while slapd could still apply the write; the
+    // stamp settles it then (each run's person never changed before).
+    if unknown {
+        assert!(
+            kinds.iter().any(|k| k.2.contains("may still apply it")),
+            "{kinds:?}"
+        );
+    }
     let expected = usize::from(new);
     assert_eq!(
         changed, expected,

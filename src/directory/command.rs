@@ -219,7 +219,7 @@ impl CommandDirectory {
                 .filter(|c| !c.is_control())
                 .take(MAX_LOGGED)
                 .collect();
-            eprintln!("rekey: hook {}: {line}", self.command);
+            tracing::warn!(hook = %self.command, "{line}");
         }
     }
 }

@@ -93,25 +93,38 @@ pub enum StampSays {
     CannotTell,
 }
 
+/// How far the clocks of rekey and of the directory may disagree, for the
+/// two comparisons of a stamp with rekey's own time.
+pub const CLOCK_ALLOWANCE_MS: Millis = 5 * 60 * 1000;
+
 impl ChangeStamp {
     /// Compares with the stamp read just before the write started at
-    /// `started_ms`. Two stamps from the directory's own clock are
-    /// compared, so a clock difference between rekey and the directory
-    /// does not matter; an earlier change within the stamp's precision of
-    /// the write makes an unchanged stamp ambiguous.
-    pub fn compared_with(&self, before: &ChangeStamp, started_ms: Millis) -> StampSays {
+    /// `started_ms`; the write may have been applied as late as
+    /// `last_write_ms`. A stamp that moved means changed, one that did not
+    /// means unchanged; except when it moved long after the write (someone
+    /// else's change) or an earlier change close to the write would hide
+    /// this one: then it cannot tell.
+    pub fn compared_with(
+        &self,
+        before: &ChangeStamp,
+        started_ms: Millis,
+        last_write_ms: Millis,
+    ) -> StampSays {
+        let precision = self.precision_ms.max(before.precision_ms);
+        let slack = precision.saturating_add(CLOCK_ALLOWANCE_MS);
         match (before.at_ms, self.at_ms) {
-            (_, None) => StampSays::Unchanged,
-            (None, Some(_)) => StampSays::Changed,
-            (Some(b), Some(a)) if a > b => StampSays::Changed,
-            (Some(b), Some(_)) => {
-                let precision = self.precision_ms.max(before.precision_ms);
-                if b.saturating_add(precision) > started_ms.saturating_sub(precision) {
+            (None, None) => StampSays::Unchanged,
+            // The stamp went away: nothing to compare.
+            (Some(_), None) => StampSays::CannotTell,
+            (Some(b), Some(a)) if a == b => {
+                if b.saturating_add(slack) > started_ms {
                     StampSays::CannotTell
                 } else {
                     StampSays::Unchanged
                 }
             }
+            (_, Some(a)) if a > last_write_ms.saturating_add(slack) => StampSays::CannotTell,
+            (_, Some(_)) => StampSays::Changed,
         }
     }
 }
@@ -175,6 +188,13 @@ pub trait Directory: Send + Sync {
 
     /// The directory's record of the last password change.
     async fn change_stamp(&self, account: &Account) -> Result<ChangeStamp, DirectoryError>;
+
+    /// How long after a change that got no answer the directory may still
+    /// apply it (a server that got the request finishes it even when rekey
+    /// stopped waiting). 0: once the call returned, nothing more happens.
+    fn late_write_ms(&self) -> Millis {
+        0
+    }
 
     /// rekey's own accounts, when this directory keeps them in rekey's
     /// store: the change and rekey's steps then commit together.
@@ -267,43 +287,69 @@ mod tests {
         }
     }
 
+    const MIN: Millis = 60_000;
+    const DAY: Millis = 1440 * MIN;
+
     #[test]
-    fn a_later_stamp_means_the_change_went_through() {
-        let before = stamp(Some(1_000_000), 1000);
+    fn a_moved_stamp_means_the_change_went_through() {
+        let before = stamp(Some(100 * DAY), 1000);
+        let (started, last) = (200 * DAY, 200 * DAY + MIN);
+        let after = stamp(Some(200 * DAY + 1000), 1000);
         assert_eq!(
-            stamp(Some(1_001_000), 1000).compared_with(&before, 5_000_000),
+            after.compared_with(&before, started, last),
             StampSays::Changed
         );
+        // AD's pwdLastSet = 0 ("must change") is a move too.
+        let zero = stamp(Some(0), 1);
         assert_eq!(
-            stamp(Some(5), 1000).compared_with(&stamp(None, 1000), 9),
+            zero.compared_with(&before, started, last),
             StampSays::Changed
+        );
+        let first = stamp(Some(200 * DAY), 1000);
+        assert_eq!(
+            first.compared_with(&stamp(None, 1000), started, last),
+            StampSays::Changed
+        );
+    }
+
+    #[test]
+    fn a_move_long_after_the_write_is_someone_elses() {
+        let before = stamp(Some(100 * DAY), 1000);
+        let later = stamp(Some(201 * DAY), 1000);
+        assert_eq!(
+            later.compared_with(&before, 200 * DAY, 200 * DAY + MIN),
+            StampSays::CannotTell
         );
     }
 
     #[test]
     fn the_same_stamp_long_before_the_write_means_no_change() {
-        let before = stamp(Some(1_000_000), 1000);
+        let before = stamp(Some(100 * DAY), 1000);
         assert_eq!(
-            before.compared_with(&before, 5_000_000),
+            before.compared_with(&before, 200 * DAY, 200 * DAY),
             StampSays::Unchanged
         );
         assert_eq!(
-            stamp(None, 1000).compared_with(&stamp(None, 1000), 5),
+            stamp(None, 1000).compared_with(&stamp(None, 1000), 5, 5),
             StampSays::Unchanged
         );
     }
 
     #[test]
-    fn the_same_stamp_close_to_the_write_cannot_tell() {
-        const DAY: Millis = 86_400_000;
+    fn the_same_stamp_close_to_the_write_or_a_vanished_one_cannot_tell() {
         let today = stamp(Some(20 * DAY), DAY);
         assert_eq!(
-            today.compared_with(&today, 20 * DAY + 3_600_000),
+            today.compared_with(&today, 20 * DAY + 60 * MIN, 20 * DAY + 60 * MIN),
             StampSays::CannotTell
         );
-        let second = stamp(Some(1_000_000), 1000);
+        // Within the clocks' allowance before the write.
+        let second = stamp(Some(100 * DAY), 1000);
         assert_eq!(
-            second.compared_with(&second, 1_000_500),
+            second.compared_with(&second, 100 * DAY + 4 * MIN, 100 * DAY + 4 * MIN),
+            StampSays::CannotTell
+        );
+        assert_eq!(
+            stamp(None, 1000).compared_with(&second, 200 * DAY, 200 * DAY),
             StampSays::CannotTell
         );
     }

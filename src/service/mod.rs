@@ -90,7 +90,7 @@ impl From<DirectoryError> for ServiceError {
         match e {
             DirectoryError::Step(flow) => Self::Flow(flow),
             DirectoryError::Unreachable(_) | DirectoryError::NoAnswer(_) => {
-                eprintln!("rekey: directory: {e}");
+                tracing::warn!("{e}");
                 Self::DirectoryDown
             }
             other => Self::Internal(other.to_string()),

@@ -61,6 +61,11 @@ impl LocalService {
             }
         };
         let password = Password::from(password.to_string());
+        // Everything about this address's change, in this process, one at
+        // a time: a second submission, or the resolver, waits its turn.
+        let Some(_claim) = self.claim(address.as_str()) else {
+            return Err(ServiceError::ChangeInProgress);
+        };
         // A change of this account still waiting for its outcome is
         // settled first: it may be this session's own earlier try.
         if let Some(view) = self.settle_earlier(id, &account, &password).await? {
@@ -211,7 +216,6 @@ impl LocalService {
             )?;
             Ok(intent)
         })?;
-        self.in_flight(&intent.id, true);
         let answer = self.directory.change_password(&account, password).await;
         let outcome = match answer {
             Ok(ChangeVerdict::Done) => self.record_changed(&intent, &where_).map(Some),
@@ -226,7 +230,7 @@ impl LocalService {
                 .record_not_changed(&intent, &format!("{where_}: the entry is gone"))
                 .and(Err(ServiceError::Flow(FlowError::Ended))),
             Err(other) => {
-                eprintln!("rekey: directory: a password change failed: {other}");
+                tracing::warn!(entry = %account.id, "a password change failed: {other}");
                 let down = matches!(other, DirectoryError::Unreachable(_));
                 self.record_not_changed(&intent, &format!("{where_}: {other}"))
                     .and(Err(if down {
@@ -236,7 +240,6 @@ impl LocalService {
                     }))
             }
         };
-        self.in_flight(&intent.id, false);
         match outcome? {
             Some(view) => {
                 self.mail_was_queued();
@@ -252,10 +255,7 @@ impl LocalService {
         intent: &ChangeIntent,
         why: &str,
     ) -> Result<Option<FlowView>, ServiceError> {
-        eprintln!(
-            "rekey: directory: no answer to the password change of {}: {why}",
-            intent.account.id
-        );
+        tracing::warn!(entry = %intent.account.id, "no answer to a password change: {why}");
         match self.resolve(intent).await {
             Resolution::Changed => self
                 .record_changed(
@@ -287,14 +287,6 @@ impl LocalService {
         password: &Password,
     ) -> Result<Option<FlowView>, ServiceError> {
         let key = account.address.as_str();
-        if self
-            .changes_in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains(key)
-        {
-            return Err(ServiceError::ChangeInProgress);
-        }
         let earlier = self
             .store
             .transact(|tx| -> TxResult<_, ServiceError> { Ok(tx.change_intent(key)?) })?;
@@ -361,7 +353,7 @@ impl LocalService {
     ) {
         loop {
             if let Err(e) = self.resolve_pending_changes().await {
-                eprintln!("rekey: settling password changes failed: {e}");
+                tracing::warn!("settling password changes failed: {e}");
             }
             tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
@@ -373,18 +365,17 @@ impl LocalService {
     /// Settles every change left waiting by an earlier run (or by a lost
     /// answer): at start, and then every minute.
     pub async fn resolve_pending_changes(&self) -> Result<usize, ServiceError> {
-        let busy = self
-            .changes_in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
         let mut settled = 0;
         for intent in self.store.change_intents()? {
-            if busy.contains(&intent.id) {
+            // A change running now settles its own intent.
+            let Some(_claim) = self.claim(&intent.id) else {
                 continue;
-            }
-            if self.resolve_one(intent).await?.is_some() {
-                settled += 1;
+            };
+            // One that fails is tried again next time; the others go on.
+            match self.resolve_one(intent).await {
+                Ok(Some(_)) => settled += 1,
+                Ok(None) => {}
+                Err(e) => tracing::warn!("settling a password change failed: {e}"),
             }
         }
         Ok(settled)
@@ -432,9 +423,15 @@ impl LocalService {
                 "its change stamp could not be read before the write".into(),
             );
         };
+        let late = self.directory.late_write_ms();
+        let last_write_ms = intent.started_ms.saturating_add(late);
         match self.directory.change_stamp(&intent.account).await {
-            Ok(after) => match after.compared_with(&before, intent.started_ms) {
+            Ok(after) => match after.compared_with(&before, intent.started_ms, last_write_ms) {
                 StampSays::Changed => Resolution::Changed,
+                // The server may still apply a request it got.
+                StampSays::Unchanged if self.clock.now() < last_write_ms => Resolution::Unknown(
+                    format!("the directory may still apply it for {} s", late / 1000),
+                ),
                 StampSays::Unchanged => Resolution::NotChanged,
                 StampSays::CannotTell => Resolution::Unknown(format!(
                     "its change stamp is too coarse to tell ({})",
@@ -536,16 +533,33 @@ impl LocalService {
         })
     }
 
-    fn in_flight(&self, key: &str, running: bool) {
+    /// Marks `key`'s change as being worked on in this process, until the
+    /// claim is dropped (a panic included); `None` when it already is.
+    fn claim(&self, key: &str) -> Option<Claim<'_>> {
         let mut set = self
             .changes_in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if running {
-            set.insert(key.to_string());
-        } else {
-            set.remove(key);
-        }
+        set.insert(key.to_string()).then(|| Claim {
+            service: self,
+            key: key.to_string(),
+        })
+    }
+}
+
+/// An address whose change this process is working on.
+struct Claim<'a> {
+    service: &'a LocalService,
+    key: String,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.service
+            .changes_in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.key);
     }
 }
 

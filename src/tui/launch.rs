@@ -76,7 +76,24 @@ pub fn embedded(config: Config, data_dir: &Path, flags: WizardFlags) -> Result<(
         }
         opened => opened?,
     };
+    log_to_file(&data_dir.join("rekey.log"));
     run(config, store, data_dir, flags, None)
+}
+
+/// The operator's log of an embedded wizard (a directory that found two
+/// entries, a hook's stderr): its stderr is the person's screen.
+fn log_to_file(path: &Path) {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path);
+    if let Ok(file) = file {
+        let _ = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_target(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    }
 }
 
 /// Runs the wizard on the daemon listening at `socket`, with the daemon's

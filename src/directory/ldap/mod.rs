@@ -21,10 +21,13 @@ use async_trait::async_trait;
 use connection::{Endpoint, connection_lost, reason};
 use ldap3::controls::RawControl;
 use ldap3::exop::PasswordModify;
-use ldap3::{Ldap, LdapError, LdapResult, Mod, Scope, SearchEntry, SearchOptions, ldap_escape};
+use ldap3::{
+    Ldap, LdapError, LdapResult, Mod, ResultEntry, Scope, SearchEntry, SearchOptions, ldap_escape,
+};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashSet;
 use tokio::sync::Mutex;
+use tokio::time::Instant;
 
 pub use connection::reason as ldap_reason;
 
@@ -40,7 +43,14 @@ pub struct LdapDirectory {
     clear_pwd_reset: bool,
     ad_must_change: bool,
     /// The service account's connection, reused while it lives.
-    service: Mutex<Option<Service>>,
+    service: Mutex<Held>,
+}
+
+/// The service connection, or how the last try to make one ended.
+#[derive(Default)]
+struct Held {
+    service: Option<Service>,
+    failed: Option<(Instant, DirectoryError)>,
 }
 
 /// A bound service connection and what its root DSE offers.
@@ -74,19 +84,40 @@ impl LdapDirectory {
             unlock: settings.unlock,
             clear_pwd_reset: settings.clear_pwd_reset,
             ad_must_change: settings.ad_must_change,
-            service: Mutex::new(None),
+            service: Mutex::new(Held::default()),
         })
     }
 
     /// The service connection: the one held, or a new one bound now.
     async fn service(&self) -> Result<Service, DirectoryError> {
+        let asked = Instant::now();
         let mut held = self.service.lock().await;
-        if let Some(service) = held.as_mut()
+        if let Some(service) = held.service.as_mut()
             && !service.ldap.is_closed()
         {
             return Ok(service.clone());
         }
-        *held = None;
+        held.service = None;
+        // Callers that waited while another tried share its failure, rather
+        // than each waiting out a time limit of its own in turn.
+        if let Some((at, e)) = &held.failed
+            && *at >= asked
+        {
+            return Err(e.clone());
+        }
+        let made = self.connect_service().await;
+        match &made {
+            Ok(service) => {
+                held.service = Some(service.clone());
+                held.failed = None;
+            }
+            Err(e) => held.failed = Some((Instant::now(), e.clone())),
+        }
+        made
+    }
+
+    /// Connects, binds as the service account and reads the root DSE.
+    async fn connect_service(&self) -> Result<Service, DirectoryError> {
         let Some(mut ldap) = self
             .endpoint
             .bind(&self.bind_dn, &self.bind_password)
@@ -121,18 +152,16 @@ impl LdapDirectory {
             .find(|oid| root.controls.iter().any(|c| c == oid)),
         };
         let ppolicy = root.controls.iter().any(|c| c == ppolicy::PPOLICY_OID);
-        let service = Service {
+        Ok(Service {
             ldap,
             policy_hints,
             ppolicy,
-        };
-        *held = Some(service.clone());
-        Ok(service)
+        })
     }
 
     /// Forgets the held connection, so the next call connects again.
     async fn drop_service(&self) {
-        *self.service.lock().await = None;
+        self.service.lock().await.service = None;
     }
 
     async fn root_dse(&self, ldap: &mut Ldap) -> Result<RootDse, DirectoryError> {
@@ -150,7 +179,7 @@ impl LdapDirectory {
             .map_err(|e| DirectoryError::Failed(format!("reading the root DSE: {e}")))?;
         let mut root = RootDse::default();
         for entry in entries {
-            let entry = SearchEntry::construct(entry);
+            let entry = entry_of(entry)?;
             root.extensions.extend(
                 entry
                     .attrs
@@ -189,7 +218,10 @@ impl LdapDirectory {
             match answer {
                 Ok(result) => {
                     let (entries, done) = (result.0, result.1);
-                    let entries = entries.into_iter().map(SearchEntry::construct).collect();
+                    let entries = entries
+                        .into_iter()
+                        .map(entry_of)
+                        .collect::<Result<_, _>>()?;
                     return Ok((entries, done));
                 }
                 Err(e) if connection_lost(&e) && attempt == 0 => self.drop_service().await,
@@ -259,10 +291,12 @@ impl LdapDirectory {
         account: &Account,
         new: &Password,
     ) -> Result<LdapResult, LdapError> {
-        let value = ppolicy::unicode_pwd(new.expose_secret());
+        let mut value = ppolicy::unicode_pwd(new.expose_secret());
+        // Moved, not copied, into the request; ldap3 encodes and drops it
+        // without wiping it (the hardening issue carries secrets further).
         let mods = vec![Mod::Replace(
             b"unicodePwd".to_vec(),
-            HashSet::from([value.to_vec()]),
+            HashSet::from([std::mem::take(&mut *value)]),
         )];
         let mut ldap = service.ldap.clone();
         let ldap = ldap.with_timeout(self.endpoint.timeout);
@@ -273,10 +307,7 @@ impl LdapDirectory {
                 val: Some(ppolicy::ad_policy_hints_value()),
             });
         }
-        let result = ldap.modify(&account.id, mods).await;
-        // The value held the password: ldap3 encoded its own copy.
-        drop(value);
-        result
+        ldap.modify(&account.id, mods).await
     }
 
     /// What a refused change means for the person.
@@ -347,13 +378,15 @@ impl LdapDirectory {
             .await;
         match done {
             Ok(r) if r.rc == 0 => {}
-            Ok(r) => eprintln!(
-                "rekey: directory: the password of {} changed, but unlocking or the reset flags failed: result {} {}",
-                account.id, r.rc, r.text
+            Ok(r) => tracing::warn!(
+                entry = %account.id,
+                "the password changed, but unlocking or the reset flags failed: result {} {}",
+                r.rc,
+                r.text
             ),
-            Err(e) => eprintln!(
-                "rekey: directory: the password of {} changed, but unlocking or the reset flags failed: {}",
-                account.id,
+            Err(e) => tracing::warn!(
+                entry = %account.id,
+                "the password changed, but unlocking or the reset flags failed: {}",
                 reason(&e)
             ),
         }
@@ -401,9 +434,9 @@ impl Directory for LdapDirectory {
             .await?;
         // 4: sizeLimitExceeded, more than the two asked for.
         if entries.len() > 1 || done.rc == 4 {
-            eprintln!(
-                "rekey: directory: more than one entry under {} matches {filter}; no account is chosen",
-                self.base
+            tracing::warn!(
+                base = %self.base,
+                "more than one entry matches {filter}; no account is chosen"
             );
             return Ok(None);
         }
@@ -518,6 +551,12 @@ impl Directory for LdapDirectory {
         })
     }
 
+    /// ldap3 stops waiting at the time limit without abandoning the
+    /// request: the server may finish it later, within its own limits.
+    fn late_write_ms(&self) -> Millis {
+        2 * self.endpoint.timeout.as_millis() as Millis
+    }
+
     async fn self_test(&self, address: Option<&EmailAddress>) -> Vec<Check> {
         let mut checks = Vec::new();
         let tls = if self.endpoint.url.starts_with("ldaps://") {
@@ -561,6 +600,52 @@ impl Directory for LdapDirectory {
         }
         checks
     }
+}
+
+/// A search result as an entry. ldap3's `SearchEntry::construct` panics on
+/// a malformed one (a DN that is not UTF-8, a missing part): its shape is
+/// checked first, so a broken server is an error, not a panic.
+fn entry_of(raw: ResultEntry) -> Result<SearchEntry, DirectoryError> {
+    if well_formed(&raw) {
+        Ok(SearchEntry::construct(raw))
+    } else {
+        Err(DirectoryError::Failed(
+            "the server sent a malformed search entry".into(),
+        ))
+    }
+}
+
+fn well_formed(raw: &ResultEntry) -> bool {
+    let text = |t: Option<ldap3::asn1::StructureTag>| {
+        t.and_then(|t| t.expect_primitive())
+            .is_some_and(|bytes| String::from_utf8(bytes).is_ok())
+    };
+    let Some(parts) = raw
+        .0
+        .clone()
+        .match_id(4)
+        .and_then(|t| t.expect_constructed())
+    else {
+        return false;
+    };
+    let mut parts = parts.into_iter();
+    if !text(parts.next()) {
+        return false;
+    }
+    let Some(attributes) = parts.next().and_then(|t| t.expect_constructed()) else {
+        return false;
+    };
+    attributes.into_iter().all(|attribute| {
+        let Some(pair) = attribute.expect_constructed() else {
+            return false;
+        };
+        let mut pair = pair.into_iter();
+        text(pair.next())
+            && pair
+                .next()
+                .and_then(|t| t.expect_constructed())
+                .is_some_and(|values| values.into_iter().all(|v| v.expect_primitive().is_some()))
+    })
 }
 
 /// `20261201103045Z` (or with fractions, `20261201103045.123Z`) as ms.
@@ -607,6 +692,7 @@ pub fn filetime_ms(value: &str) -> Option<Millis> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ldap3::asn1::{PL, StructureTag, TagClass};
 
     #[test]
     fn generalized_time_reads_as_milliseconds() {
@@ -622,6 +708,57 @@ mod tests {
         assert_eq!(generalized_time_ms("20261301103045Z"), None);
         assert_eq!(generalized_time_ms("2026120110304Z"), None);
         assert_eq!(generalized_time_ms("20261201103045"), None);
+    }
+
+    fn entry(dn: &[u8], attributes: Vec<StructureTag>) -> ResultEntry {
+        let octets = |bytes: &[u8]| StructureTag {
+            class: TagClass::Universal,
+            id: 4,
+            payload: PL::P(bytes.to_vec()),
+        };
+        let sequence = |inner: Vec<StructureTag>| StructureTag {
+            class: TagClass::Universal,
+            id: 16,
+            payload: PL::C(inner),
+        };
+        ResultEntry::new(StructureTag {
+            class: TagClass::Application,
+            id: 4,
+            payload: PL::C(vec![octets(dn), sequence(attributes)]),
+        })
+    }
+
+    #[test]
+    fn a_malformed_entry_is_an_error_not_a_panic() {
+        let octets = |bytes: &[u8]| StructureTag {
+            class: TagClass::Universal,
+            id: 4,
+            payload: PL::P(bytes.to_vec()),
+        };
+        let attribute = |name: &[u8], values: Vec<StructureTag>| StructureTag {
+            class: TagClass::Universal,
+            id: 16,
+            payload: PL::C(vec![
+                octets(name),
+                StructureTag {
+                    class: TagClass::Universal,
+                    id: 17,
+                    payload: PL::C(values),
+                },
+            ]),
+        };
+        let good = entry(
+            b"uid=ada,dc=example,dc=com",
+            vec![attribute(b"cn", vec![octets(b"Ada")])],
+        );
+        assert_eq!(entry_of(good).unwrap().attrs["cn"], vec!["Ada".to_string()]);
+        let bad_dn = entry(&[0xff, 0xfe], vec![]);
+        assert!(matches!(entry_of(bad_dn), Err(DirectoryError::Failed(_))));
+        let bad_name = entry(b"uid=ada", vec![attribute(&[0xff], vec![])]);
+        assert!(entry_of(bad_name).is_err());
+        let mut no_attributes = entry(b"uid=ada", vec![]);
+        no_attributes.0.payload = PL::C(vec![octets(b"uid=ada")]);
+        assert!(entry_of(no_attributes).is_err());
     }
 
     #[test]
