@@ -8,13 +8,12 @@ mod common;
 
 use common::ldap::OnDirectory;
 use common::samba::SambaDc;
-use common::{NEW_PASSWORD, operator};
+use common::{NEW_PASSWORD, with_config};
 use rekey::directory::build::LdapMode;
 use rekey::directory::{DirectoryKind, DirectorySettings, Refusal};
 use rekey::recovery::Stage;
 use rekey::service::{RecoveryService, ServiceError};
-use rekey::store::audit::{AuditKind, ChainReport, Outcome};
-use std::path::Path;
+use rekey::store::audit::AuditKind;
 
 const ADA: &str = "ada@rekey.test";
 /// Samba keeps AD's complexity rule on (three of upper, lower, digit,
@@ -62,23 +61,6 @@ fn with_ada() -> Option<(SambaDc, String)> {
     Some((dc, dn))
 }
 
-fn audit_kinds(on: &OnDirectory) -> Vec<(AuditKind, Outcome, String)> {
-    on.store
-        .audit_events()
-        .expect("audit")
-        .into_iter()
-        .map(|e| (e.kind, e.outcome, e.detail))
-        .collect()
-}
-
-fn chain_intact(on: &OnDirectory) {
-    match on.store.verify_audit().expect("audit readable") {
-        ChainReport::Intact { .. } => {}
-        broken => panic!("audit chain: {broken:?}"),
-    }
-}
-
-/// The single value of `attr`, or "" when the entry has none.
 fn one(dc: &SambaDc, dn: &str, attr: &str) -> String {
     let values = dc.attr(dn, attr);
     assert!(values.len() <= 1, "{attr} of {dn}: {values:?}");
@@ -106,7 +88,7 @@ async fn ad_mode_resets_the_password_over_ldaps() {
     let after = one(&dc, &dn, "pwdLastSet");
     assert_ne!(before, after, "pwdLastSet moves with the reset");
     assert_ne!(after, "0", "no must-change unless asked for");
-    let kinds = audit_kinds(&on);
+    let kinds = on.audit_kinds();
     let started = kinds
         .iter()
         .position(|k| k.0 == AuditKind::PasswordChangeStarted)
@@ -121,7 +103,7 @@ async fn ad_mode_resets_the_password_over_ldaps() {
         on.store.change_intents().unwrap().is_empty(),
         "no change intent is left"
     );
-    chain_intact(&on);
+    on.chain_intact();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,7 +148,8 @@ async fn ad_refusals_are_told_in_words() {
     }
     assert!(dc.binds(&dn, OLD), "still nothing changed");
     assert_eq!(one(&dc, &dn, "pwdLastSet"), before, "still nothing changed");
-    let refused: Vec<String> = audit_kinds(&on)
+    let refused: Vec<String> = on
+        .audit_kinds()
         .into_iter()
         .filter(|k| k.0 == AuditKind::PasswordRefused)
         .map(|k| k.2)
@@ -189,7 +172,7 @@ async fn ad_refusals_are_told_in_words() {
         .expect("a long enough password");
     assert_eq!(done.stage, Stage::PasswordSet);
     assert!(dc.binds(&dn, NEW));
-    chain_intact(&on);
+    on.chain_intact();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -252,22 +235,12 @@ async fn over_starttls_ad_must_change_sets_pwd_last_set_zero() {
         "must change at the next sign-in"
     );
     assert!(
-        audit_kinds(&on)
+        on.audit_kinds()
             .iter()
             .any(|k| k.0 == AuditKind::PasswordChanged),
         "the change is audited"
     );
     assert!(on.store.change_intents().unwrap().is_empty());
-}
-
-fn verify_with(dir: &Path, config: &str, address: &str, password: &str) -> Option<i32> {
-    operator(
-        dir,
-        &["--config", config, "user", "verify", address],
-        &format!("{password}\n"),
-    )
-    .status
-    .code()
 }
 
 #[test]
@@ -276,19 +249,9 @@ fn directory_test_on_ad() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("rekey.toml");
-    std::fs::write(&config, ad_toml(&dc)).unwrap();
-    let config = config.to_str().unwrap();
-    let out = operator(
-        dir.path(),
-        &["--config", config, "directory", "test", ADA],
-        "",
-    );
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let (code, stdout, stderr) =
+        with_config(dir.path(), &ad_toml(&dc), &["directory", "test", ADA], "");
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
     for line in [
         format!("ok   connect to {}", dc.url),
         "ok   connect to ldaps://".to_string(),
@@ -299,16 +262,12 @@ fn directory_test_on_ad() {
     ] {
         assert!(stdout.contains(&line), "{line:?} in\n{stdout}{stderr}");
     }
-    assert_eq!(
-        verify_with(dir.path(), config, ADA, OLD),
-        Some(0),
-        "the right password"
-    );
-    assert_eq!(
-        verify_with(dir.path(), config, ADA, NEW),
-        Some(1),
-        "a wrong password"
-    );
+    let verify = |password: &str| {
+        let stdin = format!("{password}\n");
+        with_config(dir.path(), &ad_toml(&dc), &["user", "verify", ADA], &stdin).0
+    };
+    assert_eq!(verify(OLD), Some(0), "the right password");
+    assert_eq!(verify(NEW), Some(1), "a wrong password");
 }
 
 #[test]
@@ -316,27 +275,14 @@ fn plain_ldap_to_ad_is_refused_by_the_config() {
     let dir = tempfile::tempdir().unwrap();
     let password_file = dir.path().join("service.pw");
     std::fs::write(&password_file, "not used\n").unwrap();
-    let config = dir.path().join("rekey.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[directory]\nkind = \"ldap\"\nmode = \"ad\"\nurl = \"ldap://127.0.0.1\"\n\
-             allow_plain_loopback = true\nbind_dn = \"CN=rekey-svc,CN=Users,DC=rekey,DC=test\"\n\
-             bind_password_file = \"{}\"\nbase = \"DC=rekey,DC=test\"\n",
-            password_file.display()
-        ),
-    )
-    .unwrap();
-    let out = operator(
-        dir.path(),
-        &["--config", config.to_str().unwrap(), "directory", "test"],
-        "",
+    let toml = format!(
+        "[directory]\nkind = \"ldap\"\nmode = \"ad\"\nurl = \"ldap://127.0.0.1\"\n\
+         allow_plain_loopback = true\nbind_dn = \"CN=rekey-svc,CN=Users,DC=rekey,DC=test\"\n\
+         bind_password_file = \"{}\"\nbase = \"DC=rekey,DC=test\"\n",
+        password_file.display()
     );
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    let (code, stdout, stderr) = with_config(dir.path(), &toml, &["directory", "test"], "");
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
     assert!(stderr.contains("needs TLS"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
     assert!(stdout.is_empty(), "nothing was tried: {stdout}");

@@ -6,8 +6,7 @@
 
 mod common;
 
-use common::ldap::code_sent;
-use common::{NEW_PASSWORD, OLD_PASSWORD, T0, quick_config};
+use common::{NEW_PASSWORD, OLD_PASSWORD, T0, code_sent, quick_config};
 use rekey::directory::memory::{MemoryDirectory, NextChange};
 use rekey::directory::{ChangeVerdict, DirectoryError, Refusal};
 use rekey::recovery::{Clock, EmailAddress, ManualClock, Stage};

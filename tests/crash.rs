@@ -10,7 +10,6 @@ use rekey::recovery::ManualClock;
 use rekey::service::RecoveryService;
 use rekey::store::audit::{AuditKind, ChainReport};
 use rekey::store::outbox::OutboxMessage;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -73,28 +72,6 @@ fn spawn_child(dir: &Path) -> Child {
         .expect("child starts")
 }
 
-/// Reads the child's stdout until a line with `word`; returns what follows
-/// it. (The test harness may print its own words before it on the line.)
-fn wait_for(child: &mut Child, word: &str) -> String {
-    let stdout = child.stdout.as_mut().expect("piped stdout");
-    let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = reader.read_line(&mut line).expect("child output");
-        assert!(n > 0, "the child ended before {word}");
-        if let Some(at) = line.find(word) {
-            return line[at + word.len()..].trim().to_string();
-        }
-    }
-}
-
-fn random_below(limit: u64) -> u64 {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).expect("randomness");
-    u64::from_le_bytes(bytes) % limit.max(1)
-}
-
 #[derive(Debug, PartialEq)]
 enum Survivor {
     Old,
@@ -144,8 +121,8 @@ fn killed_at_random_points_of_a_password_change() {
     let calibration = tempfile::tempdir().expect("temp dir");
     store_with_ada(calibration.path());
     let mut child = spawn_child(calibration.path());
-    wait_for(&mut child, "READY");
-    let done = wait_for(&mut child, "DONE");
+    wait_for_word(&mut child, "READY");
+    let done = wait_for_word(&mut child, "DONE");
     child.kill().expect("kill");
     child.wait().expect("reaped");
     let change_us: u64 = done.parse().expect("duration");
@@ -156,7 +133,7 @@ fn killed_at_random_points_of_a_password_change() {
         let dir = tempfile::tempdir().expect("temp dir");
         store_with_ada(dir.path());
         let mut child = spawn_child(dir.path());
-        wait_for(&mut child, "READY");
+        wait_for_word(&mut child, "READY");
         std::thread::sleep(Duration::from_micros(random_below(change_us * 16 / 10)));
         child.kill().expect("SIGKILL");
         child.wait().expect("reaped");

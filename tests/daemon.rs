@@ -6,13 +6,11 @@
 mod common;
 
 use common::daemon::{Daemon, TEST_CONFIG, rekey_binary, wait_for_code};
-use common::{NEW_PASSWORD, OLD_PASSWORD, human_slide};
+use common::{NEW_PASSWORD, OLD_PASSWORD, human_slide, requested};
 use rekey::config::Config;
 use rekey::directory::{OwnAccounts, SledDirectory};
 use rekey::recovery::hashing::hash_secret;
-use rekey::recovery::{
-    Clock, EmailAddress, FlowError, SlideRules, SlideVerdict, Stage, SystemClock,
-};
+use rekey::recovery::{Clock, EmailAddress, FlowError, SlideRules, Stage, SystemClock};
 use rekey::service::frame::{read_message, write_message};
 use rekey::service::protocol::{Hello, Welcome};
 use rekey::service::{RecoveryService, ServiceError, SessionId, SocketService};
@@ -62,19 +60,6 @@ async fn connect(daemon: &Daemon) -> SocketService {
         .await
         .expect("the daemon answers")
         .0
-}
-
-/// A session on `service` taken through address, slide and Request.
-async fn requested(service: &SocketService, address: &str) -> SessionId {
-    let s = service.open_session("test", "en").await.expect("session");
-    service.submit_address(&s, address).await.expect("address");
-    let slid = service
-        .check_slide(&s, &human_slide(&SlideRules::default()))
-        .await
-        .expect("slide");
-    assert_eq!(slid, SlideVerdict::Verified);
-    service.request(&s).await.expect("requested");
-    s
 }
 
 /// Takes a session as far as a code in the mail; the code.

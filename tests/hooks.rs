@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::ldap::{OnDirectory, code_sent};
-use common::{NEW_PASSWORD, OLD_PASSWORD, human_slide};
+use common::ldap::OnDirectory;
+use common::{NEW_PASSWORD, OLD_PASSWORD, code_sent, human_slide};
 use rekey::directory::{DirectoryKind, DirectorySettings, Password, Refusal};
 use rekey::recovery::{EmailAddress, SlideRules, SlideVerdict, Stage};
 use rekey::service::{RecoveryService, ServiceError, SessionId};

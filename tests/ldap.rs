@@ -7,15 +7,16 @@
 mod common;
 
 use common::daemon::{Daemon, TEST_CONFIG, wait_for_code};
-use common::ldap::{OnDirectory, code_sent, slapd_settings, slapd_toml};
+use common::ldap::{OnDirectory, slapd_settings, slapd_toml};
 use common::pty::{Wizard, finish_and_quit, walk_to_code_sent};
 use common::slapd::{PEOPLE, Slapd};
-use common::{NEW_PASSWORD, OLD_PASSWORD, operator, password_works};
+use common::{
+    NEW_PASSWORD, OLD_PASSWORD, code_sent, password_works, random_below, wait_for_word, with_config,
+};
 use rekey::directory::{DirectoryKind, Refusal};
 use rekey::recovery::{EmailAddress, Stage};
 use rekey::service::{RecoveryService, ServiceError, SocketService};
-use rekey::store::audit::{AuditKind, ChainReport, Outcome};
-use std::io::{BufRead, BufReader};
+use rekey::store::audit::AuditKind;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -30,22 +31,6 @@ fn with_ada() -> Option<(Slapd, String)> {
     let slapd = Slapd::start()?;
     let dn = slapd.add_person("ada", ADA, "Ada Lovelace", OLD_PASSWORD);
     Some((slapd, dn))
-}
-
-fn audit_kinds(on: &OnDirectory) -> Vec<(AuditKind, Outcome, String)> {
-    on.store
-        .audit_events()
-        .expect("audit")
-        .into_iter()
-        .map(|e| (e.kind, e.outcome, e.detail))
-        .collect()
-}
-
-fn chain_intact(on: &OnDirectory) {
-    match on.store.verify_audit().expect("audit readable") {
-        ChainReport::Intact { .. } => {}
-        broken => panic!("audit chain: {broken:?}"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +53,7 @@ async fn a_recovery_sets_the_password_in_ldap() {
         "the old one no longer does"
     );
     assert!(!slapd.attr(&dn, "pwdChangedTime").is_empty());
-    let kinds = audit_kinds(&on);
+    let kinds = on.audit_kinds();
     let started = kinds
         .iter()
         .position(|k| k.0 == AuditKind::PasswordChangeStarted)
@@ -80,7 +65,7 @@ async fn a_recovery_sets_the_password_in_ldap() {
     assert!(started < changed);
     assert!(kinds[changed].2.contains(&dn), "{:?}", kinds[changed]);
     assert!(on.store.change_intents().unwrap().is_empty());
-    chain_intact(&on);
+    on.chain_intact();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,7 +101,8 @@ async fn the_directory_policy_judges_second_and_its_refusal_is_told_in_words() {
         other => panic!("expected the too-short refusal, got {other:?}"),
     }
     assert!(slapd.binds(&dn, NEW_PASSWORD), "nothing changed");
-    let refused: Vec<String> = audit_kinds(&on)
+    let refused: Vec<String> = on
+        .audit_kinds()
         .into_iter()
         .filter(|k| k.0 == AuditKind::PasswordRefused)
         .map(|k| k.2)
@@ -136,7 +122,7 @@ async fn the_directory_policy_judges_second_and_its_refusal_is_told_in_words() {
         .expect("a third password");
     assert_eq!(done.stage, Stage::PasswordSet);
     assert!(slapd.binds(&dn, third));
-    chain_intact(&on);
+    on.chain_intact();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,19 +177,13 @@ fn two_entries_with_one_address_choose_no_account_and_say_why() {
     };
     slapd.add_person("ada2", ADA, "Ada Twin", OLD_PASSWORD);
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("rekey.toml");
-    std::fs::write(&config, slapd_toml(&slapd)).unwrap();
-    let config = config.to_str().unwrap();
-    let out = operator(
+    let (code, stdout, stderr) = with_config(
         dir.path(),
-        &["--config", config, "directory", "test", ADA],
+        &slapd_toml(&slapd),
+        &["directory", "test", ADA],
         "",
     );
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
     assert!(stderr.contains("more than one entry"), "{stderr}");
     assert!(stderr.contains("FAIL find ada@example.com"), "{stderr}");
     // Through the service the address is simply unknown: no mail.
@@ -221,16 +201,9 @@ fn directory_test_says_what_works() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("rekey.toml");
-    std::fs::write(&config, slapd_toml(&slapd)).unwrap();
-    let config = config.to_str().unwrap();
-    let out = operator(
-        dir.path(),
-        &["--config", config, "directory", "test", ADA],
-        "",
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    let toml = slapd_toml(&slapd);
+    let (code, stdout, _) = with_config(dir.path(), &toml, &["directory", "test", ADA], "");
+    assert_eq!(code, Some(0), "{stdout}");
     for line in [
         "ok   connect to ldap://127.0.0.1",
         "no TLS: plain LDAP to loopback",
@@ -243,57 +216,40 @@ fn directory_test_says_what_works() {
     // A wrong service password is named as such.
     let wrong = dir.path().join("wrong.pw");
     std::fs::write(&wrong, "not the password\n").unwrap();
-    let bad = dir.path().join("bad.toml");
-    std::fs::write(
-        &bad,
-        slapd_toml(&slapd).replace(
-            &slapd.service_password_file.display().to_string(),
-            &wrong.display().to_string(),
-        ),
-    )
-    .unwrap();
-    let out = operator(
-        dir.path(),
-        &["--config", bad.to_str().unwrap(), "directory", "test"],
-        "",
+    let bad = toml.replace(
+        &slapd.service_password_file.display().to_string(),
+        &wrong.display().to_string(),
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    let (code, _, stderr) = with_config(dir.path(), &bad, &["directory", "test"], "");
+    assert_eq!(code, Some(1));
     assert!(
         stderr.contains("FAIL bind as cn=rekey") && stderr.contains("was refused"),
         "{stderr}"
     );
     // `user add` says the accounts live elsewhere.
-    let out = operator(
+    let (code, _, stderr) = with_config(
         dir.path(),
-        &["--config", config, "user", "add", "new@example.com"],
+        &toml,
+        &["user", "add", "new@example.com"],
         "amber lanterns drift over quiet harbours\n",
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(code, Some(2));
     assert!(
         stderr.contains("rekey's own (sled) accounts only"),
         "{stderr}"
     );
     // `user verify` asks slapd.
-    assert!(password_works_with(dir.path(), config, ADA, OLD_PASSWORD));
-    assert!(!password_works_with(dir.path(), config, ADA, NEW_PASSWORD));
-}
-
-fn password_works_with(dir: &Path, config: &str, address: &str, password: &str) -> bool {
-    let out = operator(
-        dir,
-        &["--config", config, "user", "verify", address],
-        &format!("{password}\n"),
-    );
-    match out.status.code() {
-        Some(0) => true,
-        Some(1) => false,
-        other => panic!(
-            "user verify: {other:?} {}",
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    }
+    let verify = |password: &str| {
+        with_config(
+            dir.path(),
+            &toml,
+            &["user", "verify", ADA],
+            &format!("{password}\n"),
+        )
+        .0
+    };
+    assert_eq!(verify(OLD_PASSWORD), Some(0));
+    assert_eq!(verify(NEW_PASSWORD), Some(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -324,7 +280,7 @@ async fn slapd_down_at_the_change_keeps_the_code_and_the_same_flow_finishes_late
         .expect("the same session finishes");
     assert_eq!(done.stage, Stage::PasswordSet);
     assert!(slapd.binds(&dn, NEW_PASSWORD));
-    let kinds = audit_kinds(&on);
+    let kinds = on.audit_kinds();
     assert!(
         kinds
             .iter()
@@ -337,7 +293,7 @@ async fn slapd_down_at_the_change_keeps_the_code_and_the_same_flow_finishes_late
             .count(),
         1
     );
-    chain_intact(&on);
+    on.chain_intact();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -539,26 +495,6 @@ fn spawn_child(dir: &Path, slapd: &Slapd, address: &str) -> Child {
         .expect("child starts")
 }
 
-fn wait_for_word(child: &mut Child, word: &str) -> String {
-    let stdout = child.stdout.as_mut().expect("piped stdout");
-    let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = reader.read_line(&mut line).expect("child output");
-        assert!(n > 0, "the child ended before {word}");
-        if let Some(at) = line.find(word) {
-            return line[at + word.len()..].trim().to_string();
-        }
-    }
-}
-
-fn random_below(limit: u64) -> u64 {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).expect("randomness");
-    u64::from_le_bytes(bytes) % limit.max(1)
-}
-
 /// After a kill and a restart that settles what was left: exactly one of
 /// the two passwords binds, the audit says "changed" only when it did, and
 /// the chain verifies. Whether the new password won, and whether that was
@@ -586,8 +522,8 @@ fn inspect(dir: &Path, slapd: &Slapd, dn: &str) -> (bool, bool) {
     }
     let (old, new) = (slapd.binds(dn, OLD_PASSWORD), slapd.binds(dn, NEW_PASSWORD));
     assert!(old != new, "exactly one binds (old {old}, new {new})");
-    chain_intact(&on);
-    let kinds = audit_kinds(&on);
+    on.chain_intact();
+    let kinds = on.audit_kinds();
     let changed = kinds
         .iter()
         .filter(|k| k.0 == AuditKind::PasswordChanged)

@@ -3,14 +3,14 @@
 //! stamps are the server's real time), and a flow taken step by step.
 
 use super::slapd::{PEOPLE, SERVICE_DN, Slapd};
-use super::{human_slide, quick_config};
+use super::{codes_queued, quick_config};
 use rekey::config::Config;
 use rekey::directory::build::LdapMode;
 use rekey::directory::{Directory, DirectoryKind, DirectorySettings};
-use rekey::recovery::{Clock, EmailAddress, SlideRules, SlideVerdict, SystemClock};
+use rekey::recovery::{Clock, SystemClock};
 use rekey::service::{LocalService, RecoveryService, SessionId};
 use rekey::store::Store;
-use rekey::store::outbox::OutboxMessage;
+use rekey::store::audit::{AuditKind, ChainReport, Outcome};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -76,48 +76,35 @@ impl OnDirectory {
 
     /// The last code queued for `address` (the test runs no mail worker).
     pub fn last_code(&self, address: &str) -> String {
-        let address = EmailAddress::parse(address).expect("address");
-        self.store
-            .outbox()
-            .expect("outbox")
-            .into_iter()
-            .filter(|m| m.to == address)
-            .filter_map(|m| match m.message {
-                OutboxMessage::Code { code, .. } => Some(code),
-                _ => None,
-            })
-            .next_back()
+        codes_queued(&self.store, address)
+            .pop()
             .expect("a code was queued")
+    }
+
+    /// Every audit event's kind, outcome and detail, in order.
+    pub fn audit_kinds(&self) -> Vec<(AuditKind, Outcome, String)> {
+        self.store
+            .audit_events()
+            .expect("audit")
+            .into_iter()
+            .map(|e| (e.kind, e.outcome, e.detail))
+            .collect()
+    }
+
+    pub fn chain_intact(&self) {
+        match self.store.verify_audit().expect("audit readable") {
+            ChainReport::Intact { .. } => {}
+            broken => panic!("audit chain: {broken:?}"),
+        }
     }
 
     /// A session whose right code was confirmed.
     pub async fn confirmed(&self, address: &str) -> SessionId {
-        let s = code_sent(self.service.as_ref(), address).await;
+        let s = super::code_sent(self.service.as_ref(), address).await;
         self.service
             .confirm_code(&s, &self.last_code(address))
             .await
             .expect("the right code");
         s
     }
-}
-
-/// A session taken through address, slide and Request, on any service.
-pub async fn requested<S: RecoveryService + ?Sized>(service: &S, address: &str) -> SessionId {
-    let s = service.open_session("test", "en").await.expect("session");
-    service.submit_address(&s, address).await.expect("address");
-    let slid = service
-        .check_slide(&s, &human_slide(&SlideRules::default()))
-        .await
-        .expect("slide");
-    assert_eq!(slid, SlideVerdict::Verified);
-    service.request(&s).await.expect("requested");
-    s
-}
-
-/// A session with a code sent to `address`.
-pub async fn code_sent<S: RecoveryService + ?Sized>(service: &S, address: &str) -> SessionId {
-    let s = requested(service, address).await;
-    service.choose_email(&s).await.expect("email chosen");
-    service.send_code(&s).await.expect("code sent");
-    s
 }

@@ -13,6 +13,7 @@ pub mod smtp_server;
 
 use rekey::config::Config;
 use rekey::directory::{OwnAccounts, SledDirectory};
+use rekey::recovery::SlideVerdict;
 use rekey::recovery::hashing::hash_secret;
 use rekey::recovery::{
     Clock, CodeStatus, EmailAddress, FlowView, MailProgress, ManualClock, ResendStatus,
@@ -125,17 +126,7 @@ impl Harness {
 
     /// The codes mailed to `address`, oldest first, as `482 913`.
     pub fn codes_mailed_to(&self, address: &str) -> Vec<String> {
-        let address = EmailAddress::parse(address).expect("address");
-        self.store
-            .outbox()
-            .expect("outbox")
-            .into_iter()
-            .filter(|m| m.to == address)
-            .filter_map(|m| match m.message {
-                OutboxMessage::Code { code, .. } => Some(code),
-                _ => None,
-            })
-            .collect()
+        codes_queued(&self.store, address)
     }
 
     pub fn last_code(&self, address: &str) -> String {
@@ -172,6 +163,66 @@ impl Harness {
         self.service.send_code(&s).await.expect("code sent");
         s
     }
+}
+
+/// The codes queued in `store`'s outbox for `address`, oldest first.
+pub fn codes_queued(store: &Store, address: &str) -> Vec<String> {
+    let address = EmailAddress::parse(address).expect("address");
+    store
+        .outbox()
+        .expect("outbox")
+        .into_iter()
+        .filter(|m| m.to == address)
+        .filter_map(|m| match m.message {
+            OutboxMessage::Code { code, .. } => Some(code),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A session taken through address, slide and Request, on any service.
+pub async fn requested<S: RecoveryService + ?Sized>(service: &S, address: &str) -> SessionId {
+    let s = service.open_session("test", "en").await.expect("session");
+    service.submit_address(&s, address).await.expect("address");
+    let slid = service
+        .check_slide(&s, &human_slide(&SlideRules::default()))
+        .await
+        .expect("slide");
+    assert_eq!(slid, SlideVerdict::Verified);
+    service.request(&s).await.expect("requested");
+    s
+}
+
+/// A session with a code sent to `address`.
+pub async fn code_sent<S: RecoveryService + ?Sized>(service: &S, address: &str) -> SessionId {
+    let s = requested(service, address).await;
+    service.choose_email(&s).await.expect("email chosen");
+    service.send_code(&s).await.expect("code sent");
+    s
+}
+
+/// Reads a child's stdout until a line with `word`; returns what follows
+/// it. (The test harness may print its own words before it on the line.)
+pub fn wait_for_word(child: &mut std::process::Child, word: &str) -> String {
+    use std::io::BufRead;
+    let stdout = child.stdout.as_mut().expect("piped stdout");
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line).expect("child output");
+        assert!(n > 0, "the child ended before {word}");
+        if let Some(at) = line.find(word) {
+            return line[at + word.len()..].trim().to_string();
+        }
+    }
+}
+
+/// A number below `limit` from the OS's random source.
+pub fn random_below(limit: u64) -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("randomness");
+    u64::from_le_bytes(bytes) % limit.max(1)
 }
 
 /// A held arrow key: one notch every 33 ms.
@@ -269,6 +320,27 @@ pub fn operator(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Ou
         .expect("stdin is piped")
         .write_all(stdin.as_bytes());
     child.wait_with_output().expect("the rekey binary ends")
+}
+
+/// `rekey --data-dir DIR --config DIR/rekey.toml ARGS...` with `toml` as
+/// the config: the exit code, stdout and stderr.
+pub fn with_config(
+    dir: &Path,
+    toml: &str,
+    args: &[&str],
+    stdin: &str,
+) -> (Option<i32>, String, String) {
+    let config = dir.join("rekey.toml");
+    std::fs::write(&config, toml).expect("config written");
+    let config = config.to_str().expect("a UTF-8 temporary path");
+    let mut all = vec!["--config", config];
+    all.extend_from_slice(args);
+    let out = operator(dir, &all, stdin);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// `rekey user verify`: whether `password` is `address`'s.
