@@ -35,6 +35,11 @@ FREEIPA_HOOK = os.path.join(HOOKS, "freeipa-hook")
 RELAY = os.path.join(HOOKS, "rekey-hook-relay")
 REAL_CHPASSWD = "/usr/sbin/chpasswd"
 DAY_MS = 86400000
+# rekey's [directory] timeout_secs default (src/directory/build.rs): every
+# hook's own limit, and the relay's, must lie below it.
+REKEY_DEFAULT_TIMEOUT = 10
+BUILD_RS = os.path.join(os.path.dirname(os.path.dirname(HERE)), "src", "directory",
+                        "build.rs")
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 CAN_CHPASSWD = IS_ROOT and os.access(REAL_CHPASSWD, os.X_OK)
@@ -427,6 +432,61 @@ class ChpasswdHookTest(unittest.TestCase):
                                   "message": "chpasswd: (line 1, user alice) password not changed"})
         self.assertEqual(self.root.shadow_bytes(), before)
 
+    def assert_unknown(self, rc, answer, what=None):
+        self.assertEqual(rc, 1, what)
+        self.assertEqual(list(answer), ["error"], what)
+        self.assertIn("unknown", answer["error"], what)
+
+    def test_chpasswd_failing_after_changing_is_an_error(self):
+        # e.g. "failure while writing changes": the entry changed, so a
+        # refusal ("nothing changed") would be a lie
+        fake = self.fake_chpasswd("""\
+            import sys
+            sys.stdin.read()
+            path = %r
+            with open(path) as f:
+                lines = f.read().splitlines()
+            with open(path, "w") as f:
+                for line in lines:
+                    if line.startswith("alice:"):
+                        line = "alice:$6$half$written:" + line.split(":", 2)[2]
+                    f.write(line + "\\n")
+            sys.stderr.write("chpasswd: failure while writing changes to /etc/passwd\\n")
+            sys.exit(1)
+            """ % self.root.shadow)
+        rc, answer, err = self.hook(self.req("change", "a@example.com", "alice", "New-pw-123"),
+                                    REKEY_CHPASSWD_CHPASSWD=fake)
+        self.assert_unknown(rc, answer, err)
+
+    def test_chpasswd_timeout_is_an_error_within_the_hooks_limit(self):
+        fake = self.fake_chpasswd("import sys, time\nsys.stdin.read()\ntime.sleep(60)\n")
+        started = time.monotonic()
+        rc, answer, err = self.hook(self.req("change", "a@example.com", "alice", "New-pw-123"),
+                                    REKEY_CHPASSWD_CHPASSWD=fake, REKEY_CHPASSWD_TIMEOUT="2")
+        self.assertLess(time.monotonic() - started, 2.5, "the hook keeps to its own limit")
+        self.assert_unknown(rc, answer, err)
+        self.assertIn("time limit", answer["error"])
+
+    def test_chpasswd_killed_by_a_signal_is_an_error(self):
+        fake = self.fake_chpasswd("import os, sys\nsys.stdin.read()\nos.kill(os.getpid(), 9)\n")
+        rc, answer, err = self.hook(self.req("change", "a@example.com", "alice", "New-pw-123"),
+                                    REKEY_CHPASSWD_CHPASSWD=fake)
+        self.assert_unknown(rc, answer, err)
+        self.assertIn("signal 9", answer["error"])
+
+    def test_default_time_limit_is_below_the_relays_and_rekeys(self):
+        hooks = load_script(CHPASSWD_HOOK, "chpasswd_hook_defaults")
+        relay = load_script(RELAY, "rekey_hook_relay_defaults")
+        self.assertEqual(hooks.DEFAULTS["timeout"], "8")
+        self.assertEqual(hooks.load_settings(env={"REKEY_HOOK_CONFIG": ""})["timeout"], 8.0)
+        _, relay_timeout = relay.parse_args([], {})
+        self.assertEqual(relay_timeout, 9.0)
+        self.assertLess(8.0, relay_timeout)
+        self.assertLess(relay_timeout, REKEY_DEFAULT_TIMEOUT)
+        for bad in ("0", "-2"):
+            with self.assertRaises(hooks.Fault):
+                hooks.load_settings(env={"REKEY_HOOK_CONFIG": "", "REKEY_CHPASSWD_TIMEOUT": bad})
+
     def test_chpasswd_that_lies_is_a_fault(self):
         fake = self.fake_chpasswd("import sys\nsys.stdin.read()\n")
         rc, answer, _ = self.hook(self.req("change", "a@example.com", "alice", "New-pw-123"),
@@ -467,7 +527,7 @@ class ChpasswdHookTest(unittest.TestCase):
 # ------------------------------------------------------------------ FreeIPA
 
 FAKE_LDAP_TOOL = r'''
-import json, os, stat, sys
+import json, os, signal, stat, sys, time
 
 # state.json beside bin/, where the test keeps it (the hook passes the
 # tools only PATH, LC_ALL and LDAP* variables)
@@ -480,12 +540,15 @@ def opt(flag):
     return args[args.index(flag) + 1] if flag in args else None
 
 def secret(flag):
+    # read as lutil_get_filed_password does: fopen(path), all of it
     path = opt(flag)
     if path is None:
         return None
-    st = os.stat(path)
     with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
         return {"path": path, "mode": stat.S_IMODE(st.st_mode),
+                "fifo": stat.S_ISFIFO(st.st_mode),
+                "regular": stat.S_ISREG(st.st_mode),
                 "content": f.read().decode()}
 
 with open(STATE) as f:
@@ -502,6 +565,8 @@ def finish(code, out="", err=""):
     sys.exit(code)
 
 if tool == "ldapsearch":
+    if state.get("search_hang"):
+        time.sleep(60)
     if state.get("search_rc"):
         finish(state["search_rc"], "", state.get("search_err", ""))
     finish(0, state["ldif"].get(args[-1 - len(state["attrs"])], ""))
@@ -511,8 +576,24 @@ if tool == "ldapwhoami":
         finish(0, "dn:%s\n" % dn)
     finish(49, "", "ldap_bind: Invalid credentials (49)\n")
 if tool == "ldappasswd":
+    if state.get("passwd_hang"):
+        # announce, then hang until killed (no state written: the test
+        # looks at the files the hook may have left)
+        open(state["passwd_hang"], "w").close()
+        time.sleep(60)
+    if state.get("passwd_signal"):
+        with open(STATE, "w") as f:
+            json.dump(state, f)
+        os.kill(os.getpid(), signal.SIGKILL)
+    if "passwd_result" in state:
+        # as the real ldappasswd: the server's refusal on STDOUT, exit 1
+        code, text, info = state["passwd_result"]
+        out = "Result: %s (%d)\n" % (text, code)
+        if info:
+            out += "Additional info: %s\n" % info
+        finish(0 if code == 0 else 1, out)
     if state.get("passwd_rc"):
-        finish(state["passwd_rc"], "", state.get("passwd_err", ""))
+        finish(state["passwd_rc"], state.get("passwd_out", ""), state.get("passwd_err", ""))
     state["passwords"][args[-1]] = call["T"]["content"]
     finish(0)
 finish(2, "", "unknown fake tool\n")
@@ -529,7 +610,10 @@ ALICE_LDIF = textwrap.dedent("""\
     """) % ALICE_DN
 
 
-class FreeipaHookTest(unittest.TestCase):
+class FreeipaFakeToolsBase(unittest.TestCase):
+    """Fake ldapsearch/ldapwhoami/ldappasswd first on PATH, their state in
+    state.json. No tests of its own."""
+
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="rekey-freeipa-")
         self.addCleanup(shutil.rmtree, self.dir, True)
@@ -558,8 +642,9 @@ class FreeipaHookTest(unittest.TestCase):
             tmp_dir = %s
             timeout = 7
             """) % (SERVICE_DN, self.bind_pw_file, self.tmp))
+        # TMPDIR too: a temporary file would land in self.tmp either way
         self.env = base_env(PATH=bindir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
-                            REKEY_HOOK_CONFIG=self.config)
+                            REKEY_HOOK_CONFIG=self.config, TMPDIR=self.tmp)
 
     def hook(self, request, **env):
         with open(self.state_file, "w") as f:
@@ -586,6 +671,17 @@ class FreeipaHookTest(unittest.TestCase):
         for call in self.state["calls"]:
             for arg in call["argv"]:
                 self.assertNotIn(secret, arg)
+
+    def assert_unknown(self, rc, answer, what):
+        """A change whose outcome the hook cannot know: an error and a
+        non-zero exit, never a refusal (rekey would read "unchanged")."""
+        self.assertEqual(rc, 1, what)
+        self.assertIsInstance(answer, dict, what)
+        self.assertEqual(list(answer), ["error"], what)
+        self.assertIn("unknown", answer["error"], what)
+
+
+class FreeipaHookTest(FreeipaFakeToolsBase):
 
     # escaping and parsing, in-process
 
@@ -632,8 +728,13 @@ class FreeipaHookTest(unittest.TestCase):
         for flag, value in (("-H", "ldaps://ipa.example.com"), ("-D", SERVICE_DN),
                             ("-y", self.bind_pw_file),
                             ("-b", "cn=users,cn=accounts,dc=example,dc=com"),
-                            ("-s", "sub"), ("-z", "2"), ("-l", "7")):
+                            ("-s", "sub"), ("-z", "2")):
             self.assertEqual(argv[argv.index(flag) + 1], value, flag)
+        # the tools' own limits lie inside the hook's (timeout = 7), so a
+        # tool gives up and says why before the hook has to kill it
+        limit = int(argv[argv.index("-l") + 1])
+        self.assertTrue(1 <= limit < 7, limit)
+        self.assertIn("nettimeout=%d" % limit, argv)
         self.assertIn("-x", argv)
         self.assertIn("-LLL", argv)
         self.assertNotIn("-w", argv)
@@ -723,10 +824,11 @@ class FreeipaHookTest(unittest.TestCase):
         [call] = self.calls("ldapwhoami")
         argv = call["argv"]
         self.assertEqual(argv[argv.index("-D") + 1], ALICE_DN)
+        # through a pipe on ldapwhoami's stdin, never a file
+        self.assertEqual(argv[argv.index("-y") + 1], "/dev/stdin")
+        self.assertTrue(call["y"]["fifo"])
+        self.assertFalse(call["y"]["regular"])
         self.assertEqual(call["y"]["content"], "alice-pw")
-        self.assertEqual(call["y"]["mode"], 0o600)
-        self.assertEqual(os.path.dirname(call["y"]["path"]), self.tmp)
-        self.assertFalse(os.path.exists(call["y"]["path"]))
         self.assertEqual(os.listdir(self.tmp), [])
         self.assert_no_secret_in_argv("alice-pw")
 
@@ -756,15 +858,59 @@ class FreeipaHookTest(unittest.TestCase):
         self.assertIn("-x", argv)
         for flag in ("-s", "-S", "-w", "-a", "-A"):
             self.assertNotIn(flag, argv)
+        # through a pipe on ldappasswd's stdin, exactly (no newline added)
+        self.assertEqual(argv[argv.index("-T") + 1], "/dev/stdin")
+        self.assertTrue(call["T"]["fifo"])
+        self.assertFalse(call["T"]["regular"])
         self.assertEqual(call["T"]["content"], new)
-        self.assertEqual(call["T"]["mode"], 0o600)
-        self.assertFalse(os.path.exists(call["T"]["path"]))
         self.assertEqual(os.listdir(self.tmp), [])
         self.assert_no_secret_in_argv(new)
         self.assertNotIn(new, err)
         self.assertEqual(self.state["passwords"][ALICE_DN], new)
 
+    def test_no_password_file_in_the_source(self):
+        with open(FREEIPA_HOOK) as f:
+            source = f.read()
+        for word in ("tempfile", "mkstemp", "NamedTemporaryFile", "os.write("):
+            self.assertNotIn(word, source)
+        self.assertNotIn("shell=True", source)
+
+    def test_sigkill_at_rekeys_time_limit_leaves_no_password_on_disk(self):
+        # rekey SIGKILLs the hook's process group when it overruns; no
+        # `finally` runs then, so nothing secret may ever be on disk.
+        new = "Killed-mid-change %s" % os.urandom(6).hex()
+        started = os.path.join(self.dir, "ldappasswd-started")
+        self.state["passwd_hang"] = started
+        with open(self.state_file, "w") as f:
+            json.dump(self.state, f)
+        proc = subprocess.Popen([FREEIPA_HOOK], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=self.env, start_new_session=True)
+        proc.stdin.write(json.dumps(self.req("change", account="alice",
+                                             password=new)).encode())
+        proc.stdin.close()
+        deadline = time.monotonic() + 10
+        while not os.path.exists(started):
+            self.assertLess(time.monotonic(), deadline, "ldappasswd never started")
+            self.assertIsNone(proc.poll())
+            time.sleep(0.02)
+        os.killpg(proc.pid, 9)
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+        # self.tmp is both the hook's TMPDIR and its (ignored) tmp_dir
+        self.assertEqual(os.listdir(self.tmp), [])
+        for dirpath, _, files in os.walk(self.dir):
+            for name in files:
+                with open(os.path.join(dirpath, name), "rb") as f:
+                    self.assertNotIn(new.encode(), f.read(), name)
+
+    def change(self):
+        return self.hook(self.req("change", account="alice", password="x-Pw-1"))
+
     def test_change_refusal_reasons(self):
+        # ldappasswd exits 1 for every refusal; the server's code and text
+        # are on its stdout (clients/tools/ldappasswd.c)
         cases = [("Password is too short", "too_short"),
                  ("Password reuse not permitted", "in_history"),
                  ("Password is too simple", "too_simple"),
@@ -772,28 +918,110 @@ class FreeipaHookTest(unittest.TestCase):
                  ("Password has too many consecutive characters", "too_simple"),
                  ("Account expired", "locked"),
                  ("Too soon to change password", "other")]
-        self.state["passwd_rc"] = 19
         for info, reason in cases:
-            self.state["passwd_err"] = ("Result: Constraint violation (19)\n"
-                                        "Additional info: %s\n" % info)
-            rc, answer, _ = self.hook(self.req("change", account="alice", password="x-Pw-1"))
+            self.state["passwd_result"] = [19, "Constraint violation", info]
+            rc, answer, _ = self.change()
             self.assertEqual(rc, 0)
             self.assertEqual(answer, {"result": "refused", "reason": reason,
                                       "message": info}, info)
-        self.state["passwd_rc"] = 50
-        self.state["passwd_err"] = "Result: Insufficient access (50)\n"
-        rc, answer, _ = self.hook(self.req("change", account="alice", password="x-Pw-1"))
-        self.assertEqual((answer["result"], answer["reason"]), ("refused", "other"))
-        self.state["passwd_rc"] = 255
-        self.state["passwd_err"] = "ldap_sasl_bind(SIMPLE): Can't contact LDAP server (-1)\n"
-        rc, answer, _ = self.hook(self.req("change", account="alice", password="x-Pw-1"))
-        self.assertEqual((rc, answer["result"], answer["reason"]), (0, "refused", "unreachable"))
+        for code, text in ((50, "Insufficient access"), (53, "Server is unwilling to perform"),
+                           (32, "No such object")):
+            self.state["passwd_result"] = [code, text, ""]
+            rc, answer, _ = self.change()
+            self.assertEqual((rc, answer["result"], answer["reason"]), (0, "refused", "other"),
+                             code)
+        self.assertEqual(self.state["passwords"][ALICE_DN], "alice-pw")
+        self.assertEqual(os.listdir(self.tmp), [])
+
+    def test_change_that_never_left_is_refused(self):
+        # failures before ldappasswd sends the request: nothing changed
+        for rc_, err, reason in (
+                (255, "ldap_sasl_bind(SIMPLE): Can't contact LDAP server (-1)\n", "unreachable"),
+                (245, "ldap_sasl_bind(SIMPLE): Connect error (-11)\n", "unreachable"),
+                (1, "ldap_start_tls: Connect error (-11)\n"
+                    "\tadditional info: (unknown error code)\n", "unreachable"),
+                (49, "ldap_bind: Invalid credentials (49)\n", "other")):
+            self.state["passwd_rc"], self.state["passwd_err"] = rc_, err
+            rc, answer, _ = self.change()
+            self.assertEqual((rc, answer["result"], answer["reason"]), (0, "refused", reason),
+                             err)
+        self.assertIn("service account", answer["message"])
+
+    def test_change_with_unknown_outcome_is_an_error(self):
+        # after the request may have left, nothing but an error will do
+        cases = [
+            # the connection lost while waiting for the result (the same
+            # -1 as at bind time, but after the request was sent)
+            {"passwd_rc": 255, "passwd_err": "ldap_result: Can't contact LDAP server (-1)\n"},
+            {"passwd_rc": 255, "passwd_err": "ldap_bind: Success (0)\n"
+                                             "\tadditional info: warning\n"
+                                             "ldap_result: Can't contact LDAP server (-1)\n"},
+            {"passwd_rc": 1, "passwd_err": "ldap_extended_operation: Can't contact LDAP server (-1)\n"},
+            {"passwd_rc": 251, "passwd_err": "ldap_result: Timed out (-5)\n"},
+            # server results that do not say "not done"
+            {"passwd_result": [80, "Other (e.g., implementation specific) error", "ipa"]},
+            {"passwd_result": [51, "Server is busy", ""]},
+            {"passwd_result": [1, "Operations error", "Failed to update password"]},
+            {"passwd_result": [0, "Success", ""], "passwd_rc": 1},
+            # nothing understood
+            {"passwd_rc": 1},
+            {"passwd_rc": 1, "passwd_out": "garbage\n", "passwd_err": "who knows\n"},
+            {"passwd_rc": 2, "passwd_err": "ldappasswd: something else\n"},
+            # killed by a signal (crashed)
+            {"passwd_signal": True},
+        ]
+        for case in cases:
+            for key in ("passwd_rc", "passwd_err", "passwd_out", "passwd_result",
+                        "passwd_signal"):
+                self.state.pop(key, None)
+            self.state.update(case)
+            if case.get("passwd_result") == [0, "Success", ""]:
+                # a Result line that says success but a failing exit
+                self.state["passwd_out"] = "Result: Success (0)\n"
+                del self.state["passwd_result"]
+            rc, answer, _ = self.change()
+            self.assert_unknown(rc, answer, case)
+
+    def test_change_timeout_is_an_error_within_the_hooks_limit(self):
+        self.state["passwd_hang"] = os.path.join(self.dir, "started")
+        started = time.monotonic()
+        rc, answer, err = self.hook(self.req("change", account="alice", password="x-Pw-1"),
+                                    REKEY_FREEIPA_TIMEOUT="1.5")
+        took = time.monotonic() - started
+        self.assert_unknown(rc, answer, err)
+        self.assertIn("time limit", answer["error"])
+        self.assertLess(took, 1.5 + 0.5, "the hook keeps to its own limit")
         self.assertEqual(os.listdir(self.tmp), [])
 
     def test_change_unreachable_during_lookup(self):
         self.state["search_rc"] = 255
-        rc, answer, _ = self.hook(self.req("change", account="alice", password="x-Pw-1"))
+        rc, answer, _ = self.change()
         self.assertEqual((rc, answer["reason"]), (0, "unreachable"))
+        # a search that hangs is killed: still only a search, so refused
+        self.state["search_rc"] = 0
+        self.state["search_hang"] = True
+        self.state["calls"] = []
+        started = time.monotonic()
+        rc, answer, _ = self.hook(self.req("change", account="alice", password="x-Pw-1"),
+                                  REKEY_FREEIPA_TIMEOUT="1")
+        self.assertLess(time.monotonic() - started, 1.5)
+        self.assertEqual((rc, answer["result"], answer["reason"]), (0, "refused", "unreachable"))
+
+    def test_default_time_limit_is_below_rekeys(self):
+        self.assertEqual(self.hooks.DEFAULTS["timeout"], "8")
+        settings = self.hooks.load_settings(
+            env={"REKEY_HOOK_CONFIG": "", "REKEY_FREEIPA_URI": "ldap://x",
+                 "REKEY_FREEIPA_BASE": "dc=x", "REKEY_FREEIPA_BIND_DN": "cn=x",
+                 "REKEY_FREEIPA_BIND_PASSWORD_FILE": "/x"})
+        self.assertEqual(settings["timeout"], 8.0)
+        self.assertLess(settings["timeout"], REKEY_DEFAULT_TIMEOUT)
+        for bad in ("0", "-1", "soon"):
+            with self.assertRaises(self.hooks.Fault):
+                self.hooks.load_settings(env={"REKEY_HOOK_CONFIG": "", "REKEY_FREEIPA_URI": "x",
+                                              "REKEY_FREEIPA_BASE": "x",
+                                              "REKEY_FREEIPA_BIND_DN": "x",
+                                              "REKEY_FREEIPA_BIND_PASSWORD_FILE": "x",
+                                              "REKEY_FREEIPA_TIMEOUT": bad})
 
     def test_change_locked_accounts(self):
         key = "(&(mail=a@example.com)(objectClass=posixAccount))"
@@ -849,10 +1077,16 @@ class FreeipaHookRealToolsTest(unittest.TestCase):
             include {s}/nis.schema
             modulepath /usr/lib/ldap
             moduleload back_mdb
+            moduleload ppolicy
             database mdb
             suffix "dc=example,dc=com"
             rootdn "cn=Manager,dc=example,dc=com"
             directory {db}
+            overlay ppolicy
+            ppolicy_default "cn=default,ou=policies,dc=example,dc=com"
+            access to dn.exact="uid=guarded,ou=users,dc=example,dc=com" attrs=userPassword
+              by anonymous auth
+              by * none
             access to attrs=userPassword
               by dn.exact="uid=rekey,ou=sys,dc=example,dc=com" write
               by self write
@@ -876,6 +1110,19 @@ class FreeipaHookRealToolsTest(unittest.TestCase):
             objectClass: organizationalUnit
             ou: sys
 
+            dn: ou=policies,dc=example,dc=com
+            objectClass: organizationalUnit
+            ou: policies
+
+            dn: cn=default,ou=policies,dc=example,dc=com
+            objectClass: organizationalRole
+            objectClass: pwdPolicy
+            cn: default
+            pwdAttribute: userPassword
+            pwdMinLength: 10
+            pwdCheckQuality: 2
+            pwdInHistory: 3
+
             dn: uid=rekey,ou=sys,dc=example,dc=com
             objectClass: account
             objectClass: simpleSecurityObject
@@ -893,6 +1140,18 @@ class FreeipaHookRealToolsTest(unittest.TestCase):
             gidNumber: 1001
             homeDirectory: /home/alice
             userPassword: alice-old-pw
+
+            dn: uid=guarded,ou=users,dc=example,dc=com
+            objectClass: inetOrgPerson
+            objectClass: posixAccount
+            uid: guarded
+            cn: Guarded
+            sn: Guarded
+            mail: g@example.com
+            uidNumber: 1003
+            gidNumber: 1003
+            homeDirectory: /home/guarded
+            userPassword: guarded-old-pw
 
             dn: uid=star,ou=users,dc=example,dc=com
             objectClass: inetOrgPerson
@@ -960,12 +1219,214 @@ class FreeipaHookRealToolsTest(unittest.TestCase):
         rc, answer, err = self.hook(dict(base, op="changed_at"))
         self.assertEqual(answer, {"changed_at_ms": None}, err)
 
+    def test_password_read_from_the_pipe_exactly(self):
+        # ldappasswd -T /dev/stdin: the whole of stdin, nothing stripped or
+        # added (lutil_get_filed_password); ldapwhoami -y /dev/stdin alike
+        base = {"version": 1, "address": "a@example.com", "account": "alice"}
+        new = " spaces at both ends, and a tab\t "
+        rc, answer, err = self.hook(dict(base, op="change", password=new))
+        self.assertEqual(answer, {"result": "done"}, err)
+        self.assertNotIn("publicly readable", err)
+        rc, answer, err = self.hook(dict(base, op="verify", password=new))
+        self.assertEqual(answer, {"valid": True}, err)
+        for near in (new.strip(), new + "\n", new[:-1]):
+            rc, answer, err = self.hook(dict(base, op="verify", password=near))
+            self.assertEqual(answer, {"valid": False}, repr(near))
+
+    def test_real_refusals(self):
+        # the real ldappasswd exits 1 and prints the result on stdout
+        base = {"version": 1, "address": "a@example.com", "account": "alice"}
+        rc, answer, err = self.hook(dict(base, op="change", password="short"))
+        self.assertEqual((rc, answer.get("result"), answer.get("reason")),
+                         (0, "refused", "other"), err)  # ppolicy: constraint violation
+        self.assertIn("quality", answer["message"])
+        rc, answer, err = self.hook(dict(base, op="verify", password="alice-old-pw"))
+        self.assertEqual(answer, {"valid": True}, "refused means unchanged")
+        guarded = {"version": 1, "address": "g@example.com", "account": "guarded"}
+        rc, answer, err = self.hook(dict(guarded, op="change", password="Long enough pw 1"))
+        self.assertEqual((rc, answer.get("result"), answer.get("reason")),
+                         (0, "refused", "other"), err)  # insufficient access (50)
+        self.assertIn("may not change", answer["message"])
+        rc, answer, err = self.hook(dict(guarded, op="verify", password="guarded-old-pw"))
+        self.assertEqual(answer, {"valid": True})
+
+    def test_real_bind_refused_is_a_refusal(self):
+        bad = os.path.join(self.dir, "bad.pw")
+        write(bad, "not-the-secret", 0o600)
+        self.env["REKEY_FREEIPA_BIND_PASSWORD_FILE"] = bad
+        # find/verify/changed_at: a fault; change: certainly not done
+        rc, answer, err = self.hook({"version": 1, "op": "find", "address": "a@example.com"})
+        self.assertNotEqual(rc, 0)
+        self.env["REKEY_FREEIPA_LDAPSEARCH"] = self.fake_ldapsearch()
+        rc, answer, err = self.hook({"version": 1, "op": "change", "address": "a@example.com",
+                                     "account": "alice", "password": "Long enough pw 2"})
+        self.assertEqual((rc, answer.get("result"), answer.get("reason")),
+                         (0, "refused", "other"), err)
+        self.assertIn("service account", answer["message"])
+
+    def fake_ldapsearch(self):
+        """An ldapsearch that finds alice without asking the server."""
+        path = os.path.join(self.dir, "ldapsearch")
+        write(path, "#!/bin/sh\nprintf 'dn: uid=alice,ou=users,dc=example,dc=com\\n"
+              "uid: alice\\ncn: Alice\\n\\n'\n", 0o755)
+        return path
+
     def test_escaping_against_a_real_server(self):
         rc, answer, err = self.hook({"version": 1, "op": "find",
                                      "address": "st*r(x)@example.com"})
         self.assertEqual(answer, {"found": True, "account": "star", "name": "Star"}, err)
         rc, answer, err = self.hook({"version": 1, "op": "find", "address": "*@example.com"})
         self.assertEqual(answer, {"found": False}, err)
+
+
+def ber_items(data):
+    """[(tag, value)] of the BER TLVs in data (definite lengths only)."""
+    items, i = [], 0
+    while i < len(data):
+        tag, length = data[i], data[i + 1]
+        i += 2
+        if length & 0x80:
+            n = length & 0x7f
+            length = int.from_bytes(data[i:i + n], "big")
+            i += n
+        items.append((tag, data[i:i + length]))
+        i += length
+    return items
+
+
+def ber_int(n):
+    body = n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big")
+    return b"\x02" + bytes([len(body)]) + body
+
+
+class SilentLdapServer:
+    """Just enough LDAP on 127.0.0.1 for the real ldappasswd: the simple
+    bind succeeds; the Password Modify request that follows is recorded
+    (its newPasswd) and then never answered (mode "hang") or answered by
+    closing the connection (mode "drop") -- in both the request has left,
+    so its outcome is not known to the client."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.new_passwords = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.uri = "ldap://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.conns = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def read_message(self, conn):
+        head = b""
+        while len(head) < 2:
+            chunk = conn.recv(2 - len(head))
+            if not chunk:
+                return None
+            head += chunk
+        length, extra = head[1], b""
+        if length & 0x80:
+            extra = conn.recv(length & 0x7f)
+            length = int.from_bytes(extra, "big")
+        body = b""
+        while len(body) < length:
+            chunk = conn.recv(length - len(body))
+            if not chunk:
+                return None
+            body += chunk
+        [(_, msgid), (op, value)] = ber_items(body)[:2]
+        return int.from_bytes(msgid, "big"), op, value
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            try:
+                while True:
+                    message = self.read_message(conn)
+                    if message is None:
+                        break
+                    msgid, op, value = message
+                    if op == 0x60:  # BindRequest -> BindResponse success
+                        result = b"\x61\x07\x0a\x01\x00\x04\x00\x04\x00"
+                        inner = ber_int(msgid) + result
+                        conn.sendall(b"\x30" + bytes([len(inner)]) + inner)
+                    elif op == 0x77:  # ExtendedRequest: Password Modify
+                        for tag, part in ber_items(value):
+                            if tag == 0x81:  # requestValue
+                                [(_, seq)] = ber_items(part)
+                                self.new_passwords += [v.decode() for t, v in
+                                                       ber_items(seq) if t == 0x82]
+                        if self.mode == "drop":
+                            conn.close()
+                            break
+            except OSError:
+                pass
+
+    def close(self):
+        for sock in [self.sock] + self.conns:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes accept() and recv()
+            except OSError:
+                pass
+            sock.close()
+        self.thread.join(5)
+
+
+HAVE_LDAPPASSWD = bool(shutil.which("ldappasswd"))
+
+
+@unittest.skipUnless(HAVE_LDAPPASSWD, "needs ldappasswd (Debian package ldap-utils)")
+class FreeipaHookRealLdappasswdTest(FreeipaFakeToolsBase):
+    """The real ldappasswd (the fake ldapsearch finds the entry) against a
+    server that takes the request and then fails the client: the outcome is
+    unknown, so the hook must answer an error, never a refusal."""
+
+    def setUp(self):
+        super().setUp()
+        self.real = shutil.which("ldappasswd")
+
+    def server(self, mode):
+        server = SilentLdapServer(mode)
+        self.addCleanup(server.close)
+        return server
+
+    def change(self, uri, password="Unknown fate pw 4", timeout="8"):
+        started = time.monotonic()
+        result = self.hook(self.req("change", account="alice", password=password),
+                           REKEY_FREEIPA_URI=uri, REKEY_FREEIPA_LDAPPASSWD=self.real,
+                           REKEY_FREEIPA_TIMEOUT=timeout)
+        return result + (time.monotonic() - started,)
+
+    def test_killed_while_waiting_for_the_result(self):
+        server = self.server("hang")
+        new = "Unknown fate pw 4"
+        rc, answer, err, took = self.change(server.uri, new, timeout="2")
+        self.assert_unknown(rc, answer, err)
+        self.assertIn("time limit", answer["error"])
+        self.assertLess(took, 2.5, "the hook answered within its own limit")
+        # the request had left, with exactly the password (no newline)
+        self.assertEqual(server.new_passwords, [new])
+        self.assertEqual(os.listdir(self.tmp), [])
+
+    def test_connection_lost_after_the_request(self):
+        server = self.server("drop")
+        rc, answer, err, _ = self.change(server.uri)
+        self.assert_unknown(rc, answer, err)
+        self.assertIn("ldap_result", answer["error"])  # -1, but after the bind
+        self.assertEqual(server.new_passwords, ["Unknown fate pw 4"])
+
+    def test_no_server_at_bind_time_is_unreachable(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]  # closed again: nothing listens
+        rc, answer, err, _ = self.change("ldap://127.0.0.1:%d" % port)
+        self.assertEqual((rc, answer.get("result"), answer.get("reason")),
+                         (0, "refused", "unreachable"), err)
+        self.assertIn("ldap_sasl_bind", answer["message"])
 
 
 # -------------------------------------------------------------------- relay
@@ -1118,6 +1579,13 @@ class RelayTest(unittest.TestCase):
 
 
 class ScriptsTest(unittest.TestCase):
+    @unittest.skipUnless(os.path.exists(BUILD_RS), "needs src/directory/build.rs")
+    def test_rekeys_default_time_limit_is_the_one_assumed_here(self):
+        import re
+        with open(BUILD_RS) as f:
+            found = re.findall(r"\btimeout_secs:\s*(\d+)", f.read())
+        self.assertEqual(found, [str(REKEY_DEFAULT_TIMEOUT)])
+
     def test_executable_with_env_python3_shebang(self):
         for path in (CHPASSWD_HOOK, FREEIPA_HOOK, RELAY):
             mode = os.stat(path).st_mode
