@@ -61,8 +61,9 @@ impl LocalService {
             }
         };
         let password = Password::from(password.to_string());
-        // Everything about this address's change, in this process, one at
-        // a time: a second submission, or the resolver, waits its turn.
+        // One change of an address at a time in this process: a second
+        // submission meanwhile is told one is on its way, and the
+        // resolver leaves this one alone.
         let Some(_claim) = self.claim(address.as_str()) else {
             return Err(ServiceError::ChangeInProgress);
         };
