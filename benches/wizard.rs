@@ -9,13 +9,18 @@
 //! The screens are drawn in-process by a real `Terminal<CrosstermBackend<_>>`
 //! whose writer counts the bytes and throws them away, so the figures are
 //! what the event loop in `src/tui/mod.rs` does per key minus the write(2)
-//! to the terminal itself.
+//! to the terminal itself. Section 4 is what a person feels: the binary
+//! under test in a pseudo-terminal, a key written to the master, timed until
+//! the output settles (`support/pty_keys.rs`); it is the figure that shows a
+//! key waiting in the event loop, which the in-process figures cannot.
 
 mod support;
 use support::{Lcg, percentile_ms};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/pty_keys.rs"]
+mod pty_keys;
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -88,6 +93,7 @@ fn main() {
     let typing = bench_password_screen();
     bench_slider();
     bench_start();
+    pty_keys::bench_keys_through_pty();
     verdict(&typing);
     println!(
         "\ntotal bench time: {:.1} s",

@@ -367,3 +367,27 @@ fn an_unreachable_mail_server_is_said_at_start_and_the_wizard_runs() {
     let screen = raw.find("\x1b[?1049h").expect("the wizard took the screen");
     assert!(warning < screen, "said before the screen is taken");
 }
+
+/// 4 KiB of keys in one burst (a paste without bracketed paste, a slow SSH
+/// link catching up) are all read, and Ctrl-C right after them quits at
+/// once: no key waits in the terminal for another to wake the wizard.
+#[test]
+fn a_burst_of_4_kib_of_keys_is_read_and_ctrl_c_after_it_quits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut w = Wizard::embedded(tmp.path(), &[]);
+    open_recovery(&mut w);
+    let burst = "x".repeat(4096);
+    w.send(&burst);
+    w.wait_until("the address field full of the burst", |s| {
+        s.contains("xxxxxxxxxxxxxxxxxxxx")
+    });
+    let sent = Instant::now();
+    let status = w.quit();
+    assert!(status.success(), "exit status after Ctrl-C: {status}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "Ctrl-C took {:?}",
+        sent.elapsed()
+    );
+    w.assert_terminal_restored();
+}

@@ -18,7 +18,7 @@ use crate::recovery::{Clock, PasswordVerdict, SystemClock};
 use crate::service::RecoveryService;
 use app::{App, AppOptions, DemoAccount, Effect, Input};
 use calls::Call;
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use i18n::Catalogs;
 use mailbox::MailboxView;
 use ratatui::backend::CrosstermBackend;
@@ -29,6 +29,7 @@ use ratatui::layout::{Position, Rect, Size};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use theme::Theme;
 use tokio::signal::unix::{SignalKind, signal};
@@ -123,8 +124,10 @@ pub async fn run(
             _ = sighup.recv() => break,
         }
         // Take everything already waiting before drawing again: under key
-        // repeat this keeps a slow link from falling behind.
-        while let Some(Some(Ok(event))) = events.next().now_or_never() {
+        // repeat this keeps a slow link from falling behind. `poll!` polls
+        // with this task's waker: `now_or_never` would leave crossterm a
+        // no-op waker, and the next key would wait for the tick.
+        while let Poll::Ready(Some(Ok(event))) = futures::poll!(events.next()) {
             on_event(event, &mut app, &mut terminal, &mut effects, &clock)?;
         }
         while let Ok(input) = inputs.try_recv() {
@@ -262,6 +265,9 @@ async fn estimate_strength(
     mut jobs: watch::Receiver<MeterJob>,
     verdicts: mpsc::UnboundedSender<Input>,
 ) {
+    // zxcvbn's first call builds its dictionaries (about 12 ms): done now,
+    // not on the person's first key.
+    let _ = tokio::task::spawn_blocking(move || policy.assess("warm up the meter", &[])).await;
     while jobs.changed().await.is_ok() {
         let job = jobs.borrow_and_update().clone();
         let Some((seq, password, hints)) = job else {

@@ -44,6 +44,9 @@ pub const LEAVE_ALTERNATE_SCREEN: &[u8] = b"\x1b[?1049l";
 pub struct Received {
     pub parser: vt100::Parser,
     pub raw: Vec<u8>,
+    /// When each read arrived, and the length of `raw` after it: for
+    /// timing what a person sees.
+    pub arrivals: Vec<(Instant, usize)>,
 }
 
 /// One run of a program in a pseudo-terminal of `COLS`x`ROWS`, with the
@@ -103,6 +106,7 @@ impl Wizard {
         let received = Arc::new(Mutex::new(Received {
             parser: vt100::Parser::new(ROWS, COLS, 0),
             raw: Vec::new(),
+            arrivals: Vec::new(),
         }));
         let reader = pair.master.try_clone_reader().expect("a reader");
         let reader = std::thread::spawn({
@@ -314,6 +318,8 @@ fn read_all(mut reader: Box<dyn Read + Send>, received: &Mutex<Received>) {
                 let mut received = received.lock().unwrap_or_else(|e| e.into_inner());
                 received.parser.process(&buf[..n]);
                 received.raw.extend_from_slice(&buf[..n]);
+                let len = received.raw.len();
+                received.arrivals.push((Instant::now(), len));
             }
         }
     }
