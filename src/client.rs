@@ -19,7 +19,7 @@ fn describe(ssh_client: Option<&str>, stdin_target: Option<PathBuf>) -> String {
     } else {
         "local".to_string()
     };
-    text.chars().filter(|c| !c.is_control()).take(100).collect()
+    crate::recovery::text::visible(&text, 100)
 }
 
 #[cfg(test)]

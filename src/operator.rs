@@ -363,7 +363,7 @@ impl Operator<'_> {
             let error = r
                 .last_error
                 .as_deref()
-                .map(|e| format!("\tlast error: {e}"))
+                .map(|e| format!("\tlast error: {}", crate::recovery::text::visible(e, 500)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
@@ -455,7 +455,7 @@ pub fn describe_failed_rule(rule: Rule, score: u8) -> String {
         Rule::MaxLength(n) => format!("longer than {n} characters"),
         Rule::MinScore(n) => format!("too easy to guess (strength {score} of 4, needs {n})"),
         Rule::NotPersonal => "made from the name or the address".to_string(),
-        Rule::Printable => "contains control characters".to_string(),
+        Rule::Printable => "contains control or invisible characters".to_string(),
         Rule::NotRecent(n) => format!("one of the last {n} passwords"),
     }
 }

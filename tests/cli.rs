@@ -1045,3 +1045,34 @@ fn the_wizard_without_a_terminal_and_connect_where_it_has_no_use_are_one_line_re
         )
     );
 }
+
+/// Bidi overrides and other invisible format characters never reach the
+/// store or the operator's screen: a name with U+202E is listed without it,
+/// and a password holding one is refused as unprintable.
+#[test]
+fn bidi_and_format_characters_are_dropped_from_names_and_refused_in_passwords() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    add(
+        dir,
+        "ada@example.com",
+        "Ada \u{202E}ecalevol\u{202C}",
+        PASSWORD,
+    );
+    let listed = accounts(dir).join("\n");
+    assert!(listed.contains("Ada ecalevol"), "{listed}");
+    for hidden in ['\u{202E}', '\u{202C}', '\u{2066}', '\u{200B}'] {
+        assert!(
+            !listed.contains(hidden),
+            "{:04X} in {listed:?}",
+            u32::from(hidden)
+        );
+    }
+    let refused = rekey(
+        dir,
+        &["user", "add", "bo@example.com"],
+        "lantern quietly\u{2067} orbits seventeen moths\n",
+    );
+    let line = one_line_failure(&refused, 2);
+    assert!(line.contains("invisible characters"), "{line}");
+}

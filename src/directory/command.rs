@@ -214,11 +214,7 @@ impl CommandDirectory {
     fn log_stderr(&self, err: &[u8]) {
         let text = String::from_utf8_lossy(err);
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let line: String = line
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(MAX_LOGGED)
-                .collect();
+            let line = crate::recovery::text::visible(line, MAX_LOGGED);
             tracing::warn!(hook = %self.command, "{line}");
         }
     }
@@ -243,7 +239,9 @@ impl Directory for CommandDirectory {
         if !answer.found {
             return Ok(None);
         }
-        if answer.account.trim().is_empty() || answer.account.chars().any(char::is_control) {
+        if answer.account.trim().is_empty()
+            || answer.account.chars().any(crate::recovery::text::is_hidden)
+        {
             return Err(DirectoryError::Failed(format!(
                 "the hook {} found an account without a usable id",
                 self.command
@@ -291,11 +289,7 @@ impl Directory for CommandDirectory {
             ChangeAnswer::Done => ChangeVerdict::Done,
             ChangeAnswer::Refused { reason, message } => ChangeVerdict::Refused {
                 refusal: reason,
-                detail: message
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .take(300)
-                    .collect(),
+                detail: crate::recovery::text::visible(&message, 300),
             },
         })
     }

@@ -55,14 +55,9 @@ impl SledDirectory {
     }
 }
 
-/// A display name: no control characters, at most 100 characters.
+/// A display name: no control or format characters, at most 100 characters.
 pub fn clean_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_control())
-        .take(100)
-        .collect::<String>()
-        .trim()
-        .to_string()
+    crate::recovery::text::visible(name, 100).trim().to_string()
 }
 
 #[async_trait]

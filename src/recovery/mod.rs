@@ -11,6 +11,7 @@ pub mod phrase;
 pub mod policy;
 pub mod session;
 pub mod slide;
+pub mod text;
 
 pub use address::{AddressError, EmailAddress};
 pub use clock::{Clock, ManualClock, Millis, SystemClock};

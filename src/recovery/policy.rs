@@ -44,7 +44,7 @@ pub enum Rule {
     /// Not made of the address's parts or the person's name, give or take
     /// a few digits and symbols.
     NotPersonal,
-    /// No control characters: what is typed must be what is stored.
+    /// No control or invisible format characters: what is typed must be what is stored.
     Printable,
     NotRecent(usize),
 }
@@ -152,7 +152,10 @@ impl PasswordPolicy {
             check(Rule::MaxLength(self.max_length), length <= self.max_length),
             check(Rule::MinScore(self.min_score), score >= self.min_score),
             check(Rule::NotPersonal, !built_from(password, hints)),
-            check(Rule::Printable, !password.chars().any(char::is_control)),
+            check(
+                Rule::Printable,
+                !password.chars().any(crate::recovery::text::is_hidden),
+            ),
         ];
         if self.history > 0 {
             rules.push(RuleCheck {

@@ -449,11 +449,7 @@ impl RecoveryService for LocalService {
         self.sweep_sessions_now_and_then(now)?;
         // Room for what a daemon adds: the wizard's own words (at most 60)
         // and the peer's user, uid and pid.
-        let client: String = client
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(160)
-            .collect();
+        let client = crate::recovery::text::visible(client, 160);
         let language: String = language
             .chars()
             .filter(char::is_ascii_alphabetic)

@@ -157,10 +157,10 @@ impl StoreTx<'_> {
     }
 }
 
-/// Strips control characters and bounds the length of free text: room
+/// Strips control and format characters and bounds the length of free text: room
 /// for a DN and a directory's whole refusal.
 fn clean(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).take(400).collect()
+    crate::recovery::text::visible(text, 400)
 }
 
 /// What `rekey audit verify` found.

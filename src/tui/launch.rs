@@ -155,13 +155,7 @@ pub fn demo(mut config: Config, flags: WizardFlags) -> Result<(), LaunchError> {
 /// Where the person is: the kiosk's name in kiosk mode when the config
 /// gives one, else the SSH client or the terminal.
 fn client_for(config: &Config, kiosk: bool) -> String {
-    let name: String = config
-        .wizard
-        .kiosk_name
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(60)
-        .collect();
+    let name = crate::recovery::text::visible(&config.wizard.kiosk_name, 60);
     if kiosk && !name.trim().is_empty() {
         format!("kiosk {}", name.trim())
     } else {

@@ -55,8 +55,7 @@ impl MailboxView {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, t: &Catalog, theme: &Theme) {
-        let clean =
-            |s: &str| theme.text(&s.chars().filter(|c| !c.is_control()).collect::<String>());
+        let clean = |s: &str| theme.text(&crate::recovery::text::visible(s, usize::MAX));
         let lines = if self.count == 0 {
             vec![Line::styled(theme.text(&t.t("mailbox.empty")), theme.dim())]
         } else {

@@ -236,11 +236,7 @@ impl Connection {
         }
         // What the wizard says of itself is kept, but the kernel's word on
         // who connected goes beside it.
-        let claim: String = client
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(60)
-            .collect();
+        let claim = crate::recovery::text::visible(client, 60);
         let who = format!("{claim}; {}", self.peer.describe());
         match self.shared.service.open_session(&who, language).await {
             Ok(id) => {

@@ -1,4 +1,4 @@
-//! A one-line text field: bounded, cleaned of control characters, masked
+//! A one-line text field: bounded, cleaned of control and invisible format characters, masked
 //! for passwords, and zeroised when dropped or cleared. No undo history or
 //! kill buffer keeps a deleted secret around.
 
@@ -59,11 +59,14 @@ impl TextInput {
         self.insert_str(text);
     }
 
-    /// Inserts typed or pasted text, dropping control characters and
+    /// Inserts typed or pasted text, dropping control and format characters and
     /// anything past the bound.
     pub fn insert_str(&mut self, text: &str) -> Edit {
         let mut changed = false;
-        for c in text.chars().filter(|c| !c.is_control()) {
+        for c in text
+            .chars()
+            .filter(|c| !crate::recovery::text::is_hidden(*c))
+        {
             if self.chars.len() >= self.max_chars {
                 break;
             }
