@@ -389,10 +389,10 @@ impl Operator<'_> {
                 .map(|r| r.id)
                 .collect(),
         };
-        let requeued = self
+        let (requeued, codes_gone) = self
             .store
-            .transact(|tx| -> TxResult<usize, OperatorFailure> {
-                let mut requeued = 0;
+            .transact(|tx| -> TxResult<(usize, usize), OperatorFailure> {
+                let (mut requeued, mut codes_gone) = (0, 0);
                 for &one in &ids {
                     let Some(mut record) = tx.outbox_record(one)? else {
                         return abort(OperatorFailure::Error(format!(
@@ -412,6 +412,7 @@ impl Operator<'_> {
                                 "message {one} held a code that is gone; the person asks for a new one"
                             )));
                         }
+                        codes_gone += 1;
                         continue;
                     }
                     record.state = OutboxState::Queued;
@@ -420,11 +421,18 @@ impl Operator<'_> {
                     tx.put_outbox_record(&record)?;
                     requeued += 1;
                 }
-                Ok(requeued)
+                Ok((requeued, codes_gone))
             })
             ?;
         Ok(OperatorReport {
-            output: format!("queued again: {requeued}"),
+            output: if codes_gone == 0 {
+                format!("queued again: {requeued}")
+            } else {
+                format!(
+                    "queued again: {requeued} (left out: {codes_gone} given-up code mails, whose \
+                     codes are gone; those people ask for a new code)"
+                )
+            },
             requeued,
         })
     }

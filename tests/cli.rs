@@ -1076,3 +1076,35 @@ fn bidi_and_format_characters_are_dropped_from_names_and_refused_in_passwords() 
     let line = one_line_failure(&refused, 2);
     assert!(line.contains("invisible characters"), "{line}");
 }
+
+/// `outbox retry` says why a given-up code mail was not queued again.
+#[test]
+fn retry_says_why_a_given_up_code_mail_stays_given_up() {
+    use rekey::store::outbox::{OutboxMessage, OutboxState};
+    let dir = tempfile::tempdir().unwrap();
+    add(dir.path(), "ada@example.com", "", PASSWORD);
+    code_requested_by(dir.path(), "ada@example.com");
+    {
+        // As the worker leaves a code mail it gave up on: its code wiped.
+        let store = rekey::store::Store::open(dir.path()).unwrap();
+        let mut record = store.outbox().unwrap().pop().unwrap();
+        if let OutboxMessage::Code { code, .. } = &mut record.message {
+            code.clear();
+        }
+        record.state = OutboxState::Abandoned { at_ms: 1 };
+        store
+            .transact(
+                |tx| -> rekey::store::TxResult<(), rekey::store::StoreError> {
+                    tx.put_outbox_record(&record)?;
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+    let out = rekey(dir.path(), &["outbox", "retry"], "");
+    assert_eq!(
+        success(&out),
+        "queued again: 0 (left out: 1 given-up code mails, whose codes are gone; those people \
+         ask for a new code); delivered now: 0\n"
+    );
+}

@@ -76,8 +76,11 @@ impl LocalService {
     }
 
     fn refuse(&self, id: &str, address: &EmailAddress, verdict: PasswordVerdict) -> ServiceError {
-        let failed: Vec<String> = verdict.failed_rules().map(|r| format!("{r:?}")).collect();
-        if let Err(e) = self.audit_refusal(id, address, failed.join(", ")) {
+        let failed: Vec<String> = verdict
+            .failed_rules()
+            .map(|rule| crate::operator::describe_failed_rule(rule, verdict.score))
+            .collect();
+        if let Err(e) = self.audit_refusal(id, address, failed.join("; ")) {
             return e;
         }
         ServiceError::PasswordRefused(Box::new(verdict))
