@@ -19,4 +19,5 @@ pub mod operator;
 pub mod recovery;
 pub mod service;
 pub mod store;
+pub mod tls;
 pub mod tui;

@@ -81,6 +81,33 @@ async fn start_server(tls: Arc<ServerConfig>) -> (u16, Arc<Mutex<Seen>>) {
     (port, seen)
 }
 
+/// A server with TLS from the first byte (`smtps://`), AUTH PLAIN and the
+/// same rules; counts its connections.
+async fn start_implicit_tls_server(
+    tls: Arc<ServerConfig>,
+) -> (u16, Arc<Mutex<Seen>>, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (record, count) = (seen.clone(), connections.clone());
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let (tls, record) = (tls.clone(), record.clone());
+            tokio::spawn(async move {
+                let Ok(secure) = TlsAcceptor::from(tls).accept(socket).await else {
+                    return;
+                };
+                let mut io = BufReader::new(secure);
+                let _ = io.write_all(b"220 tls.test ESMTP\r\n").await;
+                converse(&mut io, true, &record).await;
+            });
+        }
+    });
+    (port, seen, connections)
+}
+
 /// One SMTP conversation; returns true when the client asked for STARTTLS.
 async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
     io: &mut BufReader<S>,
@@ -215,4 +242,45 @@ async fn a_server_certificate_from_an_unknown_ca_is_refused() {
     assert!(seen.lock().unwrap().messages.is_empty());
     let record = h.store.outbox().unwrap().remove(0);
     assert!(record.last_error.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtps_delivers_over_implicit_tls_and_keeps_one_connection_for_many_messages() {
+    let (ca, tls) = certificates();
+    let (port, seen, connections) = start_implicit_tls_server(tls).await;
+    let h = Harness::new(quick_config());
+    for i in 0..3 {
+        let address = format!("p{i}@example.com");
+        h.add_account(&address, "", OLD_PASSWORD);
+        h.code_sent(&address).await;
+    }
+    let url = format!("smtps://{USER}:{SECRET}@localhost:{port}");
+    assert_eq!(worker(&h, &url, &ca).deliver_due().await.unwrap(), 3);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.messages.len(), 3);
+    assert!(
+        seen.messages
+            .iter()
+            .all(|(_, secure, auth)| *secure && *auth)
+    );
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one connection served all three"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtps_refuses_a_certificate_from_an_unknown_ca() {
+    let (_ca, tls) = certificates();
+    let (other_ca, _) = certificates();
+    let (port, seen, _) = start_implicit_tls_server(tls).await;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let url = format!("smtps://{USER}:{SECRET}@localhost:{port}");
+    assert_eq!(worker(&h, &url, &other_ca).deliver_due().await.unwrap(), 0);
+    assert!(seen.lock().unwrap().messages.is_empty());
+    let error = h.store.outbox().unwrap().remove(0).last_error.unwrap();
+    assert!(error.contains("TLS"), "{error}");
 }

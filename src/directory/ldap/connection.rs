@@ -6,8 +6,6 @@ use crate::directory::DirectoryError;
 use crate::directory::build::DirectorySettings;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError};
 use rustls::ClientConfig;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,33 +77,12 @@ impl Endpoint {
 
 /// The system's roots and the operator's CA file.
 fn tls_config(ca_file: &str) -> Result<ClientConfig, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    // A system without a CA bundle still works with the configured CA.
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
+    if ca_file.trim().is_empty() {
+        return crate::tls::client_config(None, "directory.ca_file");
     }
-    if !ca_file.trim().is_empty() {
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(ca_file)
-            .map_err(|e| format!("cannot read directory.ca_file {ca_file}: {e}"))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("directory.ca_file {ca_file} is not valid PEM: {e}"))?;
-        if certs.is_empty() {
-            return Err(format!(
-                "directory.ca_file {ca_file} holds no PEM certificate"
-            ));
-        }
-        for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| format!("directory.ca_file {ca_file}: {e}"))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS cannot be set up: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    let pem = std::fs::read(ca_file)
+        .map_err(|e| format!("cannot read directory.ca_file {ca_file}: {e}"))?;
+    crate::tls::client_config(Some(&pem), &format!("directory.ca_file {ca_file}"))
 }
 
 /// An ldap3 error in an operator's words.
