@@ -1,6 +1,6 @@
 //! The TLS client settings rekey's own connections use (LDAP, and SMTP over
-//! implicit TLS): the system's CA roots plus an operator's CA, ring as the
-//! crypto provider.
+//! implicit TLS): the public roots, the system's, and an operator's CA, ring
+//! as the crypto provider.
 
 use rustls::ClientConfig;
 use rustls::pki_types::CertificateDer;
@@ -11,8 +11,11 @@ use std::sync::Arc;
 /// `what` in messages). A PEM without a certificate is an error: it would
 /// trust nothing and fail later with a puzzling handshake error.
 pub fn client_config(extra_pem: Option<&[u8]>, what: &str) -> Result<ClientConfig, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    // A system without a CA bundle still works with the operator's CA.
+    // The Mozilla roots lettre trusts, and the system's store besides (a
+    // private CA installed there), and the operator's CA.
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
     }

@@ -85,6 +85,7 @@ async fn start_server(tls: Arc<ServerConfig>) -> (u16, Arc<Mutex<Seen>>) {
 /// same rules; counts its connections.
 async fn start_implicit_tls_server(
     tls: Arc<ServerConfig>,
+    per_connection: usize,
 ) -> (u16, Arc<Mutex<Seen>>, Arc<std::sync::atomic::AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -101,7 +102,7 @@ async fn start_implicit_tls_server(
                 };
                 let mut io = BufReader::new(secure);
                 let _ = io.write_all(b"220 tls.test ESMTP\r\n").await;
-                converse(&mut io, true, &record).await;
+                converse_until(&mut io, true, &record, per_connection).await;
             });
         }
     });
@@ -114,6 +115,18 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
     secure: bool,
     seen: &Mutex<Seen>,
 ) -> bool {
+    converse_until(io, secure, seen, usize::MAX).await
+}
+
+/// The same, hanging up without a word after `messages` messages, as
+/// servers that take only so many on one connection do.
+async fn converse_until<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut BufReader<S>,
+    secure: bool,
+    seen: &Mutex<Seen>,
+    messages: usize,
+) -> bool {
+    let mut taken = 0;
     let expected = base64::engine::general_purpose::STANDARD.encode(format!("\0{USER}\0{SECRET}"));
     let mut authenticated = false;
     let mut line = String::new();
@@ -164,6 +177,11 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
                     .unwrap()
                     .messages
                     .push((message, secure, authenticated));
+                taken += 1;
+                if taken >= messages {
+                    let _ = io.write_all(b"250 queued\r\n").await;
+                    return false;
+                }
                 "250 queued\r\n".to_string()
             }
             "QUIT" => {
@@ -247,7 +265,7 @@ async fn a_server_certificate_from_an_unknown_ca_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtps_delivers_over_implicit_tls_and_keeps_one_connection_for_many_messages() {
     let (ca, tls) = certificates();
-    let (port, seen, connections) = start_implicit_tls_server(tls).await;
+    let (port, seen, connections) = start_implicit_tls_server(tls, usize::MAX).await;
     let h = Harness::new(quick_config());
     for i in 0..3 {
         let address = format!("p{i}@example.com");
@@ -274,7 +292,7 @@ async fn smtps_delivers_over_implicit_tls_and_keeps_one_connection_for_many_mess
 async fn smtps_refuses_a_certificate_from_an_unknown_ca() {
     let (_ca, tls) = certificates();
     let (other_ca, _) = certificates();
-    let (port, seen, _) = start_implicit_tls_server(tls).await;
+    let (port, seen, _) = start_implicit_tls_server(tls, usize::MAX).await;
     let h = Harness::new(quick_config());
     h.add_account(ADA, "Ada", OLD_PASSWORD);
     h.code_sent(ADA).await;
@@ -283,4 +301,62 @@ async fn smtps_refuses_a_certificate_from_an_unknown_ca() {
     assert!(seen.lock().unwrap().messages.is_empty());
     let error = h.store.outbox().unwrap().remove(0).last_error.unwrap();
     assert!(error.contains("TLS"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_hangs_up_after_each_message_gets_every_message_on_a_new_connection() {
+    let (ca, tls) = certificates();
+    let (port, seen, connections) = start_implicit_tls_server(tls, 1).await;
+    let h = Harness::new(quick_config());
+    for i in 0..3 {
+        let address = format!("p{i}@example.com");
+        h.add_account(&address, "", OLD_PASSWORD);
+        h.code_sent(&address).await;
+    }
+    let url = format!("smtps://{USER}:{SECRET}@localhost:{port}");
+    assert_eq!(worker(&h, &url, &ca).deliver_due().await.unwrap(), 3);
+    assert_eq!(seen.lock().unwrap().messages.len(), 3);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert!(
+        h.store
+            .outbox()
+            .unwrap()
+            .iter()
+            .all(|r| r.last_error.is_none()),
+        "no delivery failed on the way"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_required_but_not_offered_sends_nothing() {
+    // A plain server whose EHLO lists no STARTTLS.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut io = BufReader::new(socket);
+                let _ = io.write_all(b"220 plain.test ESMTP\r\n").await;
+                let mut line = String::new();
+                while io.read_line(&mut line).await.unwrap_or(0) > 0 {
+                    let reply: &[u8] = if line.to_ascii_uppercase().starts_with("EHLO") {
+                        b"250 plain.test\r\n"
+                    } else {
+                        b"221 bye\r\n"
+                    };
+                    let _ = io.write_all(reply).await;
+                    line.clear();
+                }
+            });
+        }
+    });
+    let (ca, _) = certificates();
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let url = format!("smtp://{USER}:{SECRET}@localhost:{port}?tls=required");
+    assert_eq!(worker(&h, &url, &ca).deliver_due().await.unwrap(), 0);
+    let error = h.store.outbox().unwrap().remove(0).last_error.unwrap();
+    assert!(error.contains("does not offer STARTTLS"), "{error}");
+    assert!(!error.contains(SECRET), "{error}");
 }

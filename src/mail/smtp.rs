@@ -3,7 +3,7 @@
 //! the message's last error, for `rekey outbox list`.
 //!
 //! rekey opens the TCP connection itself, with TCP_NODELAY, and keeps it
-//! for the next message. lettre writes a message's body and its final
+//! for the next message, asking NOOP before each. lettre writes a message's body and its final
 //! `\r\n.\r\n` in two writes; without nodelay, Nagle held the last five
 //! bytes until the server's delayed ACK, about 40 ms a message (22 a
 //! second), and lettre's own transport offers no way to set it.
@@ -23,11 +23,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
-use tokio::time::{Instant, timeout};
-
-/// A connection unused for longer than this is asked (NOOP) whether it
-/// still lives before a message goes on it.
-const FRESH: Duration = Duration::from_secs(5);
+use tokio::time::timeout;
 
 /// How the connection is protected, as the URL says.
 #[derive(Clone)]
@@ -49,8 +45,8 @@ pub struct Smtp {
     credentials: Option<Credentials>,
     hello: ClientId,
     timeout: Duration,
-    /// The connection kept between messages, and when it was last used.
-    held: Mutex<Option<(AsyncSmtpConnection, Instant)>>,
+    /// The connection kept between messages.
+    held: Mutex<Option<AsyncSmtpConnection>>,
     /// The URL without its password, for messages.
     shown: String,
 }
@@ -149,13 +145,28 @@ impl Smtp {
                 self.timeout.as_secs()
             ))
         };
-        let tcp = timeout(
+        let addresses = timeout(
             self.timeout,
-            TcpStream::connect((self.host.as_str(), self.port)),
+            tokio::net::lookup_host((self.host.as_str(), self.port)),
         )
         .await
-        .map_err(|_| limit("connecting"))?
-        .map_err(|e| fault(format!("cannot connect: {e}")))?;
+        .map_err(|_| limit("looking up the host"))?
+        .map_err(|e| fault(format!("cannot look up the host: {e}")))?;
+        // Each address with a time limit of its own, as lettre does: a
+        // blackholed IPv6 address must not use up the time of an IPv4 one.
+        let mut tcp = None;
+        let mut last = "the host has no address".to_string();
+        for address in addresses {
+            match timeout(self.timeout, TcpStream::connect(address)).await {
+                Ok(Ok(stream)) => {
+                    tcp = Some(stream);
+                    break;
+                }
+                Ok(Err(e)) => last = format!("cannot connect to {address}: {e}"),
+                Err(_) => last = format!("connecting to {address} took too long"),
+            }
+        }
+        let tcp = tcp.ok_or_else(|| fault(last))?;
         tcp.set_nodelay(true)
             .map_err(|e| fault(format!("cannot set TCP_NODELAY: {e}")))?;
         let stream: Box<dyn AsyncTokioStream> = match &self.security {
@@ -208,17 +219,15 @@ impl Smtp {
     /// The kept connection when it still serves, else a new one.
     async fn connection(
         &self,
-        held: &mut Option<(AsyncSmtpConnection, Instant)>,
+        held: &mut Option<AsyncSmtpConnection>,
     ) -> Result<AsyncSmtpConnection, DeliveryError> {
-        if let Some((mut conn, used)) = held.take()
+        // NOOP first, one round trip: a server that closed the connection
+        // (idle, or after so many messages) costs a new one, not a failure.
+        if let Some(mut conn) = held.take()
             && !conn.has_broken()
+            && let Ok(true) = timeout(self.timeout, conn.test_connected()).await
         {
-            if used.elapsed() < FRESH {
-                return Ok(conn);
-            }
-            if let Ok(true) = timeout(self.timeout, conn.test_connected()).await {
-                return Ok(conn);
-            }
+            return Ok(conn);
         }
         self.open().await
     }
@@ -316,14 +325,14 @@ impl Transport for Smtp {
         .await;
         match sent {
             Ok(Ok(answer)) => {
-                *held = Some((conn, Instant::now()));
+                *held = Some(conn);
                 let words: Vec<&str> = answer.message().collect();
                 Ok(format!("{} {}", answer.code(), words.join(" ")))
             }
             // After a refusal or a fault the connection is not trusted
             // again: the next message opens a new one.
             Ok(Err(e)) => {
-                conn.abort().await;
+                let _ = timeout(self.timeout, conn.abort()).await;
                 Err(self.error(&e))
             }
             Err(_) => Err(DeliveryError::transient(format!(
@@ -345,7 +354,7 @@ impl Transport for Smtp {
             .await
             .unwrap_or(false)
         {
-            *held = Some((conn, Instant::now()));
+            *held = Some(conn);
             Ok(())
         } else {
             Err(format!("{} does not answer as a mail server", self.shown))

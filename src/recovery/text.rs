@@ -11,7 +11,10 @@ pub fn is_hidden(c: char) -> bool {
 }
 
 /// Unicode's format characters (category Cf, Unicode 15): bidi embeddings,
-/// overrides and isolates, zero-width marks, the soft hyphen, tags.
+/// overrides and isolates, zero-width marks, the soft hyphen, tags. Not the
+/// zero-width joiner and non-joiner (U+200C, U+200D): Persian, Indic
+/// scripts and emoji need them, a Persian keyboard types them, and they do
+/// not reorder text.
 fn is_format(c: char) -> bool {
     matches!(
         u32::from(c),
@@ -22,7 +25,8 @@ fn is_format(c: char) -> bool {
             | 0x890..=0x891
             | 0x8E2
             | 0x180E
-            | 0x200B..=0x200F
+            | 0x200B
+            | 0x200E..=0x200F
             | 0x202A..=0x202E
             | 0x2060..=0x2064
             | 0x2066..=0x206F
@@ -75,9 +79,13 @@ mod tests {
         ] {
             assert!(is_hidden(c), "{:04X}", u32::from(c));
         }
-        for c in ['a', 'é', 'Ж', 'ß', '中', ' ', '-', '😀'] {
+        for c in [
+            'a', 'é', 'Ж', 'ß', '中', ' ', '-', '😀', '\u{200C}', '\u{200D}',
+        ] {
             assert!(!is_hidden(c), "{c}");
         }
         assert_eq!(visible("Åsa\u{200B} Öberg", 4), "Åsa ");
+        // A Persian name keeps its non-joiner.
+        assert_eq!(visible("علی\u{200C}پور", 10), "علی\u{200C}پور");
     }
 }

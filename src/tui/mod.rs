@@ -123,10 +123,11 @@ pub async fn run(
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
         }
-        // Take everything already waiting before drawing again: under key
-        // repeat this keeps a slow link from falling behind. `poll!` polls
+        // Take what is already waiting before drawing again. `poll!` polls
         // with this task's waker: `now_or_never` would leave crossterm a
-        // no-op waker, and the next key would wait for the tick.
+        // no-op waker, and the next key would wait for the tick. (With the
+        // /dev/tty source a zero-time poll finds only what crossterm's
+        // thread already read, so a burst is often drawn a key at a time.)
         while let Poll::Ready(Some(Ok(event))) = futures::poll!(events.next()) {
             on_event(event, &mut app, &mut terminal, &mut effects, &clock)?;
         }
