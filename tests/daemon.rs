@@ -11,8 +11,8 @@ use rekey::config::Config;
 use rekey::directory::{OwnAccounts, SledDirectory};
 use rekey::recovery::hashing::hash_secret;
 use rekey::recovery::{Clock, EmailAddress, FlowError, SlideRules, Stage, SystemClock};
-use rekey::service::frame::{read_message, write_message};
-use rekey::service::protocol::{Hello, Welcome};
+use rekey::service::frame::{FRAME_TIMEOUT, read_message, write_message};
+use rekey::service::protocol::{Hello, Request, Welcome};
 use rekey::service::{RecoveryService, ServiceError, SessionId, SocketService};
 use rekey::store::Store;
 use std::io::{Read, Write};
@@ -21,7 +21,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// For tests whose many wizards all run in this one process: to the
 /// daemon they are one peer, whose default rate (20 a second) is one
@@ -267,6 +267,41 @@ async fn garbage_oversized_and_stalled_frames_drop_only_that_connection() {
     good.submit_address(&s, "ada@example.com").await.unwrap();
     let log = daemon.log_text();
     assert!(log.contains("dropped the connection"), "{log}");
+}
+
+/// A client that sends and never reads: once the daemon's answers fill
+/// the socket, its write waits no longer than a frame's deadline, and the
+/// connection (with its slot) is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_dropped_at_the_write_deadline() {
+    let root = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(root.path(), ONE_PROCESS_MANY_WIZARDS);
+    let mut deaf = greeted(&daemon);
+    let request = serde_json::to_vec(&Request::FlowStatus {
+        session: "no such session".into(),
+    })
+    .unwrap();
+    let one = frame(&request);
+    let burst: Vec<u8> = one.iter().copied().cycle().take(one.len() * 2000).collect();
+    deaf.set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let started = Instant::now();
+    // Requests until the daemon stops reading them: its answers have
+    // filled what the socket holds.
+    while started.elapsed() < Duration::from_secs(20) && deaf.write_all(&burst).is_ok() {}
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the daemon kept reading; nothing filled up"
+    );
+    std::thread::sleep(FRAME_TIMEOUT + Duration::from_secs(2));
+    // Reading now drains what was answered, then finds the end.
+    assert!(
+        closed_by_daemon(&mut deaf, Duration::from_secs(5)),
+        "the connection is still open"
+    );
+    // Everyone else is served.
+    let good = connect(&daemon).await;
+    good.open_session("test", "en").await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -95,11 +95,21 @@ pub async fn write_message<W: AsyncWrite + Unpin, T: Serialize>(
     frame.extend_from_slice(&len.to_be_bytes());
     frame.extend_from_slice(&body);
     body.zeroize();
-    let written = writer.write_all(&frame).await;
+    // A peer that stops reading must not hold a connection (and its slot)
+    // by leaving a write blocked: the write has the frame's deadline too.
+    let written = tokio::time::timeout(FRAME_TIMEOUT, async {
+        writer.write_all(&frame).await?;
+        writer.flush().await
+    })
+    .await;
     frame.zeroize();
-    written?;
-    writer.flush().await?;
-    Ok(())
+    match written {
+        Ok(done) => Ok(done?),
+        Err(_) => Err(FrameError::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the other end stopped reading",
+        ))),
+    }
 }
 
 #[cfg(test)]
