@@ -11,8 +11,6 @@ use common::samba::SambaDc;
 use common::{NEW_PASSWORD, with_config};
 use rekey::directory::build::LdapMode;
 use rekey::directory::{DirectoryKind, DirectorySettings, Refusal};
-use rekey::recovery::Stage;
-use rekey::service::{RecoveryService, ServiceError};
 use rekey::store::audit::AuditKind;
 
 const ADA: &str = "ada@rekey.test";
@@ -77,12 +75,7 @@ async fn ad_mode_resets_the_password_over_ldaps() {
     let dir = tempfile::tempdir().unwrap();
     let on = OnDirectory::open(dir.path(), ad_settings(&dc));
     let s = on.confirmed(ADA).await;
-    let done = on
-        .service
-        .set_password(&s, NEW, NEW)
-        .await
-        .expect("changed");
-    assert_eq!(done.stage, Stage::PasswordSet);
+    on.changes(&s, NEW).await;
     assert!(dc.binds(&dn, NEW), "the new password binds");
     assert!(!dc.binds(&dn, OLD), "the old one no longer does");
     let after = one(&dc, &dn, "pwdLastSet");
@@ -126,26 +119,12 @@ async fn ad_refusals_are_told_in_words() {
     let dir = tempfile::tempdir().unwrap();
     let on = OnDirectory::open(dir.path(), ad_settings(&dc));
     let s = on.confirmed(ADA).await;
-    match on
-        .service
-        .set_password(&s, SHORT_FOR_AD, SHORT_FOR_AD)
-        .await
-    {
-        Err(ServiceError::DirectoryRefused(Refusal::TooShort)) => {}
-        other => panic!("expected the too-short refusal, got {other:?}"),
-    }
+    on.refused(&s, SHORT_FOR_AD, Refusal::TooShort).await;
     assert!(dc.binds(&dn, OLD), "the old password still binds");
     assert!(!dc.binds(&dn, SHORT_FOR_AD), "the refused one does not");
     assert_eq!(one(&dc, &dn, "pwdLastSet"), before, "nothing changed");
     // Long enough for the domain, not complex enough for it.
-    match on
-        .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
-        .await
-    {
-        Err(ServiceError::DirectoryRefused(Refusal::TooSimple)) => {}
-        other => panic!("expected the too-simple refusal, got {other:?}"),
-    }
+    on.refused(&s, NEW_PASSWORD, Refusal::TooSimple).await;
     assert!(dc.binds(&dn, OLD), "still nothing changed");
     assert_eq!(one(&dc, &dn, "pwdLastSet"), before, "still nothing changed");
     let refused: Vec<String> = on
@@ -165,12 +144,7 @@ async fn ad_refusals_are_told_in_words() {
     }
     assert!(on.store.change_intents().unwrap().is_empty());
     // The confirmation still holds: a password the domain takes.
-    let done = on
-        .service
-        .set_password(&s, NEW, NEW)
-        .await
-        .expect("a long enough password");
-    assert_eq!(done.stage, Stage::PasswordSet);
+    on.changes(&s, NEW).await;
     assert!(dc.binds(&dn, NEW));
     on.chain_intact();
 }
@@ -195,12 +169,7 @@ async fn a_locked_ad_account_is_unlocked_by_a_completed_recovery() {
     let dir = tempfile::tempdir().unwrap();
     let on = OnDirectory::open(dir.path(), ad_settings(&dc));
     let s = on.confirmed(ADA).await;
-    let done = on
-        .service
-        .set_password(&s, NEW, NEW)
-        .await
-        .expect("changed");
-    assert_eq!(done.stage, Stage::PasswordSet);
+    on.changes(&s, NEW).await;
     let lockout = one(&dc, &dn, "lockoutTime");
     assert!(
         lockout.is_empty() || lockout == "0",
@@ -223,12 +192,7 @@ async fn over_starttls_ad_must_change_sets_pwd_last_set_zero() {
     let dir = tempfile::tempdir().unwrap();
     let on = OnDirectory::open(dir.path(), settings);
     let s = on.confirmed(ADA).await;
-    let done = on
-        .service
-        .set_password(&s, NEW, NEW)
-        .await
-        .expect("changed");
-    assert_eq!(done.stage, Stage::PasswordSet);
+    on.changes(&s, NEW).await;
     assert_eq!(
         dc.attr(&dn, "pwdLastSet"),
         vec!["0".to_string()],

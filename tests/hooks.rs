@@ -305,12 +305,7 @@ async fn the_chpasswd_hook_resets_a_unix_password_in_a_throwaway_root() {
     // Alice: a whole recovery, through the real chpasswd.
     let s = on.confirmed(ALICE).await;
     let bob_before = shadow_line(&shadow, "bob");
-    let done = on
-        .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
-        .await
-        .expect("the hook changes alice's password");
-    assert_eq!(done.stage, Stage::PasswordSet);
+    on.changes(&s, NEW_PASSWORD).await;
     let fields = shadow_fields(&shadow, "alice");
     assert_ne!(fields[1], alice_hash, "a new hash");
     assert!(fields[1].starts_with("$y$"), "yescrypt: {:?}", fields[1]);
@@ -377,14 +372,7 @@ async fn the_chpasswd_hook_resets_a_unix_password_in_a_throwaway_root() {
     // Bob is locked: the hook refuses, and his line stays as it was.
     let alice_after = shadow_line(&shadow, "alice");
     let s = on.confirmed(BOB).await;
-    match on
-        .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
-        .await
-    {
-        Err(ServiceError::DirectoryRefused(Refusal::Locked)) => {}
-        other => panic!("expected the locked refusal, got {other:?}"),
-    }
+    on.refused(&s, NEW_PASSWORD, Refusal::Locked).await;
     assert_eq!(shadow_line(&shadow, "bob"), bob_before);
     assert_eq!(shadow_line(&shadow, "alice"), alice_after);
     assert_eq!(stage(&on, &s).await, Stage::CodeConfirmed);
@@ -540,12 +528,7 @@ async fn a_hook_that_prints_garbage_or_fails_is_a_clear_error() {
     // Once the hook works again, so does the confirmed session, and so
     // does Request.
     std::fs::write(&mode, "ok").unwrap();
-    let done = on
-        .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
-        .await
-        .expect("the change goes through");
-    assert_eq!(done.stage, Stage::PasswordSet);
+    on.changes(&s, NEW_PASSWORD).await;
     assert_eq!(count(&audit(&on), AuditKind::PasswordChanged), 1);
     on.service
         .request(&other)
@@ -570,12 +553,7 @@ async fn the_password_never_reaches_the_hooks_argv_or_environment() {
     );
     let on = OnDirectory::open(&dir.join("store"), settings);
     let s = on.confirmed("ada@example.com").await;
-    let done = on
-        .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
-        .await
-        .expect("changed");
-    assert_eq!(done.stage, Stage::PasswordSet);
+    on.changes(&s, NEW_PASSWORD).await;
     assert_eq!(lines_in(&dir.join("changes")), 1);
     let seen = std::fs::read_to_string(dir.join("seen")).expect("the hook recorded");
     assert!(seen.contains("hook.sh"), "argv recorded: {seen}");

@@ -41,12 +41,7 @@ async fn a_recovery_sets_the_password_in_ldap() {
     let dir = tempfile::tempdir().unwrap();
     let on = OnDirectory::open(dir.path(), slapd_settings(&slapd));
     let s = on.confirmed(ADA).await;
-    let done = on
-        .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
-        .await
-        .expect("changed");
-    assert_eq!(done.stage, Stage::PasswordSet);
+    on.changes(&s, NEW_PASSWORD).await;
     assert!(slapd.binds(&dn, NEW_PASSWORD), "the new password binds");
     assert!(
         !slapd.binds(&dn, OLD_PASSWORD),
@@ -76,30 +71,13 @@ async fn the_directory_policy_judges_second_and_its_refusal_is_told_in_words() {
     let dir = tempfile::tempdir().unwrap();
     let on = OnDirectory::open(dir.path(), slapd_settings(&slapd));
     let s = on.confirmed(ADA).await;
-    on.service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
-        .await
-        .expect("first change");
+    on.changes(&s, NEW_PASSWORD).await;
 
     // A second recovery, back to the password before: in the history.
     let s = on.confirmed(ADA).await;
-    match on
-        .service
-        .set_password(&s, OLD_PASSWORD, OLD_PASSWORD)
-        .await
-    {
-        Err(ServiceError::DirectoryRefused(Refusal::InHistory)) => {}
-        other => panic!("expected the history refusal, got {other:?}"),
-    }
+    on.refused(&s, OLD_PASSWORD, Refusal::InHistory).await;
     // Long enough for rekey, too short for slapd's ppolicy.
-    match on
-        .service
-        .set_password(&s, SHORT_FOR_LDAP, SHORT_FOR_LDAP)
-        .await
-    {
-        Err(ServiceError::DirectoryRefused(Refusal::TooShort)) => {}
-        other => panic!("expected the too-short refusal, got {other:?}"),
-    }
+    on.refused(&s, SHORT_FOR_LDAP, Refusal::TooShort).await;
     assert!(slapd.binds(&dn, NEW_PASSWORD), "nothing changed");
     let refused: Vec<String> = on
         .audit_kinds()
@@ -115,12 +93,7 @@ async fn the_directory_policy_judges_second_and_its_refusal_is_told_in_words() {
     );
     // The confirmation still holds: a password the directory takes works.
     let third = "amber lanterns drift over quiet harbours";
-    let done = on
-        .service
-        .set_password(&s, third, third)
-        .await
-        .expect("a third password");
-    assert_eq!(done.stage, Stage::PasswordSet);
+    on.changes(&s, third).await;
     assert!(slapd.binds(&dn, third));
     on.chain_intact();
 }
@@ -273,12 +246,7 @@ async fn slapd_down_at_the_change_keeps_the_code_and_the_same_flow_finishes_late
     assert_eq!(view.stage, Stage::CodeConfirmed, "the code still counts");
     assert!(on.store.change_intents().unwrap().is_empty());
     slapd.restart();
-    let done = on
-        .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
-        .await
-        .expect("the same session finishes");
-    assert_eq!(done.stage, Stage::PasswordSet);
+    on.changes(&s, NEW_PASSWORD).await;
     assert!(slapd.binds(&dn, NEW_PASSWORD));
     let kinds = on.audit_kinds();
     assert!(
@@ -316,10 +284,7 @@ async fn a_completed_recovery_unlocks_a_locked_account_and_clears_pwd_reset() {
     let dir = tempfile::tempdir().unwrap();
     let on = OnDirectory::open(dir.path(), settings);
     let s = on.confirmed(ADA).await;
-    on.service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
-        .await
-        .expect("changed");
+    on.changes(&s, NEW_PASSWORD).await;
     assert!(slapd.attr(&dn, "pwdAccountLockedTime").is_empty());
     assert!(
         slapd.binds(&dn, NEW_PASSWORD),
@@ -336,10 +301,7 @@ async fn a_completed_recovery_unlocks_a_locked_account_and_clears_pwd_reset() {
     let on = OnDirectory::open(dir.path(), settings);
     let s = on.confirmed(ADA).await;
     let third = "amber lanterns drift over quiet harbours";
-    match on.service.set_password(&s, third, third).await {
-        Err(ServiceError::DirectoryRefused(Refusal::Locked)) => {}
-        other => panic!("expected 'locked', got {other:?}"),
-    }
+    on.refused(&s, third, Refusal::Locked).await;
     assert!(!slapd.attr(&dn, "pwdAccountLockedTime").is_empty());
 }
 

@@ -6,9 +6,10 @@ use super::slapd::{PEOPLE, SERVICE_DN, Slapd};
 use super::{codes_queued, quick_config};
 use rekey::config::Config;
 use rekey::directory::build::LdapMode;
-use rekey::directory::{Directory, DirectoryKind, DirectorySettings};
+use rekey::directory::{Directory, DirectoryKind, DirectorySettings, Refusal};
+use rekey::recovery::Stage;
 use rekey::recovery::{Clock, SystemClock};
-use rekey::service::{LocalService, RecoveryService, SessionId};
+use rekey::service::{LocalService, RecoveryService, ServiceError, SessionId};
 use rekey::store::Store;
 use rekey::store::audit::{AuditKind, ChainReport, Outcome};
 use std::path::Path;
@@ -79,6 +80,25 @@ impl OnDirectory {
         codes_queued(&self.store, address)
             .pop()
             .expect("a code was queued")
+    }
+
+    /// Sets `password` (typed twice) in session `s`; the recovery is over.
+    pub async fn changes(&self, s: &str, password: &str) {
+        let done = self
+            .service
+            .set_password(s, password, password)
+            .await
+            .unwrap_or_else(|e| panic!("the change went through: {e:?}"));
+        assert_eq!(done.stage, Stage::PasswordSet);
+    }
+
+    /// Sets `password` in session `s` and expects the directory to refuse
+    /// it with `refusal`.
+    pub async fn refused(&self, s: &str, password: &str, refusal: Refusal) {
+        match self.service.set_password(s, password, password).await {
+            Err(ServiceError::DirectoryRefused(r)) if r == refusal => {}
+            other => panic!("expected the directory to refuse ({refusal:?}), got {other:?}"),
+        }
     }
 
     /// Every audit event's kind, outcome and detail, in order.

@@ -225,6 +225,31 @@ pub fn random_below(limit: u64) -> u64 {
     u64::from_le_bytes(bytes) % limit.max(1)
 }
 
+/// The values of `attr` (any case) in LDIF, base64 ones decoded.
+pub fn ldif_values(ldif: &str, attr: &str) -> Vec<String> {
+    use base64::Engine;
+    let mut values = Vec::new();
+    // Unfold continuation lines (ldbsearch wraps long ones).
+    let unfolded = ldif.replace("\n ", "");
+    for line in unfolded.lines() {
+        let Some((name, rest)) = line.split_once(':') else {
+            continue;
+        };
+        if !name.eq_ignore_ascii_case(attr) {
+            continue;
+        }
+        if let Some(b64) = rest.strip_prefix(':') {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .unwrap_or_default();
+            values.push(String::from_utf8_lossy(&bytes).into_owned());
+        } else {
+            values.push(rest.trim_start().to_string());
+        }
+    }
+    values
+}
+
 /// A held arrow key: one notch every 33 ms.
 pub fn human_slide(rules: &SlideRules) -> SlideEvidence {
     SlideEvidence {

@@ -260,7 +260,7 @@ impl SambaDc {
             out.status.code(),
             String::from_utf8_lossy(&out.stderr)
         );
-        ldif_values(&String::from_utf8_lossy(&out.stdout), attr)
+        super::ldif_values(&String::from_utf8_lossy(&out.stdout), attr)
     }
 
     /// An OpenLDAP client that trusts only this DC's CA and reads no ldap.conf.
@@ -296,7 +296,7 @@ impl SambaDc {
             .arg(filter)
             .arg(attr);
         let out = run(&mut cmd, "ldbsearch");
-        ldif_values(&String::from_utf8_lossy(&out.stdout), attr)
+        super::ldif_values(&String::from_utf8_lossy(&out.stdout), attr)
     }
 
     fn wait_until_ready(&mut self, limit: Duration) {
@@ -430,31 +430,6 @@ fn certificates(ip: &str) -> (String, String, String) {
         .signed_by(&leaf_key, &issuer)
         .expect("leaf cert");
     (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
-}
-
-/// The values of `attr` (any case) in LDIF, base64 ones decoded.
-fn ldif_values(ldif: &str, attr: &str) -> Vec<String> {
-    use base64::Engine;
-    let mut values = Vec::new();
-    // Unfold continuation lines (ldbsearch wraps long ones).
-    let unfolded = ldif.replace("\n ", "");
-    for line in unfolded.lines() {
-        let Some((name, rest)) = line.split_once(':') else {
-            continue;
-        };
-        if !name.eq_ignore_ascii_case(attr) {
-            continue;
-        }
-        if let Some(b64) = rest.strip_prefix(':') {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
-                .unwrap_or_default();
-            values.push(String::from_utf8_lossy(&bytes).into_owned());
-        } else {
-            values.push(rest.trim_start().to_string());
-        }
-    }
-    values
 }
 
 fn run(cmd: &mut Command, what: &str) -> Output {

@@ -317,7 +317,6 @@ impl Slapd {
 
     /// Values of an attribute (operational attrs too, e.g. pwdChangedTime, pwdHistory, pwdAccountLockedTime, pwdReset), read as rootdn.
     pub fn attr(&self, dn: &str, attr: &str) -> Vec<String> {
-        use base64::Engine;
         let out = self
             .as_root(&self.tools.ldapsearch)
             .args(["-LLL", "-o", "ldif-wrap=no", "-s", "base", "-b", dn])
@@ -333,25 +332,7 @@ impl Slapd {
             "ldapsearch {dn} {attr}: {}",
             describe(&out)
         );
-        let text = String::from_utf8_lossy(&out.stdout);
-        let mut values = Vec::new();
-        for line in text.lines() {
-            let Some((name, rest)) = line.split_once(':') else {
-                continue;
-            };
-            if !name.eq_ignore_ascii_case(attr) {
-                continue;
-            }
-            if let Some(b64) = rest.strip_prefix(':') {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(b64.trim())
-                    .expect("base64 value from ldapsearch");
-                values.push(String::from_utf8_lossy(&bytes).into_owned());
-            } else {
-                values.push(rest.strip_prefix(' ').unwrap_or(rest).to_string());
-            }
-        }
-        values
+        super::ldif_values(&String::from_utf8_lossy(&out.stdout), attr)
     }
 
     /// Runs an LDIF modify as rootdn (e.g. to set pwdAccountLockedTime: 000001010000Z to lock).
