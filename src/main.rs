@@ -293,7 +293,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         // daemon or not; rekey's own accounts are in the store.
         Some(Command::Directory(DirectoryCommand::Test { address })) => {
             match rekey::directory::build::external(&config.directory)? {
-                Some(directory) => directory_test(&config, directory.as_ref(), address),
+                Some(directory) => directory_test(directory.as_ref(), address),
                 None => on_store_or_daemon(
                     config,
                     &cli.connect,
@@ -330,7 +330,6 @@ fn on_store_or_daemon(
 
 /// `rekey directory test` on an LDAP directory or a hook.
 fn directory_test(
-    config: &Config,
     directory: &dyn rekey::directory::Directory,
     address: Option<String>,
 ) -> Result<(), Failure> {
@@ -343,9 +342,7 @@ fn directory_test(
         directory,
         address.as_ref(),
     ));
-    let _ = config;
-    let outcome = report;
-    match outcome {
+    match report {
         Ok(report) => {
             print!("{}", report.output);
             Ok(())

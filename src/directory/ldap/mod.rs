@@ -29,8 +29,6 @@ use std::collections::HashSet;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-pub use connection::reason as ldap_reason;
-
 pub struct LdapDirectory {
     endpoint: Endpoint,
     bind_dn: String,
