@@ -288,6 +288,34 @@ fn demo_walk_to_password_changed(w: &mut Wizard) {
     set_password(w, NEW_PASSWORD);
 }
 
+/// `battery` five times: its first 32 characters score "Very strong",
+/// the whole password "Weak". The meter settles on the whole verdict, with
+/// "Hard to guess" failed, and Enter does not get past the rules.
+#[test]
+fn the_meter_settles_on_the_verdict_of_the_whole_password() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut w = Wizard::rekey(&["demo"], tmp.path());
+    w.wait_for("Its password now: ");
+    walk_to_code_sent(&mut w, DEMO_ADDRESS);
+    let panel = w.wait_until("the code on the mailbox panel", |s| {
+        s.contains(&format!("to {DEMO_ADDRESS}:")) && code_on_demo_panel(s).is_some()
+    });
+    let code = code_on_demo_panel(&panel).expect("a code on the panel");
+    right_code(&mut w, &code);
+    w.type_text(&"battery".repeat(5));
+    let screen = w.wait_until("the whole verdict", |s| {
+        s.contains("✗ Hard to guess") && !s.contains("Very strong")
+    });
+    assert!(!screen.contains("✓ Hard to guess"), "{screen}");
+    w.send(ENTER);
+    w.type_text(&"battery".repeat(5));
+    w.send(ENTER);
+    let refused = w.wait_for("The password does not meet every rule yet.");
+    assert!(refused.contains("Create a new password"), "{refused}");
+    let status = w.quit();
+    assert!(status.success(), "exit status after Ctrl-C: {status}");
+}
+
 /// `rekey demo`: the landing screen names the demo account and its
 /// password, and the whole flow works with the code from the mailbox panel.
 #[test]

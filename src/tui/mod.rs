@@ -260,7 +260,9 @@ async fn serve_calls(
 }
 
 /// The strength meter's worker: always estimates the newest password and
-/// skips the ones typed over meanwhile.
+/// skips the ones typed over meanwhile. A long password gets a quick
+/// estimate first, then the whole verdict, the one the service will gate
+/// the change with, unless a newer key came in meanwhile.
 async fn estimate_strength(
     policy: crate::recovery::PasswordPolicy,
     mut jobs: watch::Receiver<MeterJob>,
@@ -274,9 +276,24 @@ async fn estimate_strength(
         let Some((seq, password, hints)) = job else {
             continue;
         };
-        let verdict: Result<PasswordVerdict, _> =
+        let (quick_password, quick_hints) = (password.clone(), hints.clone());
+        let quick: Result<PasswordVerdict, _> =
+            tokio::task::spawn_blocking(move || policy.estimate(&quick_password, &quick_hints))
+                .await;
+        let Ok(quick) = quick else {
+            continue;
+        };
+        let provisional = quick.provisional;
+        let _ = verdicts.send(Input::Verdict {
+            seq,
+            verdict: quick,
+        });
+        if !provisional || jobs.has_changed().unwrap_or(true) {
+            continue;
+        }
+        let whole: Result<PasswordVerdict, _> =
             tokio::task::spawn_blocking(move || policy.assess(&password, &hints)).await;
-        if let Ok(verdict) = verdict {
+        if let Ok(verdict) = whole {
             let _ = verdicts.send(Input::Verdict { seq, verdict });
         }
     }

@@ -98,7 +98,7 @@ impl NewPassword {
             cx.error(cx.t.t("error.passwords_differ"));
             return;
         }
-        match self.current_verdict() {
+        match self.current_verdict().filter(|v| !v.provisional) {
             Some(v) if v.passes() => {
                 cx.call(
                     Call::SetPassword(self.pair.first(), self.pair.second()),
@@ -106,7 +106,7 @@ impl NewPassword {
                 );
             }
             Some(_) => cx.error(cx.t.t("error.password_refused")),
-            // The estimate is still running: the service judges anyway.
+            // The whole verdict is still coming: the service judges anyway.
             None => cx.call(
                 Call::SetPassword(self.pair.first(), self.pair.second()),
                 "password.saving",
