@@ -29,7 +29,7 @@ use zeroize::Zeroizing;
 const FLOWS: usize = 40;
 const VERIFIES: usize = 100;
 const CONFIG: &str = "[service]\nreply_floor_ms = 0\n[codes]\nresend_cooldown_secs = 0\n\
-                      [daemon]\npeer_requests_per_sec = 100000\nrequests_per_sec = 100000\n";
+                      [daemon]\norigin_requests_per_sec = 100000\nconnections_per_origin = 100000\nrequests_per_sec = 100000\n";
 
 #[derive(Default)]
 struct Steps {

@@ -53,10 +53,22 @@ pub struct DaemonSettings {
     pub max_connections: usize,
     /// Sessions open at once; a wizard beyond that is told to try again.
     pub max_sessions: usize,
-    /// Requests a second one peer (one process at the other end of the
-    /// socket: a wizard) may make, and the burst it may save up (twice
-    /// that).
-    pub peer_requests_per_sec: u32,
+    /// Uids that many people share (the recovery user every SSH wizard
+    /// runs as, the kiosk user): their sessions are told apart by the
+    /// place the wizard reports (the SSH client, the kiosk's name), under
+    /// the ceilings below for the whole uid.
+    pub shared_uids: Vec<u32>,
+    /// Connections one origin may hold at once (an origin: a uid, or one
+    /// place of a shared uid).
+    pub connections_per_origin: usize,
+    /// Connections a shared uid may hold at once, all its places together.
+    pub shared_uid_connections: usize,
+    /// Requests a second one origin may make, and the burst it may save
+    /// up (twice that). Forking more wizards does not raise it.
+    #[serde(alias = "peer_requests_per_sec")]
+    pub origin_requests_per_sec: u32,
+    /// Requests a second from a shared uid, all its places together.
+    pub shared_uid_requests_per_sec: u32,
     /// Requests a second from everyone together, and twice that as burst.
     pub requests_per_sec: u32,
     /// A connection with no session open is closed after this long idle
@@ -73,7 +85,11 @@ impl Default for DaemonSettings {
             admin_group: String::new(),
             max_connections: 1024,
             max_sessions: 1024,
-            peer_requests_per_sec: 20,
+            shared_uids: Vec::new(),
+            connections_per_origin: 16,
+            shared_uid_connections: 512,
+            origin_requests_per_sec: 20,
+            shared_uid_requests_per_sec: 200,
             requests_per_sec: 1000,
             idle_without_session_secs: 120,
         }
@@ -120,8 +136,12 @@ impl Default for WizardSettings {
 pub struct CodeSettings {
     pub lifetime_secs: u64,
     pub max_attempts: u8,
+    /// Between two codes to one address from one origin.
     pub resend_cooldown_secs: u64,
+    /// Codes to one address from one origin in an hour.
     pub max_sends_per_hour: u8,
+    /// Codes to one address from all origins together in an hour.
+    pub max_sends_per_address_per_hour: u8,
     pub flow_idle_secs: u64,
 }
 
@@ -133,6 +153,7 @@ impl Default for CodeSettings {
             max_attempts: limits.max_attempts,
             resend_cooldown_secs: limits.resend_cooldown_ms / 1000,
             max_sends_per_hour: limits.max_sends_per_hour,
+            max_sends_per_address_per_hour: limits.max_sends_per_address_per_hour,
             flow_idle_secs: limits.flow_idle_ms / 1000,
         }
     }
@@ -146,6 +167,20 @@ pub struct HashingSettings {
     pub parallelism: u32,
     /// argon2 hashes allowed to run at once; more wait their turn.
     pub max_concurrent: usize,
+    /// Of those, how many one origin's requests may hold, waiting or
+    /// running: a flood from one peer then queues behind itself. 0: half
+    /// of max_concurrent (at least one).
+    pub max_concurrent_per_origin: usize,
+}
+
+impl HashingSettings {
+    /// The share of the hash pool one origin may hold.
+    pub fn origin_share(&self) -> usize {
+        match self.max_concurrent_per_origin {
+            0 => (self.max_concurrent / 2).max(1),
+            n => n.min(self.max_concurrent),
+        }
+    }
 }
 
 impl Default for HashingSettings {
@@ -158,6 +193,7 @@ impl Default for HashingSettings {
             max_concurrent: std::thread::available_parallelism()
                 .map(usize::from)
                 .unwrap_or(2),
+            max_concurrent_per_origin: 0,
         }
     }
 }
@@ -246,6 +282,9 @@ impl Config {
         if c.max_sends_per_hour == 0 || c.max_sends_per_hour > 100 {
             return bad("codes.max_sends_per_hour must be 1 to 100");
         }
+        if c.max_sends_per_address_per_hour < c.max_sends_per_hour {
+            return bad("codes.max_sends_per_address_per_hour must be at least max_sends_per_hour");
+        }
         if c.flow_idle_secs < c.lifetime_secs || c.flow_idle_secs > 30 * DAY {
             return bad("codes.flow_idle_secs must be from codes.lifetime_secs to 30 days");
         }
@@ -260,6 +299,9 @@ impl Config {
         }
         if h.max_concurrent == 0 || h.max_concurrent > 64 {
             return bad("hashing.max_concurrent must be 1 to 64");
+        }
+        if h.max_concurrent_per_origin > h.max_concurrent {
+            return bad("hashing.max_concurrent_per_origin must be 0 to hashing.max_concurrent");
         }
         let s = &self.slide;
         if s.notches < 2 || s.notches > 200 {
@@ -326,8 +368,16 @@ impl Config {
         if d.idle_without_session_secs == 0 || d.idle_without_session_secs > DAY {
             return bad("daemon.idle_without_session_secs must be 1 to 86400");
         }
-        if d.peer_requests_per_sec == 0 || d.requests_per_sec < d.peer_requests_per_sec {
-            return bad("daemon.peer_requests_per_sec must be 1 to daemon.requests_per_sec");
+        if d.origin_requests_per_sec == 0 || d.requests_per_sec < d.origin_requests_per_sec {
+            return bad("daemon.origin_requests_per_sec must be 1 to daemon.requests_per_sec");
+        }
+        if d.shared_uid_requests_per_sec == 0 {
+            return bad("daemon.shared_uid_requests_per_sec must be at least 1");
+        }
+        if d.connections_per_origin == 0 || d.shared_uid_connections == 0 {
+            return bad(
+                "daemon.connections_per_origin and shared_uid_connections must be at least 1",
+            );
         }
         Ok(())
     }
@@ -338,6 +388,7 @@ impl Config {
             max_attempts: self.codes.max_attempts,
             resend_cooldown_ms: self.codes.resend_cooldown_secs * 1000,
             max_sends_per_hour: self.codes.max_sends_per_hour,
+            max_sends_per_address_per_hour: self.codes.max_sends_per_address_per_hour,
             flow_idle_ms: self.codes.flow_idle_secs * 1000,
         }
     }

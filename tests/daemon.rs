@@ -24,10 +24,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// For tests whose many wizards all run in this one process: to the
-/// daemon they are one peer, whose default rate (20 a second) is one
-/// wizard's.
-const ONE_PROCESS_MANY_WIZARDS: &str =
-    "[service]\nreply_floor_ms = 50\n[daemon]\npeer_requests_per_sec = 1000\n";
+/// daemon they are one origin (this uid), whose default rate (20 a second)
+/// and connections (16) are one person's.
+const ONE_PROCESS_MANY_WIZARDS: &str = "[service]\nreply_floor_ms = 50\n[daemon]\n\
+     origin_requests_per_sec = 1000\nconnections_per_origin = 1000\n\
+     shared_uid_connections = 1000\n";
+
+/// This test's uid as a shared one: its connections are told apart by the
+/// place each wizard reports, as the recovery user's SSH wizards are.
+fn shared_uid_config() -> String {
+    let uid = nix::unistd::getuid().as_raw();
+    format!("[service]\nreply_floor_ms = 50\n[daemon]\nshared_uids = [{uid}]\n")
+}
 
 /// Accounts written into the store before the daemon starts (the store
 /// allows one process, so not while it runs).
@@ -148,46 +156,89 @@ impl DaemonPaths {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn twenty_connections_racing_wrong_codes_share_the_five_tries() {
+/// A session of a person at `place`, with Request pressed on `address`.
+async fn requested_at(service: &SocketService, place: &str, address: &str) -> SessionId {
+    let s = service.open_session(place, "en").await.expect("session");
+    service.submit_address(&s, address).await.expect("address");
+    service
+        .check_slide(&s, &human_slide(&SlideRules::default()))
+        .await
+        .expect("slide");
+    service.request(&s).await.expect("requested");
+    s
+}
+
+/// A stranger who knows the owner's address, on connections of their own
+/// from another place, makes five wrong guesses and asks for five codes:
+/// the owner's code keeps its five tries, is not replaced, and sets the
+/// password; the stranger's requests never delayed the owner's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_with_five_guesses_and_five_requests_cannot_lock_the_owner_out() {
     let root = tempfile::tempdir().unwrap();
     let address = "ada@example.com";
     seed_accounts(
         &root.path().join("data"),
         &[(address.to_string(), OLD_PASSWORD.to_string())],
     );
-    let daemon = Daemon::start(root.path(), ONE_PROCESS_MANY_WIZARDS);
-    let owner = connect(&daemon).await;
-    let (_, code) = code_sent(&daemon, &owner, address).await;
-    let wrong = if code == "000000" { "111111" } else { "000000" };
-    // Twenty wizards, each on its own connection and session, on the one
-    // address: the flow, and so its tries, is the address's.
-    let mut racers = Vec::new();
-    for _ in 0..20 {
-        let service = connect(&daemon).await;
-        let s = requested(&service, address).await;
-        racers.push((service, s));
+    let config = format!("{}[codes]\nresend_cooldown_secs = 0\n", shared_uid_config());
+    let daemon = Daemon::start(root.path(), &config);
+    // The stranger goes first: five codes, each guessed wrong.
+    let stranger = connect(&daemon).await;
+    let s = requested_at(&stranger, "ssh 198.51.100.7", address).await;
+    stranger.choose_email(&s).await.unwrap();
+    let mut refusals = Vec::new();
+    for _ in 0..5 {
+        stranger
+            .send_code(&s)
+            .await
+            .expect("the stranger's own code");
+        let answer = stranger.confirm_code(&s, "000 000").await;
+        refusals.push(format!("{answer:?}"));
     }
-    let mut guesses = tokio::task::JoinSet::new();
-    for (service, s) in racers {
-        guesses.spawn(async move { service.confirm_code(&s, wrong).await });
-    }
-    let (mut wrong_answers, mut no_tries) = (0, 0);
-    while let Some(answer) = guesses.join_next().await {
-        match answer.unwrap() {
-            Err(ServiceError::WrongCode { .. }) => wrong_answers += 1,
-            Err(ServiceError::Flow(FlowError::NoTriesLeft)) => no_tries += 1,
-            other => panic!("unexpected answer to a wrong code: {other:?}"),
-        }
-    }
-    assert_eq!((wrong_answers, no_tries), (5, 15));
-    // The right code is refused now too: its tries are spent.
-    let late = connect(&daemon).await;
-    let s = requested(&late, address).await;
-    let refused = late.confirm_code(&s, &code).await;
+    let answer = stranger.send_code(&s).await;
     assert!(
-        matches!(refused, Err(ServiceError::Flow(FlowError::NoTriesLeft))),
-        "{refused:?}"
+        matches!(
+            answer,
+            Err(ServiceError::Flow(FlowError::HourlyLimit { .. }))
+        ),
+        "the stranger's own cap: {answer:?}"
+    );
+    // The owner, at their own place, asks and gets a code at once.
+    let owner = connect(&daemon).await;
+    let o = requested_at(&owner, "ssh 203.0.113.9", address).await;
+    owner.choose_email(&o).await.unwrap();
+    let view = owner
+        .send_code(&o)
+        .await
+        .expect("the owner is not held back");
+    assert_eq!(view.code.map(|c| c.attempts_left), Some(5));
+    let (dir, to) = (daemon.mail_dir(), address.to_string());
+    let code = tokio::task::spawn_blocking(move || wait_for_code(&dir, &to, 6))
+        .await
+        .unwrap();
+    // More from the stranger now, on a fresh connection and session.
+    let again = connect(&daemon).await;
+    let s2 = requested_at(&again, "ssh 198.51.100.7", address).await;
+    again.choose_email(&s2).await.unwrap();
+    assert!(again.send_code(&s2).await.is_err(), "still capped");
+    for _ in 0..5 {
+        let _ = again.confirm_code(&s2, &code).await;
+    }
+    let view = owner.flow_status(&o).await.unwrap();
+    assert_eq!(view.code.map(|c| c.attempts_left), Some(5));
+    let view = owner
+        .confirm_code(&o, &code)
+        .await
+        .expect("the owner's code");
+    assert_eq!(view.stage, Stage::CodeConfirmed);
+    let done = owner
+        .set_password(&o, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(done.stage, Stage::PasswordSet);
+    assert!(
+        refusals.iter().all(|r| r.contains("WrongCode")),
+        "{refusals:?}"
     );
 }
 
@@ -339,13 +390,14 @@ async fn a_wizard_of_another_protocol_is_told_to_match_versions() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_daemon_killed_mid_traffic_loses_nothing_and_every_flow_resumes() {
+async fn a_daemon_killed_mid_traffic_loses_nothing_and_everyone_carries_on() {
     let root = tempfile::tempdir().unwrap();
     let accounts: Vec<(String, String)> = (0..5)
         .map(|i| (format!("kill{i}@example.com"), OLD_PASSWORD.to_string()))
         .collect();
     seed_accounts(&root.path().join("data"), &accounts);
-    let mut daemon = Daemon::start(root.path(), ONE_PROCESS_MANY_WIZARDS);
+    let config = format!("{ONE_PROCESS_MANY_WIZARDS}[codes]\nresend_cooldown_secs = 0\n");
+    let mut daemon = Daemon::start(root.path(), &config);
 
     // One change that was answered before the kill must survive it.
     let finisher = connect(&daemon).await;
@@ -393,16 +445,29 @@ async fn a_daemon_killed_mid_traffic_loses_nothing_and_every_flow_resumes() {
     daemon.restart();
     let audit = daemon.operator(&["audit", "verify"], "");
     assert!(audit.status.success(), "{:?}", out_text(&audit));
-    for (address, code) in &codes {
+    // The codes belonged to sessions that died with the daemon: each
+    // person asks again in a new session, and the new code works.
+    for (address, old) in &codes {
         let wizard = connect(&daemon).await;
         let s = requested(&wizard, address).await;
         let view = wizard.choose_email(&s).await.unwrap();
-        let status = view.code.expect("the code survived the kill");
-        assert_eq!(status.attempts_left, 5, "{address}");
-        wizard
-            .confirm_code(&s, code)
+        assert!(view.code.is_none(), "a new session has no code yet");
+        wizard.send_code(&s).await.expect("a new code");
+        let (dir, to) = (daemon.mail_dir(), address.clone());
+        let code = tokio::task::spawn_blocking(move || wait_for_code(&dir, &to, 2))
             .await
-            .expect("the mailed code works");
+            .unwrap();
+        if code != *old {
+            let answer = wizard.confirm_code(&s, old).await;
+            assert!(
+                matches!(answer, Err(ServiceError::WrongCode { .. })),
+                "{answer:?}"
+            );
+        }
+        wizard
+            .confirm_code(&s, &code)
+            .await
+            .expect("the new code works");
         let pw = format!("{NEW_PASSWORD} after the restart");
         let done = wizard.set_password(&s, &pw, &pw).await.unwrap();
         assert_eq!(done.stage, Stage::PasswordSet);
@@ -442,13 +507,11 @@ async fn sigterm_lets_the_request_in_flight_finish_and_leaves_nothing_behind() {
     let log = daemon.log_text();
     assert!(log.contains("stopped; the store is flushed"), "{log}");
 
-    // The code it sent is in the store and in the mail.
+    // The code it answered for was queued durably: the mail goes out.
+    // (The code belonged to the session that ended with the connection;
+    // the person asks for a new one.)
     daemon.restart();
-    let code = wait_for_code(&daemon.mail_dir(), address, 1);
-    let again = connect(&daemon).await;
-    let s = requested(&again, address).await;
-    again.choose_email(&s).await.unwrap();
-    again.confirm_code(&s, &code).await.expect("the code works");
+    wait_for_code(&daemon.mail_dir(), address, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -489,7 +552,7 @@ async fn wait_for_log(daemon: &Daemon, words: &str) {
 async fn the_session_limit_and_the_rate_limit_answer_busy() {
     let root = tempfile::tempdir().unwrap();
     let config = format!(
-        "{TEST_CONFIG}[daemon]\nmax_sessions = 3\npeer_requests_per_sec = 5\nrequests_per_sec = 100\n"
+        "{TEST_CONFIG}[daemon]\nmax_sessions = 3\norigin_requests_per_sec = 5\nrequests_per_sec = 100\n"
     );
     let daemon = Daemon::start(root.path(), &config);
     let mut wizards = Vec::new();
@@ -668,6 +731,56 @@ async fn a_wizard_beyond_the_connection_limit_is_told_rekey_is_busy() {
     drop(first);
     let service = served_once_free(&daemon).await;
     service.open_session("test", "en").await.unwrap();
+}
+
+/// Connections count per origin, not per process: forking more wizards
+/// does not get a uid more than its share, and for a shared uid each place
+/// has its own, under a ceiling for the whole uid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_count_per_origin_under_a_ceiling_for_a_shared_uid() {
+    let root = tempfile::tempdir().unwrap();
+    let config = format!("{TEST_CONFIG}[daemon]\nconnections_per_origin = 3\n");
+    let daemon = Daemon::start(root.path(), &config);
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(served_once_free(&daemon).await);
+    }
+    let Err(refused) = SocketService::connect(&daemon.socket).await else {
+        panic!("a fourth connection of one uid was served");
+    };
+    assert!(
+        refused
+            .to_string()
+            .contains("rekey is serving as many people"),
+        "{refused}"
+    );
+    drop(held);
+    served_once_free(&daemon).await;
+    drop(daemon);
+
+    let root = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{}connections_per_origin = 2\nshared_uid_connections = 4\n",
+        shared_uid_config()
+    );
+    let daemon = Daemon::start(root.path(), &config);
+    let mut places = Vec::new();
+    for place in ["ssh 203.0.113.9", "ssh 203.0.113.9", "ssh 198.51.100.7"] {
+        let service = served_once_free(&daemon).await;
+        service.open_session(place, "en").await.expect("a session");
+        places.push(service);
+    }
+    let third = served_once_free(&daemon).await;
+    let busy = third.open_session("ssh 203.0.113.9", "en").await;
+    assert!(matches!(busy, Err(ServiceError::Busy)), "{busy:?}");
+    third
+        .open_session("ssh 192.0.2.1", "en")
+        .await
+        .expect("another place");
+    // Four connections of the uid are open: the ceiling.
+    let Err(_) = SocketService::connect(&daemon.socket).await else {
+        panic!("a fifth connection of the shared uid was served");
+    };
 }
 
 /// A connection, once the daemon has a slot free for it.

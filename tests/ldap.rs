@@ -342,7 +342,7 @@ async fn twenty_wizards_at_once_through_the_daemon_on_slapd() {
         .collect();
     let root = tempfile::tempdir().unwrap();
     let config = format!(
-        "{TEST_CONFIG}[daemon]\npeer_requests_per_sec = 1000\n{}",
+        "{TEST_CONFIG}[daemon]\norigin_requests_per_sec = 1000\nconnections_per_origin = 100\n{}",
         slapd_toml(&slapd)
     );
     let daemon = Daemon::start(root.path(), &config);

@@ -1,25 +1,28 @@
-//! The recovery flow as a state machine, one per address.
+//! The recovery flow as a state machine, one per session.
 //!
 //! ```text
 //! Requested ─► EmailChosen ─► CodeSent ─► CodeConfirmed ─► PasswordSet
-//!     │             │          │   ▲      (the session's)   (the session's)
+//!     │             │          │   ▲
 //!     │             │          ▼   │ (a new code, within the limits)
 //!     │             │      Expired / LockedOut
-//!     └─────────────┴──► TicketOpened (the session's, the Support branch)
+//!     └─────────────┴──► TicketOpened (the Support branch)
 //! ```
 //!
-//! The flow of an address is shared by every session that types it, so it
-//! holds only what an address without an account goes through as well: the
-//! code's life (sent, tries, expired, locked). A right code is a fact of
-//! the session that typed it (a [`Confirmation`]), and so are a password
-//! set and a ticket opened: another session typing the same address can
-//! neither see them nor undo them. A used code matches nothing from then
-//! on, exactly as the code of an address without an account never does.
+//! A code belongs to the session that asked for it: only that session can
+//! type it, spend its tries or replace it, so a stranger who knows the
+//! address and opens a session of their own gets a flow, and a code, of
+//! their own. What sessions on one address share is the send count
+//! ([`Sends`]): the cooldown and the hourly cap per address and origin,
+//! under a ceiling per address for all origins together. A person whose
+//! SSH link dropped opens a new session and asks for a new code; the
+//! cooldown they wait for is their own earlier request.
 //!
-//! The steps before `Requested` (address given, slide verified) belong to a
-//! session too, see [`crate::recovery::session`]. Every function here is
-//! pure: the caller passes the time and stores the result, inside one
-//! transaction.
+//! A flow holds only what an address without an account goes through as
+//! well: the code's life (sent, tries, expired, locked). A right code is
+//! kept as a [`Confirmation`] by the session. The steps before `Requested`
+//! (address given, slide verified) are the session's too, see
+//! [`crate::recovery::session`]. Every function here is pure: the caller
+//! passes the time and stores the result, inside one transaction.
 
 use super::address::EmailAddress;
 use super::clock::Millis;
@@ -56,8 +59,13 @@ pub enum Stage {
 pub struct Limits {
     pub code_lifetime_ms: Millis,
     pub max_attempts: u8,
+    /// Between two codes to one address from one origin.
     pub resend_cooldown_ms: Millis,
+    /// Codes to one address from one origin in an hour.
     pub max_sends_per_hour: u8,
+    /// Codes to one address from all origins together in an hour: what a
+    /// stranger asking from many places can take from the owner.
+    pub max_sends_per_address_per_hour: u8,
     /// A flow untouched for this long is forgotten: the next request starts
     /// afresh (the hourly send count is kept apart and still applies).
     pub flow_idle_ms: Millis,
@@ -70,6 +78,7 @@ impl Default for Limits {
             max_attempts: 5,
             resend_cooldown_ms: 60 * 1000,
             max_sends_per_hour: 5,
+            max_sends_per_address_per_hour: 20,
             flow_idle_ms: HOUR_MS,
         }
     }
@@ -109,8 +118,8 @@ impl From<&str> for NewCode {
     }
 }
 
-/// When codes were sent to one address; kept apart from the flow so a new
-/// flow cannot reset the hourly limit.
+/// When codes were sent to one address from one origin, or from all;
+/// kept apart from the flow so a new flow cannot reset the hourly limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SendHistory {
     pub sent_ms: Vec<Millis>,
@@ -129,19 +138,50 @@ impl SendHistory {
             .filter(move |&t| now.saturating_sub(t) < HOUR_MS)
     }
 
-    fn last(&self) -> Option<Millis> {
-        self.sent_ms.iter().copied().max()
+    /// When the hour's `cap` lets one more go, if it is reached now.
+    fn cap_lifts_at(&self, now: Millis, cap: u8) -> Option<Millis> {
+        let recent: Vec<Millis> = self.in_last_hour(now).collect();
+        (recent.len() >= usize::from(cap)).then(|| {
+            let oldest = recent.iter().copied().min().unwrap_or(now);
+            oldest.saturating_add(HOUR_MS)
+        })
     }
 
+    fn record(&mut self, now: Millis) {
+        self.prune(now);
+        self.sent_ms.push(now);
+    }
+}
+
+/// The sends that bound a new code: those to the address from the
+/// session's origin (the cooldown and the hourly cap), and those to the
+/// address from everywhere (the ceiling). A stranger elsewhere fills only
+/// the second, and only up to the ceiling.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sends {
+    pub origin: SendHistory,
+    pub address: SendHistory,
+}
+
+impl Sends {
     /// When the next code may go out, or `None` if it may go now.
     fn next_send_at(&self, now: Millis, limits: &Limits) -> Option<NextSend> {
-        let recent: Vec<Millis> = self.in_last_hour(now).collect();
-        if recent.len() >= usize::from(limits.max_sends_per_hour) {
-            let oldest = recent.iter().copied().min().unwrap_or(now);
-            return Some(NextSend::HourlyLimit(oldest.saturating_add(HOUR_MS)));
+        let caps = [
+            self.origin.cap_lifts_at(now, limits.max_sends_per_hour),
+            self.address
+                .cap_lifts_at(now, limits.max_sends_per_address_per_hour),
+        ];
+        if let Some(at) = caps.into_iter().flatten().max() {
+            return Some(NextSend::HourlyLimit(at));
         }
-        let cooldown_end = self.last()?.saturating_add(limits.resend_cooldown_ms);
+        let last = self.origin.sent_ms.iter().copied().max()?;
+        let cooldown_end = last.saturating_add(limits.resend_cooldown_ms);
         (cooldown_end > now).then_some(NextSend::Cooldown(cooldown_end))
+    }
+
+    fn record(&mut self, now: Millis) {
+        self.origin.record(now);
+        self.address.record(now);
     }
 }
 
@@ -309,8 +349,8 @@ impl Flow {
         now.saturating_sub(self.updated_ms) >= limits.flow_idle_ms
     }
 
-    /// What a new session (say, after an SSH link dropped) finds: the flow
-    /// with its code, tries and timers as they were.
+    /// Request pressed again in the same session: the flow with its code,
+    /// tries and timers as they were.
     pub fn resume(&mut self, now: Millis) {
         self.refresh(now);
         self.updated_ms = now;
@@ -334,17 +374,12 @@ impl Flow {
     }
 
     /// Checks that a code may be sent now, before any hashing is spent on it.
-    pub fn may_issue(
-        &self,
-        history: &SendHistory,
-        now: Millis,
-        limits: &Limits,
-    ) -> Result<(), FlowError> {
+    pub fn may_issue(&self, sends: &Sends, now: Millis, limits: &Limits) -> Result<(), FlowError> {
         match self.stage {
             Stage::EmailChosen | Stage::CodeSent | Stage::Expired | Stage::LockedOut => {}
             stage => return Err(FlowError::WrongStep { stage }),
         }
-        match history.next_send_at(now, limits) {
+        match sends.next_send_at(now, limits) {
             None => Ok(()),
             Some(NextSend::Cooldown(at)) => Err(FlowError::ResendTooSoon { wait_ms: at - now }),
             Some(NextSend::HourlyLimit(at)) => Err(FlowError::HourlyLimit {
@@ -357,12 +392,12 @@ impl Flow {
     pub fn issue_code(
         &mut self,
         new: NewCode,
-        history: &mut SendHistory,
+        sends: &mut Sends,
         now: Millis,
         limits: &Limits,
     ) -> Result<u32, FlowError> {
         self.refresh(now);
-        self.may_issue(history, now, limits)?;
+        self.may_issue(sends, now, limits)?;
         self.codes_issued += 1;
         self.code = Some(IssuedCode {
             serial: self.codes_issued,
@@ -374,8 +409,7 @@ impl Flow {
             used: false,
         });
         self.stage = Stage::CodeSent;
-        history.prune(now);
-        history.sent_ms.push(now);
+        sends.record(now);
         self.updated_ms = now;
         Ok(self.codes_issued)
     }
@@ -448,7 +482,7 @@ impl Flow {
         self.updated_ms = now;
     }
 
-    pub fn view(&self, history: &SendHistory, now: Millis, limits: &Limits) -> FlowView {
+    pub fn view(&self, sends: &Sends, now: Millis, limits: &Limits) -> FlowView {
         let mut flow = self.clone();
         flow.refresh(now);
         let code = match (flow.stage, &flow.code) {
@@ -459,7 +493,7 @@ impl Flow {
             }),
             _ => None,
         };
-        let resend = match history.next_send_at(now, limits) {
+        let resend = match sends.next_send_at(now, limits) {
             None => ResendStatus::Ready,
             Some(NextSend::Cooldown(at)) => ResendStatus::In { ms: at - now },
             Some(NextSend::HourlyLimit(at)) => ResendStatus::HourlyLimit {
@@ -487,9 +521,9 @@ mod tests {
         Flow::start("f1".into(), address, true, T0)
     }
 
-    fn with_code(limits: &Limits) -> (Flow, SendHistory) {
+    fn with_code(limits: &Limits) -> (Flow, Sends) {
         let mut f = flow();
-        let mut h = SendHistory::default();
+        let mut h = Sends::default();
         f.choose_email(T0);
         f.issue_code("hash-1".into(), &mut h, T0, limits).unwrap();
         (f, h)
@@ -522,14 +556,14 @@ mod tests {
     fn steps_out_of_order_are_refused() {
         let limits = Limits::default();
         let mut f = flow();
-        let mut h = SendHistory::default();
+        let mut h = Sends::default();
         assert_eq!(
             f.issue_code("h".into(), &mut h, T0, &limits),
             Err(FlowError::WrongStep {
                 stage: Stage::Requested
             })
         );
-        assert!(h.sent_ms.is_empty(), "a refused send is not counted");
+        assert_eq!(h, Sends::default(), "a refused send is not counted");
         assert!(f.begin_attempt(T0, &limits).is_err());
     }
 
@@ -635,6 +669,43 @@ mod tests {
             f.issue_code("h".into(), &mut h, T0 + HOUR_MS, &limits)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn other_origins_fill_only_the_ceiling_for_the_address() {
+        let limits = Limits::default();
+        let mut f = flow();
+        f.choose_email(T0);
+        // Elsewhere, 19 codes went to the address this hour.
+        let mut sends = Sends {
+            origin: SendHistory::default(),
+            address: SendHistory {
+                sent_ms: (0..19).map(|i| T0 - 1000 - i).collect(),
+            },
+        };
+        assert_eq!(f.view(&sends, T0, &limits).resend, ResendStatus::Ready);
+        f.issue_code("h1".into(), &mut sends, T0, &limits).unwrap();
+        assert_eq!(sends.origin.sent_ms, vec![T0]);
+        // The twentieth was this origin's: the ceiling is reached for all.
+        let later = T0 + limits.resend_cooldown_ms;
+        let lifts = T0 - 1000 - 18 + HOUR_MS;
+        assert_eq!(
+            f.issue_code("h2".into(), &mut sends, later, &limits),
+            Err(FlowError::HourlyLimit {
+                wait_ms: lifts - later
+            })
+        );
+        // Another origin has no cooldown of its own, but the same ceiling.
+        let mut elsewhere = Sends {
+            origin: SendHistory::default(),
+            address: sends.address.clone(),
+        };
+        assert!(matches!(
+            f.may_issue(&elsewhere, T0 + 1, &limits),
+            Err(FlowError::HourlyLimit { .. })
+        ));
+        elsewhere.address.prune(lifts);
+        assert_eq!(f.may_issue(&elsewhere, lifts, &limits), Ok(()));
     }
 
     #[test]

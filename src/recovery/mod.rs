@@ -18,7 +18,7 @@ pub use clock::{Clock, ManualClock, Millis, SystemClock};
 pub use code::{Code, CodeFormatError};
 pub use flow::{
     CodeStatus, Flow, FlowError, FlowView, Limits, MailHealth, MailProgress, NewCode, ResendStatus,
-    SendHistory, Stage,
+    SendHistory, Sends, Stage,
 };
 pub use policy::{PasswordPolicy, PasswordVerdict, Rule, RuleCheck, RuleStatus, name_hints};
 pub use session::{Session, SessionError, SessionStep};

@@ -38,6 +38,10 @@ pub struct Session {
     pub id: String,
     /// Where the person is: the SSH client or the terminal.
     pub client: String,
+    /// Who the session's requests come from, as far as the service can
+    /// prove it: what the cooldown and the hourly cap count per.
+    #[serde(default)]
+    pub origin: String,
     /// The language the person chose, for the mail they are sent.
     pub language: String,
     pub created_ms: Millis,
@@ -59,6 +63,7 @@ impl Session {
     pub fn start(id: String, client: String, language: String, now: Millis) -> Self {
         Self {
             id,
+            origin: client.clone(),
             client,
             language,
             created_ms: now,

@@ -8,13 +8,18 @@
 //! load, left a 19 MiB buffer in each of them (a daemon reached 870 MiB
 //! with two hashes at a time). On a fixed set of threads each buffer is
 //! reused by that thread's next hash.
+//!
+//! One origin (see the daemon's `origin` module) may hold only a share of
+//! the slots, waiting or running: a flood of guesses from one peer queues
+//! behind itself, and everyone else's steps find a free slot.
 
 use super::ServiceError;
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -22,9 +27,23 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct HashPool {
     jobs: mpsc::Sender<Job>,
     peak: Arc<AtomicUsize>,
+    /// Each origin's share of the slots.
+    shares: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    share: usize,
 }
 
+/// Origins with a share on record before the idle ones are forgotten.
+const SHARES_KEPT: usize = 1024;
+
 impl HashPool {
+    /// A pool of `max_concurrent` slots; one origin may take `share` of
+    /// them (at least one).
+    pub fn with_share(max_concurrent: usize, share: usize) -> Self {
+        let mut pool = Self::new(max_concurrent);
+        pool.share = share.clamp(1, max_concurrent.max(1));
+        pool
+    }
+
     pub fn new(max_concurrent: usize) -> Self {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
@@ -52,7 +71,43 @@ impl HashPool {
                 .name(format!("rekey-hash-{n}"))
                 .spawn(worker);
         }
-        Self { jobs, peak }
+        Self {
+            jobs,
+            peak,
+            shares: Arc::default(),
+            share: max_concurrent.max(1),
+        }
+    }
+
+    /// Runs `job` as [`HashPool::run`] does, once `origin` has fewer than
+    /// its share of jobs waiting or running.
+    pub async fn run_as<T, F>(&self, origin: &str, job: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let turns = {
+            let mut shares = self.shares.lock().unwrap_or_else(PoisonError::into_inner);
+            if shares.len() >= SHARES_KEPT {
+                // Nobody waits on or holds an idle origin's share.
+                shares.retain(|_, turns| Arc::strong_count(turns) > 1);
+            }
+            shares
+                .entry(origin.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.share)))
+                .clone()
+        };
+        let turn = turns
+            .acquire_owned()
+            .await
+            .map_err(|_| ServiceError::Internal("the hashing share closed".into()))?;
+        // The turn ends with the job, not with a caller that gives up.
+        self.run(move || {
+            let out = job();
+            drop(turn);
+            out
+        })
+        .await
     }
 
     /// Runs `job` on one of the pool's threads once one is free. A caller
@@ -121,6 +176,36 @@ mod tests {
         }
         pool.run(|| ()).await.unwrap();
         assert_eq!(pool.peak(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_flood_from_one_origin_leaves_the_other_slots_free() {
+        let pool = HashPool::with_share(2, 1);
+        let done = Arc::new(AtomicUsize::new(0));
+        let flood: Vec<_> = (0..8)
+            .map(|_| {
+                let (pool, done) = (pool.clone(), done.clone());
+                tokio::spawn(async move {
+                    pool.run_as("uid 1001", move || {
+                        std::thread::sleep(Duration::from_millis(30));
+                        done.fetch_add(1, Ordering::SeqCst);
+                    })
+                    .await
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // In one queue for all, this would run after six of the flood.
+        let flood_done = done.clone();
+        let seen = pool
+            .run_as("uid 1002", move || flood_done.load(Ordering::SeqCst))
+            .await
+            .unwrap();
+        assert!(seen <= 1, "{seen} of the flood went first");
+        for job in flood {
+            job.await.unwrap().unwrap();
+        }
+        assert_eq!(done.load(Ordering::SeqCst), 8);
     }
 
     #[tokio::test]

@@ -42,6 +42,16 @@ pub struct LocalService {
     pub(super) changes_in_flight: Mutex<HashSet<String>>,
 }
 
+/// The session's flow, if it follows one on `address`: a flow left from an
+/// address the person since corrected is not theirs any more.
+pub(super) fn session_flow(
+    tx: &StoreTx<'_>,
+    session: &Session,
+    address: &EmailAddress,
+) -> Result<Option<Flow>, crate::store::TxFault> {
+    Ok(tx.flow(&session.id)?.filter(|f| f.address == *address))
+}
+
 /// A step's outcome that is still committed: the refusal is audited, so the
 /// transaction must not abort.
 type Committed<T> = Result<T, ServiceError>;
@@ -54,7 +64,10 @@ impl LocalService {
         config: Config,
     ) -> Self {
         Self {
-            hashes: HashPool::new(config.hashing.max_concurrent),
+            hashes: HashPool::with_share(
+                config.hashing.max_concurrent,
+                config.hashing.origin_share(),
+            ),
             strength_checks: HashPool::new(config.hashing.max_concurrent),
             store,
             directory,
@@ -143,11 +156,11 @@ impl LocalService {
                 Ok(a) => a.clone(),
                 Err(e) => return abort(ServiceError::Session(e)),
             };
-            let Some(mut flow) = tx.flow(&address)? else {
+            let Some(mut flow) = session_flow(tx, &session, &address)? else {
                 return abort(ServiceError::Flow(FlowError::Ended));
             };
             let answer = step(tx, &mut session, &mut flow, now)?;
-            tx.put_flow(&flow)?;
+            tx.put_flow(&session.id, &flow)?;
             tx.put_session(&session)?;
             Ok(answer)
         })?
@@ -161,8 +174,8 @@ impl LocalService {
         flow: &Flow,
         now: Millis,
     ) -> TxResult<FlowView, ServiceError> {
-        let history = tx.send_history(&flow.address)?;
-        let mut view = flow.view(&history, now, &self.limits());
+        let sends = tx.sends(&flow.address, &session.origin)?;
+        let mut view = flow.view(&sends, now, &self.limits());
         if let (Some(_), Some(code)) = (&view.code, &flow.code) {
             let config = self.config();
             let mail = &config.mail;
@@ -185,7 +198,7 @@ impl LocalService {
                 Ok(a) => a.clone(),
                 Err(e) => return abort(ServiceError::Session(e)),
             };
-            let Some(flow) = tx.flow(&address)? else {
+            let Some(flow) = session_flow(tx, &session, &address)? else {
                 return abort(ServiceError::Flow(FlowError::NotConfirmed));
             };
             if let Err(e) = session.may_set_password(&flow, now, &self.limits()) {
@@ -253,7 +266,7 @@ impl LocalService {
                 }
                 Err(e) => return abort(ServiceError::Session(e)),
             }
-            let flow = match tx.flow(&address)? {
+            let flow = match session_flow(tx, &session, &address)? {
                 Some(mut flow) if !flow.is_over(now, &limits) => {
                     flow.resume(now);
                     flow.known = known;
@@ -266,7 +279,7 @@ impl LocalService {
                     flow
                 }
             };
-            tx.put_flow(&flow)?;
+            tx.put_flow(&session.id, &flow)?;
             tx.put_session(&session)?;
             let detail = if known {
                 "account found"
@@ -286,45 +299,47 @@ impl LocalService {
         let limits = self.limits();
         // Refuse early, before hashing, when the limits say no anyway.
         let now = self.clock.now();
-        self.store.transact(|tx| -> TxResult<(), ServiceError> {
-            let session = self.live_session(tx, id, now)?;
-            let address = match session.flow_address() {
-                Ok(a) => a.clone(),
-                Err(e) => return abort(ServiceError::Session(e)),
-            };
-            let Some(mut flow) = tx.flow(&address)? else {
-                return abort(ServiceError::Flow(FlowError::Ended));
-            };
-            flow.refresh(now);
-            match flow.may_issue(&tx.send_history(&address)?, now, &limits) {
-                Ok(()) => Ok(()),
-                Err(e) => abort(ServiceError::Flow(e)),
-            }
-        })?;
+        let origin = self
+            .store
+            .transact(|tx| -> TxResult<String, ServiceError> {
+                let session = self.live_session(tx, id, now)?;
+                let address = match session.flow_address() {
+                    Ok(a) => a.clone(),
+                    Err(e) => return abort(ServiceError::Session(e)),
+                };
+                let Some(mut flow) = session_flow(tx, &session, &address)? else {
+                    return abort(ServiceError::Flow(FlowError::Ended));
+                };
+                flow.refresh(now);
+                match flow.may_issue(&tx.sends(&address, &session.origin)?, now, &limits) {
+                    Ok(()) => Ok(session.origin.clone()),
+                    Err(e) => abort(ServiceError::Flow(e)),
+                }
+            })?;
         let code =
             Code::generate().map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
         let digits = code.digits();
         let cost = self.config().hash_cost();
         let hash = self
             .hashes
-            .run(move || hash_secret(digits.as_bytes(), &cost))
+            .run_as(&origin, move || hash_secret(digits.as_bytes(), &cost))
             .await??;
         let lifetime_secs = self.config().codes.lifetime_secs;
         let notify_unknown = self.config().mail.notify_unknown_addresses;
         let phrase = crate::recovery::phrase::generate()
             .map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
         self.flow_step(id, |tx, session, flow, now| {
-            let mut history = tx.send_history(&flow.address)?;
+            let mut sends = tx.sends(&flow.address, &session.origin)?;
             let draft = AuditDraft::new(AuditKind::CodeSent, Some(&flow.address), &session.client);
             let new = NewCode {
                 hash: hash.clone(),
                 phrase: phrase.clone(),
             };
-            match flow.issue_code(new, &mut history, now, &limits) {
+            match flow.issue_code(new, &mut sends, now, &limits) {
                 Ok(serial) => {
                     // A new code replaces whatever the session confirmed.
                     session.confirmed = None;
-                    tx.put_send_history(&flow.address, &history)?;
+                    tx.put_sends(&flow.address, &session.origin, &sends)?;
                     let detail = if flow.known {
                         tx.queue_mail(
                             &flow.address,
@@ -363,12 +378,12 @@ impl LocalService {
         let code = Code::parse(input)?;
         let limits = self.limits();
         // First charge the try, so racing guessers share the limit.
-        let (attempt, known) = self.flow_step(id, |tx, session, flow, now| {
+        let (attempt, known, origin) = self.flow_step(id, |tx, session, flow, now| {
             if session.finished {
                 return Ok(Err(ServiceError::Flow(FlowError::Ended)));
             }
             match flow.begin_attempt(now, &limits) {
-                Ok(attempt) => Ok(Ok((attempt, flow.known))),
+                Ok(attempt) => Ok(Ok((attempt, flow.known, session.origin.clone()))),
                 Err(e) => {
                     tx.audit(
                         AuditDraft::new(
@@ -387,7 +402,7 @@ impl LocalService {
         let stored = attempt.hash.clone();
         let matches = self
             .hashes
-            .run(move || verify_secret(digits.as_bytes(), &stored))
+            .run_as(&origin, move || verify_secret(digits.as_bytes(), &stored))
             .await??;
         // An address without an account has a code nobody was sent, and a
         // used code is spent: the same work is done, and no guess is right.
@@ -422,6 +437,33 @@ impl LocalService {
         })
     }
 
+    /// Starts a session for `client` whose limits count for `origin`: the
+    /// daemon names the origin from what the kernel says of the peer.
+    pub async fn open_session_from(
+        &self,
+        origin: &str,
+        client: &str,
+        language: &str,
+    ) -> Result<SessionId, ServiceError> {
+        let now = self.clock.now();
+        self.sweep_sessions_now_and_then(now)?;
+        // Room for what a daemon adds: the wizard's own words (at most 60)
+        // and the peer's user, uid and pid.
+        let client = crate::recovery::text::visible(client, 160);
+        let language: String = language
+            .chars()
+            .filter(char::is_ascii_alphabetic)
+            .take(8)
+            .collect();
+        let mut session = Session::start(random_id(16)?, client, language, now);
+        session.origin = crate::recovery::text::visible(origin, 160);
+        self.store.transact(|tx| -> TxResult<(), ServiceError> {
+            tx.put_session(&session)?;
+            Ok(())
+        })?;
+        Ok(session.id)
+    }
+
     pub(super) fn audit_refusal(
         &self,
         id: &str,
@@ -444,23 +486,10 @@ impl LocalService {
 
 #[async_trait]
 impl RecoveryService for LocalService {
+    /// In the wizard's own process, the person is wherever the process
+    /// says: that is the origin too.
     async fn open_session(&self, client: &str, language: &str) -> Result<SessionId, ServiceError> {
-        let now = self.clock.now();
-        self.sweep_sessions_now_and_then(now)?;
-        // Room for what a daemon adds: the wizard's own words (at most 60)
-        // and the peer's user, uid and pid.
-        let client = crate::recovery::text::visible(client, 160);
-        let language: String = language
-            .chars()
-            .filter(char::is_ascii_alphabetic)
-            .take(8)
-            .collect();
-        let session = Session::start(random_id(16)?, client, language, now);
-        self.store.transact(|tx| -> TxResult<(), ServiceError> {
-            tx.put_session(&session)?;
-            Ok(())
-        })?;
-        Ok(session.id)
+        self.open_session_from(client, client, language).await
     }
 
     async fn submit_address(&self, id: &str, address: &str) -> Result<EmailAddress, ServiceError> {
@@ -619,8 +648,10 @@ impl RecoveryService for LocalService {
     }
 
     async fn close_session(&self, id: &str) -> Result<(), ServiceError> {
+        // The session's code goes with it: nobody else can type it.
         self.store.transact(|tx| -> TxResult<(), ServiceError> {
             tx.remove_session(id)?;
+            tx.remove_flow(id)?;
             Ok(())
         })
     }

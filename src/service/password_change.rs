@@ -154,7 +154,7 @@ impl LocalService {
     ) -> TxResult<FlowView, ServiceError> {
         let limits = self.limits();
         let mut session = self.live_session(tx, id, now)?;
-        let Some(flow) = tx.flow(address)? else {
+        let Some(flow) = super::local::session_flow(tx, &session, address)? else {
             return abort(ServiceError::Flow(FlowError::Ended));
         };
         if let Err(e) = session.may_set_password(&flow, now, &limits) {
@@ -168,8 +168,8 @@ impl LocalService {
                 .detail(detail),
             now,
         )?;
-        let history = tx.send_history(address)?;
-        Ok(session.overlay(&flow, flow.view(&history, now, &limits), now, &limits))
+        let sends = tx.sends(address, &session.origin)?;
+        Ok(session.overlay(&flow, flow.view(&sends, now, &limits), now, &limits))
     }
 
     /// An external directory: intent, write, outcome.
@@ -187,7 +187,7 @@ impl LocalService {
         let where_ = account.id.clone();
         let intent = self.store.transact(|tx| {
             let session = self.live_session(tx, id, now)?;
-            let Some(flow) = tx.flow(&address)? else {
+            let Some(flow) = super::local::session_flow(tx, &session, &address)? else {
                 return abort(ServiceError::Flow(FlowError::Ended));
             };
             if let Err(e) = session.may_set_password(&flow, now, &self.limits()) {

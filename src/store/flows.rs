@@ -1,22 +1,30 @@
-//! The `flows` tree: each address's recovery flow, keyed by the normalised
-//! address so a person whose session dropped finds it again.
+//! The `flows` tree: each session's recovery flow, keyed by the session's
+//! id. A code belongs to the session that asked for it, so nothing another
+//! session does can reach it. (Stores written before this kept one flow
+//! per address, keyed by the address: no session id looks like one, and
+//! the sweep forgets them once idle.)
 
 use super::{Store, StoreError, StoreTx, TxFault, get_json, put_json};
-use crate::recovery::{EmailAddress, Flow, Millis, SendHistory};
+use crate::recovery::{Flow, Millis, SendHistory};
 
 impl StoreTx<'_> {
-    pub fn flow(&self, address: &EmailAddress) -> Result<Option<Flow>, TxFault> {
-        get_json(self.flows, address.as_str().as_bytes())
+    pub fn flow(&self, session: &str) -> Result<Option<Flow>, TxFault> {
+        get_json(self.flows, session.as_bytes())
     }
 
-    pub fn put_flow(&self, flow: &Flow) -> Result<(), TxFault> {
-        put_json(self.flows, flow.address.as_str().as_bytes(), flow)
+    pub fn put_flow(&self, session: &str, flow: &Flow) -> Result<(), TxFault> {
+        put_json(self.flows, session.as_bytes(), flow)
+    }
+
+    pub fn remove_flow(&self, session: &str) -> Result<(), TxFault> {
+        self.flows.remove(session.as_bytes())?;
+        Ok(())
     }
 }
 
 impl Store {
-    pub fn flow(&self, address: &EmailAddress) -> Result<Option<Flow>, StoreError> {
-        match self.flows.get(address.as_str().as_bytes())? {
+    pub fn flow(&self, session: &str) -> Result<Option<Flow>, StoreError> {
+        match self.flows.get(session.as_bytes())? {
             None => Ok(None),
             Some(bytes) => super::decode(&bytes).map(Some).map_err(StoreError::Corrupt),
         }
@@ -58,6 +66,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recovery::EmailAddress;
     use crate::store::outbox::{OutboxMessage, OutboxState};
     use crate::store::{StoreError, TxResult};
 
@@ -73,16 +82,22 @@ mod tests {
         let new = EmailAddress::parse("new@example.com").unwrap();
         store
             .transact(|tx| -> TxResult<(), StoreError> {
-                tx.put_flow(&Flow::start("a".into(), old.clone(), true, now - 2 * HOUR))?;
-                tx.put_flow(&Flow::start("b".into(), new.clone(), true, now - 1000))?;
+                tx.put_flow(
+                    "s1",
+                    &Flow::start("a".into(), old.clone(), true, now - 2 * HOUR),
+                )?;
+                tx.put_flow(
+                    "s2",
+                    &Flow::start("b".into(), new.clone(), true, now - 1000),
+                )?;
                 let spent = SendHistory {
                     sent_ms: vec![now - 2 * HOUR],
                 };
                 let live = SendHistory {
                     sent_ms: vec![now - 1000],
                 };
-                tx.put_send_history(&old, &spent)?;
-                tx.put_send_history(&new, &live)?;
+                tx.put_send_history(&old, None, &spent)?;
+                tx.put_send_history(&new, None, &live)?;
                 for (at_ms, state) in [
                     (now - WEEK, OutboxState::Sent { at_ms: now - WEEK }),
                     (now - WEEK, OutboxState::Abandoned { at_ms: now - 1000 }),
@@ -98,11 +113,11 @@ mod tests {
             .unwrap();
 
         assert_eq!(store.sweep_flows(now, HOUR).unwrap(), 3);
-        assert!(store.flow(&old).unwrap().is_none());
-        assert!(store.flow(&new).unwrap().is_some());
+        assert!(store.flow("s1").unwrap().is_none());
+        assert!(store.flow("s2").unwrap().is_some());
         let (old_history, new_history) = store
             .transact(|tx| -> TxResult<_, StoreError> {
-                Ok((tx.send_history(&old)?, tx.send_history(&new)?))
+                Ok((tx.send_history(&old, None)?, tx.send_history(&new, None)?))
             })
             .unwrap();
         assert!(old_history.sent_ms.is_empty());

@@ -137,9 +137,15 @@ impl Harness {
 
     /// Opens a session and takes it through address, slide and Request.
     pub async fn requested(&self, address: &str) -> (SessionId, FlowView) {
+        self.requested_from("test tty", address).await
+    }
+
+    /// A session of a person at `client` (in the wizard's own process, the
+    /// origin its limits count for) that pressed Request on `address`.
+    pub async fn requested_from(&self, client: &str, address: &str) -> (SessionId, FlowView) {
         let s = self
             .service
-            .open_session("test tty", "en")
+            .open_session(client, "en")
             .await
             .expect("session");
         self.service
@@ -158,7 +164,11 @@ impl Harness {
 
     /// A session with a code sent to `address`.
     pub async fn code_sent(&self, address: &str) -> SessionId {
-        let (s, _) = self.requested(address).await;
+        self.code_sent_from("test tty", address).await
+    }
+
+    pub async fn code_sent_from(&self, client: &str, address: &str) -> SessionId {
+        let (s, _) = self.requested_from(client, address).await;
         self.service.choose_email(&s).await.expect("email chosen");
         self.service.send_code(&s).await.expect("code sent");
         s

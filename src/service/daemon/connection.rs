@@ -3,6 +3,7 @@
 //! it may name, and they close when it ends.
 
 use super::Shared;
+use super::origin::{ConnectionSlot, Origin};
 use super::peer::Peer;
 use crate::operator::{Operator, OperatorCommand, OperatorFailure};
 use crate::service::frame::{self, FRAME_TIMEOUT, FrameError, MAX_FRAME};
@@ -23,6 +24,11 @@ const SESSIONS_PER_CONNECTION: usize = 2;
 pub struct Connection {
     stream: UnixStream,
     peer: Peer,
+    /// The uid, until a session of a shared uid names its place.
+    origin: Origin,
+    /// The counts this connection holds: its uid's, and its place's once
+    /// it has one.
+    slots: Vec<ConnectionSlot>,
     sessions: Vec<SessionId>,
     shared: Arc<Shared>,
 }
@@ -37,9 +43,27 @@ pub async fn serve(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Rec
             return;
         }
     };
+    let config = shared.service.config();
+    let uid = Origin::uid(peer.uid);
+    let limit = if config.daemon.shared_uids.contains(&peer.uid) {
+        config.daemon.shared_uid_connections
+    } else {
+        config.daemon.connections_per_origin
+    };
+    let Some(slot) = shared.connections.take(uid.clone(), limit) else {
+        tracing::warn!(
+            peer = %peer.describe(),
+            limit,
+            "a connection was refused: the origin holds as many as it may"
+        );
+        refuse_busy(stream).await;
+        return;
+    };
     let mut connection = Connection {
         stream,
         peer,
+        origin: uid,
+        slots: vec![slot],
         sessions: Vec::new(),
         shared,
     };
@@ -157,12 +181,17 @@ impl Connection {
     async fn answer(&mut self, request: Request) -> Reply {
         let config = self.shared.service.config();
         let limits = &config.daemon;
-        let admitted = self.shared.rates.admit(
-            (self.peer.uid, self.peer.pid),
-            limits.peer_requests_per_sec,
-            limits.requests_per_sec,
-        );
-        if !admitted {
+        let uid = Origin::uid(self.peer.uid);
+        let shared_uid = limits.shared_uids.contains(&self.peer.uid);
+        let own: &[(&Origin, u32)] = match (&self.origin.place, shared_uid) {
+            (Some(_), _) => &[
+                (&self.origin, limits.origin_requests_per_sec),
+                (&uid, limits.shared_uid_requests_per_sec),
+            ],
+            (None, true) => &[(&uid, limits.shared_uid_requests_per_sec)],
+            (None, false) => &[(&uid, limits.origin_requests_per_sec)],
+        };
+        if !self.shared.rates.admit(own, limits.requests_per_sec) {
             return Err(ServiceError::Busy);
         }
         if let Some(id) = request.session()
@@ -175,7 +204,7 @@ impl Connection {
         use Request as R;
         match request {
             R::OpenSession { client, language } => self
-                .open(&client, &language, limits.max_sessions)
+                .open(&client, &language, &config)
                 .await
                 .map(Answer::Session),
             R::SubmitAddress { session, address } => service
@@ -222,8 +251,29 @@ impl Connection {
         &mut self,
         client: &str,
         language: &str,
-        max_sessions: usize,
+        config: &crate::config::Config,
     ) -> Result<SessionId, ServiceError> {
+        let claim = crate::recovery::text::visible(client, 60);
+        let origin = Origin::of_session(self.peer.uid, &claim, &config.daemon.shared_uids);
+        if origin != self.origin {
+            // A place of a shared uid: counted on its own, under the uid's
+            // ceiling (the uid's slot is kept).
+            self.slots.truncate(1);
+            if origin.place.is_some() {
+                let limit = config.daemon.connections_per_origin;
+                let Some(slot) = self.shared.connections.take(origin.clone(), limit) else {
+                    tracing::warn!(
+                        origin = %origin.describe(),
+                        limit,
+                        "a session was refused: the origin holds as many connections as it may"
+                    );
+                    return Err(ServiceError::Busy);
+                };
+                self.slots.push(slot);
+            }
+            self.origin = origin;
+        }
+        let max_sessions = config.daemon.max_sessions;
         if self.sessions.len() >= SESSIONS_PER_CONNECTION {
             let oldest = self.sessions.remove(0);
             self.shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
@@ -236,9 +286,14 @@ impl Connection {
         }
         // What the wizard says of itself is kept, but the kernel's word on
         // who connected goes beside it.
-        let claim = crate::recovery::text::visible(client, 60);
         let who = format!("{claim}; {}", self.peer.describe());
-        match self.shared.service.open_session(&who, language).await {
+        let origin = self.origin.describe();
+        match self
+            .shared
+            .service
+            .open_session_from(&origin, &who, language)
+            .await
+        {
             Ok(id) => {
                 self.sessions.push(id.clone());
                 Ok(id)

@@ -7,6 +7,7 @@
 
 mod connection;
 pub mod listener;
+mod origin;
 mod peer;
 mod rate;
 
@@ -55,6 +56,7 @@ struct Shared {
     directory: Arc<dyn Directory>,
     clock: Arc<dyn Clock>,
     rates: RateLimits,
+    connections: Arc<origin::ConnectionCounts>,
     open_sessions: AtomicUsize,
     mail_waker: Arc<Notify>,
     daemon_uid: u32,
@@ -118,6 +120,7 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
         directory,
         clock,
         rates: RateLimits::new(config.daemon.requests_per_sec),
+        connections: Arc::default(),
         open_sessions: AtomicUsize::new(0),
         mail_waker,
         daemon_uid: nix::unistd::geteuid().as_raw(),

@@ -1,9 +1,8 @@
-//! Request rate limits: one token bucket per peer and one for everyone. A
-//! peer is one process at the other end of the socket (its user id and
-//! process id, as the kernel says): every SSH wizard on a support box runs
-//! as the same user, so a bucket per user would be one bucket for all. A
-//! request that finds a bucket empty is refused with "busy", not queued:
-//! a wizard asks about once a second.
+//! Request rate limits: one token bucket per origin (see [`super::origin`]),
+//! one for a shared uid as a whole, and one for everyone. Forking more
+//! wizards does not multiply an origin's rate. A request that finds a
+//! bucket empty is refused with "busy", not queued: a wizard asks about
+//! once a second.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -33,15 +32,14 @@ fn burst(rate: u32) -> f64 {
     f64::from(rate) * 2.0
 }
 
-/// A peer process: user id and process id.
-pub type PeerKey = (u32, Option<i32>);
+use super::origin::Origin;
 
-/// Peers not heard from in this long are forgotten (their bucket is full
+/// Origins not heard from in this long are forgotten (their bucket is full
 /// again by then anyway).
 const FORGET_AFTER_SECS: f64 = 60.0;
 
 pub struct RateLimits {
-    buckets: Mutex<(Bucket, HashMap<PeerKey, Bucket>)>,
+    buckets: Mutex<(Bucket, HashMap<Origin, Bucket>)>,
 }
 
 impl RateLimits {
@@ -51,30 +49,39 @@ impl RateLimits {
         }
     }
 
-    /// Takes one request from the peer's bucket and the global one; false,
-    /// taking nothing, when either is empty.
-    pub fn admit(&self, peer_key: PeerKey, peer_rate: u32, global_rate: u32) -> bool {
+    /// Takes one request from each of `own` (an origin's bucket and the
+    /// rate it refills at; for a shared uid, its place's and the uid's)
+    /// and from the global one; false, taking nothing, when any is empty.
+    pub fn admit(&self, own: &[(&Origin, u32)], global_rate: u32) -> bool {
         let now = Instant::now();
         let mut guard = self
             .buckets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (global, peers) = &mut *guard;
-        if peers.len() > 4096 {
-            peers.retain(|_, b| now.duration_since(b.last).as_secs_f64() < FORGET_AFTER_SECS);
+        let (global, buckets) = &mut *guard;
+        if buckets.len() > 4096 {
+            buckets.retain(|_, b| now.duration_since(b.last).as_secs_f64() < FORGET_AFTER_SECS);
         }
-        let peer = peers
-            .entry(peer_key)
-            .or_insert_with(|| Bucket::full(peer_rate));
-        peer.refill(peer_rate, now);
         global.refill(global_rate, now);
-        // Both or neither: a greedy peer refused by its own bucket takes
+        let mut empty = global.tokens < 1.0;
+        for (origin, rate) in own {
+            let bucket = buckets
+                .entry((*origin).clone())
+                .or_insert_with(|| Bucket::full(*rate));
+            bucket.refill(*rate, now);
+            empty |= bucket.tokens < 1.0;
+        }
+        // All or none: a greedy origin refused by its own bucket takes
         // nothing from everyone's.
-        if peer.tokens < 1.0 || global.tokens < 1.0 {
+        if empty {
             return false;
         }
-        peer.tokens -= 1.0;
         global.tokens -= 1.0;
+        for (origin, _) in own {
+            if let Some(bucket) = buckets.get_mut(*origin) {
+                bucket.tokens -= 1.0;
+            }
+        }
         true
     }
 }
@@ -83,27 +90,54 @@ impl RateLimits {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_peer_gets_its_burst_then_is_refused_while_others_go_on() {
-        let limits = RateLimits::new(100);
-        let wizard = (1001, Some(4242));
-        let admitted = (0..50).filter(|_| limits.admit(wizard, 10, 100)).count();
-        assert_eq!(admitted, 20, "twice the rate as burst");
-        let same_user_other_wizard = (1001, Some(4243));
-        assert!(limits.admit(same_user_other_wizard, 10, 100));
+    fn at(place: &str) -> Origin {
+        Origin {
+            uid: 990,
+            place: Some(place.into()),
+        }
     }
 
     #[test]
-    fn a_peer_refused_by_the_global_bucket_keeps_its_own_tokens() {
+    fn an_origin_gets_its_burst_then_is_refused_while_others_go_on() {
+        let limits = RateLimits::new(100);
+        let wizard = Origin::uid(1001);
+        let admitted = (0..50)
+            .filter(|_| limits.admit(&[(&wizard, 10)], 100))
+            .count();
+        assert_eq!(
+            admitted, 20,
+            "twice the rate as burst, however many processes"
+        );
+        assert!(limits.admit(&[(&Origin::uid(1002), 10)], 100));
+    }
+
+    #[test]
+    fn the_places_of_a_shared_uid_share_its_ceiling() {
+        let limits = RateLimits::new(1000);
+        let uid = Origin::uid(990);
+        let (a, b) = (at("ssh 203.0.113.9"), at("ssh 198.51.100.7"));
+        let from_a = (0..50)
+            .filter(|_| limits.admit(&[(&a, 10), (&uid, 15)], 1000))
+            .count();
+        assert_eq!(from_a, 20);
+        let from_b = (0..50)
+            .filter(|_| limits.admit(&[(&b, 10), (&uid, 15)], 1000))
+            .count();
+        assert_eq!(from_b, 10, "the uid's burst of 30 is spent");
+    }
+
+    #[test]
+    fn an_origin_refused_by_the_global_bucket_keeps_its_own_tokens() {
         let limits = RateLimits::new(1);
-        assert!(limits.admit((1, Some(1)), 10, 1));
-        assert!(limits.admit((1, Some(1)), 10, 1));
+        let origin = Origin::uid(1);
+        assert!(limits.admit(&[(&origin, 10)], 1));
+        assert!(limits.admit(&[(&origin, 10)], 1));
         let refused = (0..30)
-            .filter(|_| !limits.admit((1, Some(1)), 10, 1))
+            .filter(|_| !limits.admit(&[(&origin, 10)], 1))
             .count();
         assert_eq!(refused, 30, "the global burst (2) is spent");
         let guard = limits.buckets.lock().unwrap();
-        let own = guard.1.get(&(1, Some(1))).unwrap().tokens;
+        let own = guard.1.get(&origin).unwrap().tokens;
         assert!(own >= 17.0, "only two of its own tokens were used: {own}");
     }
 
@@ -111,7 +145,7 @@ mod tests {
     fn everyone_together_is_bounded_too() {
         let limits = RateLimits::new(5);
         let admitted = (0..20u32)
-            .filter(|uid| limits.admit((*uid, None), 5, 5))
+            .filter(|uid| limits.admit(&[(&Origin::uid(*uid), 5)], 5))
             .count();
         assert_eq!(admitted, 10);
     }

@@ -1,0 +1,139 @@
+//! Who a connection's requests come from, as the daemon can prove it: the
+//! peer's kernel uid. A uid listed in `daemon.shared_uids` (the recovery
+//! user every SSH wizard runs as, the kiosk user) is many people, so its
+//! connections are told apart by the place the wizard reports (the SSH
+//! client, the kiosk's name); the wizard could lie about that, so the whole
+//! uid has a ceiling of its own as well.
+//!
+//! Limits count per origin, never per process: forking more wizards does
+//! not multiply them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The longest place kept from a wizard's claim.
+const PLACE_CHARS: usize = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub uid: u32,
+    /// The place a wizard of a shared uid reported; `None` for the uid as
+    /// a whole.
+    pub place: Option<String>,
+}
+
+impl Origin {
+    /// The uid as a whole: what a connection is before it opens a session.
+    pub fn uid(uid: u32) -> Self {
+        Self { uid, place: None }
+    }
+
+    /// The origin of a session opened with `claim` (the wizard's word on
+    /// where the person is): the uid alone, unless the uid is shared.
+    pub fn of_session(uid: u32, claim: &str, shared_uids: &[u32]) -> Self {
+        if !shared_uids.contains(&uid) {
+            return Self::uid(uid);
+        }
+        let place = crate::recovery::text::visible(claim.trim(), PLACE_CHARS);
+        Self {
+            uid,
+            place: Some(place),
+        }
+    }
+
+    /// For the audit trail and the send counts: `uid 1001`, or
+    /// `uid 1001 at ssh 203.0.113.9`.
+    pub fn describe(&self) -> String {
+        match &self.place {
+            None => format!("uid {}", self.uid),
+            Some(place) => format!("uid {} at {place}", self.uid),
+        }
+    }
+}
+
+/// Connections open per origin.
+#[derive(Default)]
+pub struct ConnectionCounts {
+    open: Mutex<HashMap<Origin, usize>>,
+}
+
+/// One counted connection of an origin; dropping it gives the count back.
+pub struct ConnectionSlot {
+    counts: Arc<ConnectionCounts>,
+    origin: Origin,
+}
+
+impl ConnectionCounts {
+    /// Counts one more connection of `origin`, or `None` when it already
+    /// has `limit`.
+    pub fn take(self: &Arc<Self>, origin: Origin, limit: usize) -> Option<ConnectionSlot> {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = open.entry(origin.clone()).or_insert(0);
+        if *count >= limit {
+            if *count == 0 {
+                open.remove(&origin);
+            }
+            return None;
+        }
+        *count += 1;
+        Some(ConnectionSlot {
+            counts: self.clone(),
+            origin,
+        })
+    }
+
+    #[cfg(test)]
+    fn of(&self, origin: &Origin) -> usize {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.get(origin).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .counts
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.origin) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.origin);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_uid_is_told_apart_by_place_and_others_by_uid_alone() {
+        let shared = [990];
+        let a = Origin::of_session(990, "ssh 203.0.113.9", &shared);
+        let b = Origin::of_session(990, "ssh 198.51.100.7", &shared);
+        assert_ne!(a, b);
+        assert_eq!(a.describe(), "uid 990 at ssh 203.0.113.9");
+        let own = Origin::of_session(1001, "ssh 203.0.113.9", &shared);
+        assert_eq!(own, Origin::uid(1001));
+        assert_eq!(own.describe(), "uid 1001");
+        let spoof = Origin::of_session(990, "ssh 203.0.113.9\u{202e}\u{1b}[2J", &shared);
+        assert_eq!(spoof.place.as_deref(), Some("ssh 203.0.113.9[2J"));
+    }
+
+    #[test]
+    fn an_origin_gets_its_limit_of_connections_and_a_closed_one_comes_back() {
+        let counts = Arc::new(ConnectionCounts::default());
+        let origin = Origin::uid(1001);
+        let slots: Vec<ConnectionSlot> = (0..3)
+            .filter_map(|_| counts.take(origin.clone(), 2))
+            .collect();
+        assert_eq!(slots.len(), 2);
+        assert!(counts.take(Origin::uid(1002), 2).is_some(), "another uid");
+        drop(slots);
+        assert_eq!(counts.of(&origin), 0);
+        assert!(counts.take(origin, 2).is_some());
+    }
+}
