@@ -351,6 +351,7 @@ impl Operator<'_> {
                 OutboxMessage::Code { .. } => "code",
                 OutboxMessage::PasswordChanged { .. } => "password-changed",
                 OutboxMessage::UnknownAddress => "unknown-address",
+                OutboxMessage::Probe { .. } => "probe (no mail)",
             };
             let state = match r.state {
                 OutboxState::Queued => format!("queued, next try {}", format_time(r.next_try_ms)),

@@ -39,9 +39,14 @@ async fn a_code_mail_is_written_once_and_the_code_leaves_the_store() {
     assert!(raw.contains("Content-Type: multipart/alternative"), "{raw}");
     let mail = read_mail(&files[0]);
     assert_eq!(mail.to, ADA);
-    assert_eq!(
-        mail.subject,
-        format!("Your rekey verification code: {code}")
+    assert!(
+        mail.subject
+            .starts_with("Your rekey verification code, with the words \""),
+        "{mail:?}"
+    );
+    assert!(
+        !mail.subject.contains(&code),
+        "the code stays out of the subject"
     );
     assert!(mail.message_id.starts_with("rekey-"), "{mail:?}");
     assert!(
@@ -92,7 +97,8 @@ async fn swedish_mail_for_a_swedish_session() {
         .unwrap();
     let mail = read_mail(&eml_files(&mail_dir)[0]);
     assert!(
-        mail.subject.starts_with("Din verifieringskod från rekey: "),
+        mail.subject
+            .starts_with("Din verifieringskod från rekey, med orden \""),
         "{mail:?}"
     );
     assert!(mail.text.contains("Din verifieringskod är:"), "{mail:?}");
@@ -147,6 +153,9 @@ impl Transport for Refusing {
     }
     fn describe(&self) -> String {
         "a server that refuses".into()
+    }
+    async fn check(&self) -> Result<(), String> {
+        Err("421 try again later".into())
     }
 }
 
@@ -307,5 +316,63 @@ async fn an_answer_about_one_mailbox_does_not_make_the_screen_say_mail_is_late()
         view.mail,
         Some(MailProgress::Sent),
         "as for an address without an account"
+    );
+}
+
+/// Mail is failing (a real SMTP transport to a loopback port where nothing
+/// listens): people typing known and unknown addresses in turn see the
+/// same screens, "mail is late" included. An address without an account
+/// has no mail, so its code queues a probe that tries the server instead.
+#[tokio::test]
+async fn while_mail_fails_known_and_unknown_addresses_see_the_same() {
+    use rekey::recovery::MailProgress;
+    use rekey::service::RecoveryService;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let settings = MailSettings {
+        smtp_url: format!("smtp://127.0.0.1:{port}"),
+        smtp_timeout_secs: 2,
+        ..MailSettings::default()
+    };
+    let h = Harness::new(quick_config());
+    let people = [
+        "bob@example.com",
+        "ada@example.com",
+        "eve@example.com",
+        "cy@example.com",
+    ];
+    h.add_account(people[1], "Ada", OLD_PASSWORD);
+    h.add_account(people[3], "Cy", OLD_PASSWORD);
+    let transport = rekey::mail::transport_for(&settings, &h.dir).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(h.clock.clone());
+    let w = OutboxWorker::new(h.store.clone(), transport, clock, settings);
+    let mut seen = Vec::new();
+    for address in people {
+        let s = h.code_sent(address).await;
+        w.deliver_due().await.unwrap();
+        h.clock.advance(Duration::from_secs(3));
+        let view = h.service.flow_status(&s).await.unwrap();
+        seen.push((
+            view.stage,
+            view.mail,
+            view.resend,
+            view.code.map(|c| c.attempts_left),
+        ));
+    }
+    assert_eq!(seen[0].1, Some(MailProgress::Delayed), "{seen:?}");
+    assert!(seen.iter().all(|v| *v == seen[0]), "{seen:?}");
+    // Nothing went to the addresses without an account.
+    let outbox = h.store.outbox().unwrap();
+    let to_unknown: Vec<_> = outbox
+        .iter()
+        .filter(|r| ["bob@example.com", "eve@example.com"].contains(&r.to.as_str()))
+        .collect();
+    assert_eq!(to_unknown.len(), 2);
+    assert!(
+        to_unknown
+            .iter()
+            .all(|r| matches!(r.message, OutboxMessage::Probe { .. })),
+        "{to_unknown:?}"
     );
 }

@@ -76,8 +76,9 @@ async fn the_code_mail_arrives_once_in_english_and_in_swedish() {
     let (subject, text, html) = parse(&received[0]);
     assert_eq!(
         subject,
-        format!("Your rekey verification code: {}", codes.0)
+        format!("Your rekey verification code, with the words \"{phrase}\"")
     );
+    assert!(!subject.contains(&codes.0));
     assert!(text.contains(&format!("\"{phrase}\"")), "{text}");
     assert!(html.contains(&codes.0));
     let (subject, text, _) = parse(&received[1]);
@@ -341,4 +342,28 @@ async fn the_password_changed_notice_says_when_and_from_where() {
     let when = rekey::recovery::clock::format_time(T0);
     assert!(text.contains(&when), "when: {text}");
     assert!(!text.contains(NEW_PASSWORD));
+}
+
+/// A code for an address without an account sends nothing, but the worker
+/// rehearses the delivery on the real server (MAIL, RCPT, RSET), so mail
+/// health moves as a real delivery would move it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_address_gets_a_rehearsal_and_no_message() {
+    use rekey::recovery::MailProgress;
+    use rekey::service::RecoveryService;
+    let server = SmtpServer::start(vec![Answer::Accept]).await;
+    let h = Harness::new(quick_config());
+    let s = h.code_sent("nobody@example.com").await;
+    let w = worker(&h, &server.url());
+    assert_eq!(w.deliver_due().await.unwrap(), 0, "nothing is delivered");
+    assert!(server.received().is_empty(), "{:?}", server.received());
+    let record = h.store.outbox().unwrap().remove(0);
+    assert!(
+        matches!(record.state, OutboxState::Sent { .. }),
+        "{record:?}"
+    );
+    assert_eq!(record.tries, 1);
+    h.clock.advance(Duration::from_secs(3));
+    let view = h.service.flow_status(&s).await.unwrap();
+    assert_eq!(view.mail, Some(MailProgress::Sent));
 }

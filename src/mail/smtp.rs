@@ -347,6 +347,39 @@ impl Transport for Smtp {
         format!("SMTP {}", self.shown)
     }
 
+    async fn rehearse(
+        &self,
+        envelope: &lettre::address::Envelope,
+    ) -> Result<String, DeliveryError> {
+        use lettre::transport::smtp::commands::{Mail, Rcpt, Rset};
+        let mut held = self.held.lock().await;
+        let mut conn = self.connection(&mut held).await?;
+        let steps = timeout(self.timeout, async {
+            conn.command(Mail::new(envelope.from().cloned(), Vec::new()))
+                .await?;
+            for to in envelope.to() {
+                conn.command(Rcpt::new(to.clone(), Vec::new())).await?;
+            }
+            conn.command(Rset).await
+        })
+        .await;
+        match steps {
+            Ok(Ok(answer)) => {
+                *held = Some(conn);
+                Ok(format!("{} (no message sent)", answer.code()))
+            }
+            Ok(Err(e)) => {
+                let _ = timeout(self.timeout, conn.abort()).await;
+                Err(self.error(&e))
+            }
+            Err(_) => Err(DeliveryError::transient(format!(
+                "{}: the server took longer than {} s",
+                self.shown,
+                self.timeout.as_secs()
+            ))),
+        }
+    }
+
     async fn check(&self) -> Result<(), String> {
         let mut held = self.held.lock().await;
         let mut conn = self.connection(&mut held).await.map_err(|e| e.message)?;

@@ -60,10 +60,12 @@ pub struct RenderedMail {
     pub html: String,
 }
 
-/// Fills in the template for a queued message.
-pub fn render(record: &OutboxRecord) -> RenderedMail {
+/// Fills in the template for a queued message; `None` for a probe, which
+/// is no message.
+pub fn render(record: &OutboxRecord) -> Option<RenderedMail> {
     let address = record.to.as_str().to_string();
     let (name, values) = match &record.message {
+        OutboxMessage::Probe { .. } => return None,
         OutboxMessage::Code {
             code,
             lifetime_secs,
@@ -95,11 +97,11 @@ pub fn render(record: &OutboxRecord) -> RenderedMail {
         html = html.replace(&format!("{{{key}}}"), &escape_html(&value));
     }
     let (subject, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
-    RenderedMail {
+    Some(RenderedMail {
         subject: subject.trim().to_string(),
         text: body.to_string(),
         html,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -129,12 +131,18 @@ mod tests {
             lifetime_secs: 600,
             phrase: "amber otter".into(),
         };
-        let en = render(&record(code.clone(), "en"));
-        assert_eq!(en.subject, "Your rekey verification code: 482 913");
+        let en = render(&record(code.clone(), "en")).unwrap();
+        // The subject is on every lock screen and mail list: the match
+        // phrase goes there, the code does not.
+        assert_eq!(
+            en.subject,
+            "Your rekey verification code, with the words \"amber otter\""
+        );
+        assert!(!en.subject.contains("482"));
         assert!(en.text.contains("    482 913\n"));
         assert!(en.text.contains("10 minutes"));
         assert!(en.text.contains("amber otter"));
-        let sv = render(&record(code, "sv"));
+        let sv = render(&record(code, "sv")).unwrap();
         assert!(sv.subject.starts_with("Din verifieringskod"));
         assert!(sv.text.contains("10 minuter"));
         assert!(sv.text.contains("amber otter"));
@@ -150,7 +158,7 @@ mod tests {
             client: "ssh 203.0.113.9".into(),
         };
         for language in LANGUAGES {
-            let mail = render(&record(notice.clone(), language));
+            let mail = render(&record(notice.clone(), language)).unwrap();
             assert!(mail.text.contains("1970-01-01T00:00:00Z"));
             assert!(mail.text.contains("ssh 203.0.113.9"));
             assert!(mail.text.contains("ada@example.com"));
@@ -164,7 +172,7 @@ mod tests {
             client: "ssh <script>".into(),
         };
         for language in LANGUAGES {
-            let mail = render(&record(notice.clone(), language));
+            let mail = render(&record(notice.clone(), language)).unwrap();
             assert!(mail.html.contains("ssh &lt;script&gt;"), "{}", mail.html);
             assert!(!mail.html.contains('{'), "{}", mail.html);
         }
@@ -173,14 +181,14 @@ mod tests {
             lifetime_secs: 600,
             phrase: "amber otter".into(),
         };
-        let html = render(&record(code, "sv")).html;
+        let html = render(&record(code, "sv")).unwrap().html;
         assert!(html.contains("<strong>482 913</strong>") && html.contains("amber otter"));
     }
 
     #[test]
     fn the_unknown_address_notice_names_the_address_and_no_code() {
         for language in LANGUAGES {
-            let mail = render(&record(OutboxMessage::UnknownAddress, language));
+            let mail = render(&record(OutboxMessage::UnknownAddress, language)).unwrap();
             assert!(mail.text.contains("ada@example.com"), "{}", mail.text);
             assert!(!mail.text.contains('{') && !mail.html.contains('{'));
         }
@@ -193,7 +201,7 @@ mod tests {
             client: "tty".into(),
         };
         assert_eq!(
-            render(&record(notice, "xx")).subject,
+            render(&record(notice, "xx")).unwrap().subject,
             "Your password was changed"
         );
     }

@@ -44,6 +44,20 @@ pub trait Transport: Send + Sync {
     async fn check(&self) -> Result<(), String> {
         Ok(())
     }
+
+    /// Goes through a delivery to `envelope` as far as it can without a
+    /// message (for SMTP: MAIL FROM and RCPT TO, then RSET), for a probe:
+    /// it fails when a delivery would fail for the server's sake.
+    async fn rehearse(
+        &self,
+        envelope: &lettre::address::Envelope,
+    ) -> Result<String, DeliveryError> {
+        let _ = envelope;
+        self.check()
+            .await
+            .map(|()| "the mail server answers".to_string())
+            .map_err(DeliveryError::transient)
+    }
 }
 
 /// A directory of `.eml` files, one per message, each written atomically

@@ -96,7 +96,9 @@ impl OutboxWorker {
             .collect();
         let mut sent = 0;
         for record in due {
-            if let OutboxMessage::Code { lifetime_secs, .. } = &record.message {
+            if let OutboxMessage::Code { lifetime_secs, .. }
+            | OutboxMessage::Probe { lifetime_secs } = &record.message
+            {
                 let dead_at = record
                     .created_ms
                     .saturating_add(lifetime_secs.saturating_mul(1000));
@@ -112,16 +114,25 @@ impl OutboxWorker {
                 continue;
             }
             let outcome = match self.envelope(&record) {
-                Ok(message) => self.transport.deliver(&key(&record), &message).await,
+                Ok(None) => match self.probe_envelope(&record) {
+                    Ok(envelope) => self.transport.rehearse(&envelope).await,
+                    Err(message) => Err(DeliveryError {
+                        message,
+                        permanent: true,
+                        server_fault: false,
+                    }),
+                },
+                Ok(Some(message)) => self.transport.deliver(&key(&record), &message).await,
                 Err(e) => Err(DeliveryError {
                     message: e,
                     permanent: true,
                     server_fault: false,
                 }),
             };
-            let ok = outcome.is_ok();
+            let delivered =
+                outcome.is_ok() && !matches!(record.message, OutboxMessage::Probe { .. });
             self.record_outcome(record.id, outcome)?;
-            if ok {
+            if delivered {
                 sent += 1;
                 self.delivered.send_modify(|n| *n += 1);
             }
@@ -129,7 +140,32 @@ impl OutboxWorker {
         Ok(sent)
     }
 
-    fn envelope(&self, record: &OutboxRecord) -> Result<Message, String> {
+    /// The envelope a probe rehearses: the one its code mail would have.
+    fn probe_envelope(&self, record: &OutboxRecord) -> Result<lettre::address::Envelope, String> {
+        let from: lettre::Address = self
+            .settings
+            .from
+            .parse::<Mailbox>()
+            .map_err(|e| {
+                format!(
+                    "the From address {:?} is not valid: {e}",
+                    self.settings.from
+                )
+            })?
+            .email;
+        let to: lettre::Address = record
+            .to
+            .as_str()
+            .parse()
+            .map_err(|e| format!("the address is not deliverable: {e}"))?;
+        lettre::address::Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())
+    }
+
+    /// The message to deliver; `None` for a probe.
+    fn envelope(&self, record: &OutboxRecord) -> Result<Option<Message>, String> {
+        let Some(mail) = render(record) else {
+            return Ok(None);
+        };
         let from: Mailbox = self.settings.from.parse().map_err(|e| {
             format!(
                 "the From address {:?} is not valid: {e}",
@@ -142,7 +178,6 @@ impl OutboxWorker {
             .parse()
             .map_err(|e| format!("the address is not deliverable: {e}"))?;
         let domain = from.email.domain().to_string();
-        let mail = render(record);
         let part = |text: String, kind: ContentType| {
             let body = Body::new_with_encoding(text.clone(), ContentTransferEncoding::EightBit)
                 .unwrap_or_else(|_| Body::new(text));
@@ -168,7 +203,7 @@ impl OutboxWorker {
                 if let Some(dkim) = &self.dkim {
                     message.sign(dkim);
                 }
-                message
+                Some(message)
             })
     }
 

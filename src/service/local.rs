@@ -361,6 +361,14 @@ impl LocalService {
                         )?;
                         format!("code {serial}, no such account, notice queued")
                     } else {
+                        // No mail, but the worker tries the server as if:
+                        // the screen's mail state cannot tell them apart.
+                        tx.queue_mail(
+                            &flow.address,
+                            &session.language,
+                            OutboxMessage::Probe { lifetime_secs },
+                            now,
+                        )?;
                         format!("code {serial}, no such account, no mail")
                     };
                     tx.audit(draft.detail(detail), now)?;

@@ -25,6 +25,12 @@ pub enum OutboxMessage {
     /// A code was asked for an address with no account (only when the
     /// operator turned `mail.notify_unknown_addresses` on).
     UnknownAddress,
+    /// No message: a code was asked for an address with no account, and
+    /// the worker checks that mail can go out (the server answers) instead
+    /// of delivering, with the same tries and backoff. Mail health, which
+    /// every screen shows, then moves the same whether or not the address
+    /// has an account, also while mail is failing.
+    Probe { lifetime_secs: u64 },
 }
 
 /// Never prints a code.
@@ -47,6 +53,10 @@ impl std::fmt::Debug for OutboxMessage {
                 .field("client", client)
                 .finish(),
             Self::UnknownAddress => f.write_str("UnknownAddress"),
+            Self::Probe { lifetime_secs } => f
+                .debug_struct("Probe")
+                .field("lifetime_secs", lifetime_secs)
+                .finish(),
         }
     }
 }
