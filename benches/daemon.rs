@@ -1,8 +1,10 @@
 //! Daemon figures, through the real `rekey serve` over its Unix socket:
 //! how many idle sessions it holds and what they cost in memory, requests
 //! a second for a cheap step (the slide) and for a hashing step (a wrong
-//! code), and peak memory under a burst of 100 password submissions.
-//! Prints tables; run with `cargo bench --bench daemon`.
+//! code), peak memory under a burst of 100 password submissions, and a
+//! legitimate step's latency while one peer floods the daemon with
+//! wrong guesses on made-up addresses. Prints tables; run with `cargo
+//! bench --bench daemon` (`-- flood` runs only the last section).
 //!
 //! The bench's clients and the daemon share the machine's cores, so the
 //! rates are those of one box doing both sides.
@@ -49,7 +51,8 @@ const BURST: usize = 100;
 /// they never cap a figure (the defaults are 20 requests a second and 16
 /// connections per origin, and every client here is one origin: this uid).
 const NO_RATE_LIMITS: &str = "[daemon]\norigin_requests_per_sec = 1000000\nrequests_per_sec = 1000000\n\
-     connections_per_origin = 100000\nshared_uid_connections = 100000\n";
+     shared_uid_requests_per_sec = 1000000\nconnections_per_origin = 100000\n\
+     shared_uid_connections = 100000\n";
 
 fn main() {
     let started = Instant::now();
@@ -70,6 +73,10 @@ fn main() {
         .expect("runtime");
 
     let dir = tempfile::tempdir().expect("temp dir");
+    if std::env::args().any(|a| a == "flood") {
+        runtime.block_on(flood(&dir));
+        return;
+    }
     let config = format!(
         "{NO_RATE_LIMITS}max_connections = {}\n",
         IDLE_SESSIONS + 100
@@ -87,6 +94,8 @@ fn main() {
     let daemon = start_daemon(&dir, "burst", NO_RATE_LIMITS);
     runtime.block_on(password_burst(&daemon, cores));
     drop(daemon);
+
+    runtime.block_on(flood(&dir));
 
     println!(
         "\ntotal bench time: {:.1} s",
@@ -590,5 +599,155 @@ async fn password_burst(daemon: &Daemon, cores: usize) {
     );
     if let Some((_, Err(e))) = answers.iter().find(|(_, o)| o.is_err()) {
         println!("   a refusal: {e:?}");
+    }
+}
+
+// ---------------------------------------------------------------- 5
+
+/// Connections of the flooding peer.
+const FLOOD_CONNECTIONS: usize = 60;
+/// Legitimate steps timed in each run.
+const LEGIT_STEPS: usize = 40;
+
+/// One flooding connection: made-up addresses, each a code asked for and
+/// five wrong guesses (six argon2 hashes, no mail), until `stop`.
+async fn flood_one(
+    socket: std::path::PathBuf,
+    n: usize,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> usize {
+    let Ok((service, rules)) = SocketService::connect(&socket).await else {
+        return 0;
+    };
+    let slide = human_slide(&rules.slide);
+    let mut guesses = 0;
+    let mut round = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        round += 1;
+        let Ok(s) = service.open_session("ssh 198.51.100.7", "en").await else {
+            break;
+        };
+        let address = format!("made-up-{n}-{round}@example.com");
+        let _ = service.submit_address(&s, &address).await;
+        let _ = service.check_slide(&s, &slide).await;
+        let _ = service.request(&s).await;
+        let _ = service.choose_email(&s).await;
+        let _ = service.send_code(&s).await;
+        for _ in 0..TRIES_PER_CODE {
+            if service.confirm_code(&s, WRONG_CODE).await.is_ok() {
+                break;
+            }
+            guesses += 1;
+        }
+        let _ = service.close_session(&s).await;
+    }
+    guesses
+}
+
+/// A legitimate person's steps, from another place: send_code (one hash)
+/// and a wrong guess (one verify), each timed.
+async fn legit_steps(daemon: &Daemon) -> (Vec<Duration>, Vec<Duration>) {
+    let (service, slide) = connect(daemon).await;
+    let (mut sends, mut guesses) = (Vec::new(), Vec::new());
+    for i in 0..LEGIT_STEPS {
+        let s = service
+            .open_session("ssh 203.0.113.9", "en")
+            .await
+            .expect("session");
+        service
+            .submit_address(&s, &format!("person{i}@example.com"))
+            .await
+            .expect("address");
+        service.check_slide(&s, &slide).await.expect("slide");
+        service.request(&s).await.expect("request");
+        service.choose_email(&s).await.expect("email");
+        let t = Instant::now();
+        service.send_code(&s).await.expect("code sent");
+        sends.push(t.elapsed());
+        let t = Instant::now();
+        let answer = service.confirm_code(&s, WRONG_CODE).await;
+        assert!(
+            matches!(answer, Err(ServiceError::WrongCode { .. })),
+            "{answer:?}"
+        );
+        guesses.push(t.elapsed());
+        service.close_session(&s).await.expect("closed");
+    }
+    (sends, guesses)
+}
+
+async fn flood(dir: &tempfile::TempDir) {
+    println!(
+        "\n== 5. a legitimate step while one peer floods: {FLOOD_CONNECTIONS} connections of \
+         wrong guesses on made-up addresses =="
+    );
+    let uid = nix::unistd::getuid().as_raw();
+    println!(
+        "config: reply_floor_ms = 0 (the 400 ms floor would hide the times), cooldown 0, this \
+         uid in daemon.shared_uids so the flood (ssh 198.51.100.7) and the person (ssh \
+         203.0.113.9) are two origins, request and connection limits raised so that only the \
+         hash share bounds the flood; each flood round: send_code + {TRIES_PER_CODE} wrong \
+         guesses = 6 argon2 hashes"
+    );
+    println!("run: send_code latency | a wrong guess's latency | the flood's guesses a second");
+    let mut quiet_p50 = None;
+    for (name, share) in [
+        ("no flood", None),
+        ("flood, per-origin share 0 (half)", Some(0)),
+        ("flood, no share (= max_concurrent)", Some(64)),
+    ] {
+        let hashing = match share {
+            Some(64) => format!(
+                "[hashing]\nmax_concurrent_per_origin = {}\n",
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            ),
+            _ => String::new(),
+        };
+        let config = format!(
+            "[service]\nreply_floor_ms = 0\n[codes]\nresend_cooldown_secs = 0\n\
+             max_sends_per_hour = 100\nmax_sends_per_address_per_hour = 200\n{hashing}\
+             {NO_RATE_LIMITS}shared_uids = [{uid}]\n"
+        );
+        let daemon = start_daemon(dir, &format!("flood-{}", share.unwrap_or(1)), &config);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut flooders = Vec::new();
+        if share.is_some() {
+            for n in 0..FLOOD_CONNECTIONS {
+                flooders.push(tokio::spawn(flood_one(
+                    daemon.socket.clone(),
+                    n,
+                    stop.clone(),
+                )));
+            }
+            // Let the flood fill the queue first.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        let started = Instant::now();
+        let (mut sends, mut guesses) = legit_steps(&daemon).await;
+        let elapsed = started.elapsed();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut flood_guesses = 0;
+        for f in flooders {
+            flood_guesses += f.await.unwrap_or(0);
+        }
+        guesses.sort();
+        let p50 = percentile_ms(&guesses, 50.0);
+        if share.is_none() {
+            quiet_p50 = Some(p50);
+        }
+        let ratio = quiet_p50.map_or(String::new(), |q| {
+            format!("   {:.1}x the quiet p50", p50 / q)
+        });
+        println!(
+            "{name:<35} {} | {} | {:.0}/s{}",
+            latencies(&mut sends),
+            latencies(&mut guesses),
+            flood_guesses as f64 / elapsed.as_secs_f64(),
+            if share.is_some() {
+                ratio
+            } else {
+                String::new()
+            }
+        );
     }
 }
