@@ -409,3 +409,44 @@ fn a_burst_of_4_kib_of_keys_is_read_and_ctrl_c_after_it_quits() {
     );
     w.assert_terminal_restored();
 }
+
+/// The screen without trailing blanks: how many a row keeps depends on the
+/// frames drawn before, not on what it shows.
+fn trimmed(screen: &str) -> String {
+    screen
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A window resized while keys stream in (300 keys written around the
+/// resize, each redrawing the address field): the screen settles drawn for
+/// the new size every time, the same as a resize with no keys around it
+/// draws it.
+#[test]
+fn a_resize_in_a_stream_of_keys_is_drawn_for_the_new_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut w = Wizard::embedded(tmp.path(), &[]);
+    open_recovery(&mut w);
+    let half = "a".repeat(150);
+    let erase = "\x7f".repeat(300);
+    for round in 0..10 {
+        for (rows, cols, other) in [(30, 100, (24, 80)), (24, 80, (30, 100))] {
+            w.send(&half);
+            w.resize(rows, cols);
+            w.send(&half);
+            let seen = w.settled(trimmed);
+            // The same state, drawn by a resize with no keys around it.
+            w.resize(other.0, other.1);
+            w.settled(trimmed);
+            w.resize(rows, cols);
+            let drawn = w.settled(trimmed);
+            assert_eq!(
+                seen, drawn,
+                "round {round}: the screen at {cols}x{rows} is not drawn for that size"
+            );
+            w.send(&erase);
+        }
+    }
+}

@@ -114,7 +114,11 @@ pub async fn run(
         let mut effects = Vec::new();
         tokio::select! {
             event = events.next() => match event {
-                Some(Ok(event)) => on_event(event, &mut app, &mut terminal, &mut effects, &clock)?,
+                Some(Ok(event)) => {
+                    if on_event(event, &mut app, &mut terminal, &mut effects, &clock)? {
+                        shadow.forget();
+                    }
+                }
                 // The terminal is gone.
                 Some(Err(_)) | None => break,
             },
@@ -129,7 +133,9 @@ pub async fn run(
         // /dev/tty source a zero-time poll finds only what crossterm's
         // thread already read, so a burst is often drawn a key at a time.)
         while let Poll::Ready(Some(Ok(event))) = futures::poll!(events.next()) {
-            on_event(event, &mut app, &mut terminal, &mut effects, &clock)?;
+            if on_event(event, &mut app, &mut terminal, &mut effects, &clock)? {
+                shadow.forget();
+            }
         }
         while let Ok(input) = inputs.try_recv() {
             effects.extend(app.handle(input, clock.now()));
@@ -173,6 +179,12 @@ impl Shadow {
             terminal: None,
             last: None,
         }
+    }
+
+    /// The real screen was cleared (a resize): the next picture is drawn
+    /// whatever the last one was.
+    fn forget(&mut self) {
+        self.last = None;
     }
 
     fn changed(&mut self, app: &App, size: Size) -> bool {
@@ -223,22 +235,29 @@ fn open_terminal() -> std::io::Result<Terminal<CrosstermBackend<std::io::Stdout>
     )
 }
 
+/// Handles one terminal event; true when it was a resize, after which the
+/// screen must be drawn whole again. A resize clears the screen even when
+/// the size it reports is the one drawn last: crossterm reads the size
+/// when it gets to SIGWINCH, which during a burst of keys is after the
+/// next frame's own size check already drew the new size, so skipping an
+/// unchanged picture then left the screen blank or drawn for the old size.
 fn on_event(
     event: Event,
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
     effects: &mut Vec<Effect>,
     clock: &SystemClock,
-) -> std::io::Result<()> {
+) -> std::io::Result<bool> {
     match event {
         Event::Key(key) => effects.extend(app.handle(Input::Key(key), clock.now())),
         Event::Paste(text) => effects.extend(app.handle(Input::Paste(text), clock.now())),
         Event::Resize(w, h) if w > 0 && h > 0 => {
             terminal.resize(Rect::new(0, 0, w, h))?;
+            return Ok(true);
         }
         _ => {}
     }
-    Ok(())
+    Ok(false)
 }
 
 /// Runs service calls one after another, in the order the screens made

@@ -153,6 +153,20 @@ impl Wizard {
             .expect("the terminal takes keys");
     }
 
+    /// Resizes the terminal, as a person dragging its window does: the
+    /// pty's size (the program gets SIGWINCH) and the screen read here.
+    pub fn resize(&mut self, rows: u16, cols: u16) {
+        self.received().parser.screen_mut().set_size(rows, cols);
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("the terminal resizes");
+    }
+
     /// Types `text` one key at a time.
     pub fn type_text(&mut self, text: &str) {
         for c in text.chars() {
