@@ -35,6 +35,31 @@ pub struct Config {
     pub wizard: WizardSettings,
     pub daemon: DaemonSettings,
     pub directory: crate::directory::DirectorySettings,
+    pub audit: AuditSettings,
+}
+
+/// How long the audit trail keeps its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Events older than this many days are removed, with a checkpoint
+    /// that keeps the rest verifiable. 0: kept for ever.
+    pub retention_days: u32,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            retention_days: 400,
+        }
+    }
+}
+
+impl AuditSettings {
+    /// The retention in milliseconds; `None` when events are kept for ever.
+    pub fn keep_ms(&self) -> Option<u64> {
+        (self.retention_days > 0).then(|| u64::from(self.retention_days) * 24 * 3600 * 1000)
+    }
 }
 
 /// `rekey serve`: who may reach the socket and how much one peer may ask.
@@ -299,6 +324,12 @@ impl Config {
         }
         if h.max_concurrent == 0 || h.max_concurrent > 64 {
             return bad("hashing.max_concurrent must be 1 to 64");
+        }
+        if self.audit.retention_days > 100 * 366 {
+            return bad("audit.retention_days must be 0 (for ever) to 36600");
+        }
+        if self.mail.keep_delivered_days == 0 || self.mail.keep_delivered_days > 366 {
+            return bad("mail.keep_delivered_days must be 1 to 366");
         }
         if h.max_concurrent_per_origin > h.max_concurrent {
             return bad("hashing.max_concurrent_per_origin must be 0 to hashing.max_concurrent");

@@ -277,9 +277,21 @@ impl Operator<'_> {
 
     fn audit_verify(&self) -> Outcome {
         match self.store.verify_audit()? {
-            ChainReport::Intact { events } => {
+            ChainReport::Intact { events, pruned } => {
                 let noun = if events == 1 { "event" } else { "events" };
-                printed(format!("audit trail intact: {events} {noun}\n"))
+                let mut out = format!("audit trail intact: {events} {noun}\n");
+                if let Some(c) = pruned {
+                    let noun = if c.pruned == 1 { "event" } else { "events" };
+                    out.push_str(&format!(
+                        "before them, {} older {noun} (up to {}) were removed after the \
+                         retention (audit.retention_days); the trail verifies from the \
+                         checkpoint of event #{}\n",
+                        c.pruned,
+                        format_time(c.through_ms),
+                        c.seq
+                    ));
+                }
+                printed(out)
             }
             ChainReport::Broken { at_seq, reason } => Err(OperatorFailure::No(format!(
                 "audit trail broken at event #{at_seq}: {reason}"

@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use rekey::recovery::{
-    EmailAddress, FlowError, Rule, RuleStatus, SlideEvidence, SlideRefusal, SlideVerdict, Stage,
+    Clock, EmailAddress, FlowError, Rule, RuleStatus, SlideEvidence, SlideRefusal, SlideVerdict,
+    Stage,
 };
 use rekey::service::{RecoveryService, ServiceError};
 use rekey::store::audit::{AuditKind, ChainReport, Outcome};
@@ -90,7 +91,8 @@ async fn known_address_completes_the_flow() {
     assert_eq!(
         h.store.verify_audit().unwrap(),
         ChainReport::Intact {
-            events: kinds.len() as u64
+            events: kinds.len() as u64,
+            pruned: None
         }
     );
 }
@@ -766,4 +768,35 @@ async fn asking_support_again_gives_the_same_ticket() {
     let again = h.service.open_ticket(&s).await.unwrap().ticket;
     assert_eq!(first, again);
     assert_eq!(h.store.tickets().unwrap().len(), 1);
+}
+
+/// The audit trail keeps `audit.retention_days`: older events go (with the
+/// sweep a new session starts), and the trail still verifies from the
+/// checkpoint they leave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_events_past_the_retention_go_and_the_rest_verifies() {
+    let mut config = quick_config();
+    config.audit.retention_days = 1;
+    let h = Harness::new(config);
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let old = h.store.audit_events().unwrap();
+    h.clock.advance(Duration::from_secs(2 * 24 * 3600));
+    let cutoff = h.clock.now() - 24 * 3600 * 1000;
+    let before = old.iter().filter(|e| e.time_ms < cutoff).count();
+    assert!(before >= 4, "{old:?}");
+    h.code_sent(NOBODY).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.store.audit_events().unwrap().first().map(|e| e.seq) == Some(1) {
+        assert!(Instant::now() < deadline, "nothing was pruned");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let kept = h.store.audit_events().unwrap();
+    assert!(kept.iter().all(|e| e.time_ms >= cutoff), "{kept:?}");
+    match h.store.verify_audit().unwrap() {
+        ChainReport::Intact {
+            pruned: Some(c), ..
+        } => assert_eq!(c.pruned as usize, before),
+        other => panic!("{other:?}"),
+    }
 }

@@ -376,3 +376,30 @@ async fn while_mail_fails_known_and_unknown_addresses_see_the_same() {
         "{to_unknown:?}"
     );
 }
+
+/// A delivered `.eml` file holds its code in clear: it is removed once it
+/// is older than `mail.keep_delivered_days` (7), and not before.
+#[tokio::test]
+async fn delivered_mail_files_go_after_their_retention() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada", OLD_PASSWORD);
+    h.code_sent(ADA).await;
+    let mail_dir = h.dir.join("mail");
+    let w = worker(&h, Arc::new(MailDir::new(&mail_dir)));
+    assert_eq!(w.deliver_due().await.unwrap(), 1);
+    let file = eml_files(&mail_dir).remove(0);
+    // Written "now" on the test's clock.
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + Duration::from_millis(h.clock.now()))
+        .unwrap();
+    h.clock.advance(Duration::from_secs(7 * 24 * 3600 - 1));
+    assert_eq!(w.forget_delivered().await.unwrap(), 0);
+    assert!(file.exists());
+    h.clock.advance(Duration::from_secs(2));
+    assert_eq!(w.forget_delivered().await.unwrap(), 1);
+    assert!(!file.exists());
+    assert!(eml_files(&mail_dir).is_empty());
+}

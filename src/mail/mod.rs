@@ -43,6 +43,15 @@ pub struct MailSettings {
     /// Tell an address with no account that a reset was asked for it. Off
     /// by default: such a mail says the account does not exist.
     pub notify_unknown_addresses: bool,
+    /// Sent and given-up messages stay this many days for `rekey outbox
+    /// list`, and delivered `.eml` files as long; then both are removed.
+    pub keep_delivered_days: u32,
+}
+
+impl MailSettings {
+    pub fn keep_delivered_ms(&self) -> u64 {
+        u64::from(self.keep_delivered_days) * 24 * 3600 * 1000
+    }
 }
 
 impl Default for MailSettings {
@@ -59,6 +68,7 @@ impl Default for MailSettings {
             dkim_selector: String::new(),
             dkim_domain: String::new(),
             notify_unknown_addresses: false,
+            keep_delivered_days: 7,
         }
     }
 }

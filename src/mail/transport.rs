@@ -45,6 +45,14 @@ pub trait Transport: Send + Sync {
         Ok(())
     }
 
+    /// Removes what this transport kept of messages delivered before
+    /// `older_than` (the `.eml` files); returns how many went. Most keep
+    /// nothing.
+    async fn forget_delivered(&self, older_than: std::time::SystemTime) -> Result<usize, String> {
+        let _ = older_than;
+        Ok(0)
+    }
+
     /// Goes through a delivery to `envelope` as far as it can without a
     /// message (for SMTP: MAIL FROM and RCPT TO, then RSET), for a probe:
     /// it fails when a delivery would fail for the server's sake.
@@ -101,6 +109,34 @@ impl Transport for MailDir {
     fn describe(&self) -> String {
         format!("files in {}", self.dir.display())
     }
+
+    /// A delivered code mail holds its code in clear: the files go once
+    /// they are older than the retention.
+    async fn forget_delivered(&self, older_than: std::time::SystemTime) -> Result<usize, String> {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || remove_older(&dir, older_than))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot clear old mail in {}: {e}", dir_display(&self.dir)))
+    }
+}
+
+fn remove_older(dir: &Path, older_than: std::time::SystemTime) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        other => other?,
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let is_mail = entry.file_name().to_string_lossy().ends_with(".eml");
+        let old = entry.metadata()?.modified()? < older_than;
+        if is_mail && old {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 fn dir_display(dir: &Path) -> String {

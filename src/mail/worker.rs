@@ -18,6 +18,8 @@ use tokio::sync::{Notify, watch};
 
 /// How often the worker looks for due mail when nobody wakes it.
 const POLL: Duration = Duration::from_secs(1);
+/// How often delivered mail past its retention is removed.
+const FORGET_EVERY: Duration = Duration::from_secs(600);
 
 pub struct OutboxWorker {
     store: Store,
@@ -65,9 +67,18 @@ impl OutboxWorker {
 
     /// Delivers until `stop` turns true.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut last_forget: Option<std::time::Instant> = None;
         loop {
             // A store fault is retried on the next round.
             let _ = self.deliver_due().await;
+            if last_forget.is_none_or(|at| at.elapsed() >= FORGET_EVERY) {
+                last_forget = Some(std::time::Instant::now());
+                match self.forget_delivered().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(files = n, "delivered mail past its retention removed"),
+                    Err(e) => tracing::warn!("{e}"),
+                }
+            }
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(POLL) => {}
@@ -77,6 +88,17 @@ impl OutboxWorker {
                 return;
             }
         }
+    }
+
+    /// Removes what the transport kept of mail delivered longer ago than
+    /// `mail.keep_delivered_days`.
+    pub async fn forget_delivered(&self) -> Result<usize, String> {
+        let cutoff_ms = self
+            .clock
+            .now()
+            .saturating_sub(self.settings.keep_delivered_ms());
+        let cutoff = std::time::UNIX_EPOCH + Duration::from_millis(cutoff_ms);
+        self.transport.forget_delivered(cutoff).await
     }
 
     /// Delivers every queued message that is due; returns how many went.

@@ -234,7 +234,21 @@ impl LocalService {
         self.last_sweep.store(now, Ordering::Relaxed);
         let idle_ms = self.config().service.session_idle_secs * 1000;
         self.store.sweep_sessions(now, idle_ms)?;
-        self.store.sweep_flows(now, self.limits().flow_idle_ms)?;
+        let config = self.config();
+        self.store.sweep_flows(
+            now,
+            self.limits().flow_idle_ms,
+            config.mail.keep_delivered_ms(),
+        )?;
+        // Pruning a long trail is many transactions: not on this request.
+        if let Some(keep_ms) = config.audit.keep_ms() {
+            let store = self.store.clone();
+            tokio::task::spawn_blocking(move || match store.prune_audit(now, keep_ms) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "audit events past the retention removed"),
+                Err(e) => tracing::warn!("the audit trail could not be pruned: {e}"),
+            });
+        }
         Ok(())
     }
 

@@ -2,6 +2,12 @@
 //! event chained to the one before by a SHA-256 hash, so that an edited,
 //! removed or reordered event is found by [`Store::verify_audit`].
 //!
+//! Events older than the retention are pruned from the front of the
+//! chain; a checkpoint in `meta` keeps the number, hash and time of the
+//! last pruned event, so the chain still verifies from there: the first
+//! kept event's link names the checkpoint's hash, and changing the
+//! checkpoint breaks that link as changing any event does.
+//!
 //! Codes and passwords never reach this module: an event holds a kind, an
 //! account, an outcome, a short detail and where the person was.
 
@@ -11,6 +17,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 const HEAD_KEY: &[u8] = b"audit_head";
+const CHECKPOINT_KEY: &[u8] = b"audit_checkpoint";
+/// Events pruned in one transaction.
+const PRUNE_BATCH: usize = 256;
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +134,20 @@ struct Head {
     hash: String,
 }
 
+/// Where the kept trail starts: the last event pruned, and how many were.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The last pruned event's number and hash.
+    pub seq: u64,
+    pub hash: String,
+    /// Its time: everything up to then is gone.
+    pub through_ms: Millis,
+    /// Events pruned in all (they were numbered 1 to `seq`).
+    pub pruned: u64,
+    /// When the latest pruning ran.
+    pub at_ms: Millis,
+}
+
 impl StoreTx<'_> {
     /// Appends an event at the end of the chain.
     pub fn audit(&self, draft: AuditDraft, now: Millis) -> Result<(), TxFault> {
@@ -163,11 +186,18 @@ fn clean(text: &str) -> String {
     crate::recovery::text::visible(text, 400)
 }
 
-/// What `rekey audit verify` found.
+/// What `rekey audit verify` found. `events` counts the kept ones; the
+/// checkpoint says what was pruned before them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainReport {
-    Intact { events: u64 },
-    Broken { at_seq: u64, reason: String },
+    Intact {
+        events: u64,
+        pruned: Option<Checkpoint>,
+    },
+    Broken {
+        at_seq: u64,
+        reason: String,
+    },
 }
 
 impl Store {
@@ -179,8 +209,23 @@ impl Store {
     /// Walks the chain: every event's hash, its link to the one before, the
     /// numbering without gaps, and the head that names the last event.
     pub fn verify_audit(&self) -> Result<ChainReport, StoreError> {
-        let mut expected_seq = 1;
-        let mut prev = GENESIS.to_string();
+        let checkpoint: Option<Checkpoint> = match self.meta.get(CHECKPOINT_KEY)? {
+            None => None,
+            Some(bytes) => match super::decode(&bytes) {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    return Ok(ChainReport::Broken {
+                        at_seq: 1,
+                        reason: "the record of the pruned events is unreadable".to_string(),
+                    });
+                }
+            },
+        };
+        let (mut expected_seq, mut prev) = match &checkpoint {
+            Some(c) => (c.seq + 1, c.hash.clone()),
+            None => (1, GENESIS.to_string()),
+        };
+        let first_kept = expected_seq;
         for entry in self.audit.iter() {
             let (key, value) = entry?;
             let broken = |reason: &str| {
@@ -199,7 +244,11 @@ impl Store {
                 return broken("an event is missing before this one");
             }
             if event.prev != prev {
-                return broken("the link to the previous event does not match");
+                return broken(if event.seq == first_kept && checkpoint.is_some() {
+                    "the link to the pruned events' checkpoint does not match"
+                } else {
+                    "the link to the previous event does not match"
+                });
             }
             if event.compute_hash() != event.hash {
                 return broken("the event was changed after it was written");
@@ -207,30 +256,82 @@ impl Store {
             prev = event.hash;
             expected_seq += 1;
         }
-        let events = expected_seq - 1;
+        let last = expected_seq - 1;
+        let events = expected_seq - first_kept;
         let head: Option<Head> = match self.meta.get(HEAD_KEY)? {
             None => None,
             Some(bytes) => match super::decode(&bytes) {
                 Ok(head) => Some(head),
                 Err(_) => {
                     return Ok(ChainReport::Broken {
-                        at_seq: events + 1,
+                        at_seq: last + 1,
                         reason: "the record of the trail's end is unreadable".to_string(),
                     });
                 }
             },
         };
         let head_matches = match &head {
-            None => events == 0,
-            Some(h) => h.seq == events && h.hash == prev,
+            None => last == 0,
+            Some(h) => h.seq == last && h.hash == prev,
         };
         if !head_matches {
             return Ok(ChainReport::Broken {
-                at_seq: events + 1,
+                at_seq: last + 1,
                 reason: "events at the end of the trail were removed".to_string(),
             });
         }
-        Ok(ChainReport::Intact { events })
+        Ok(ChainReport::Intact {
+            events,
+            pruned: checkpoint,
+        })
+    }
+
+    /// Prunes events older than `keep_ms` from the front of the trail, a
+    /// batch per transaction, each with the checkpoint moved up to its last
+    /// event. The newest event always stays, so the head keeps its link.
+    /// Returns how many went.
+    pub fn prune_audit(&self, now: Millis, keep_ms: Millis) -> Result<u64, StoreError> {
+        let cutoff = now.saturating_sub(keep_ms);
+        let mut removed = 0;
+        loop {
+            let batch: Vec<AuditEvent> = self
+                .audit
+                .iter()
+                .values()
+                .take(PRUNE_BATCH + 1)
+                .map(|v| super::decode::<AuditEvent>(&v?).map_err(StoreError::Corrupt))
+                .collect::<Result<_, _>>()?;
+            let keep_last = batch.len().saturating_sub(1).min(PRUNE_BATCH);
+            let old: Vec<&AuditEvent> = batch[..keep_last]
+                .iter()
+                .take_while(|e| e.time_ms < cutoff)
+                .collect();
+            let Some(last) = old.last() else {
+                return Ok(removed);
+            };
+            let keys: Vec<[u8; 8]> = old.iter().map(|e| e.seq.to_be_bytes()).collect();
+            let count = keys.len() as u64;
+            let (seq, hash, through_ms) = (last.seq, last.hash.clone(), last.time_ms);
+            self.transact(|tx| -> super::TxResult<(), StoreError> {
+                let before: Option<Checkpoint> = get_json(tx.meta, CHECKPOINT_KEY)?;
+                for key in &keys {
+                    tx.audit.remove(key.as_slice())?;
+                }
+                put_json(
+                    tx.meta,
+                    CHECKPOINT_KEY,
+                    &Checkpoint {
+                        seq,
+                        hash: hash.clone(),
+                        through_ms,
+                        pruned: before.map_or(0, |c| c.pruned) + count,
+                        at_ms: now,
+                    },
+                )?;
+                Ok(())
+            })?;
+            removed += count;
+        }
     }
 }
 
@@ -274,9 +375,65 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(
             store.verify_audit().unwrap(),
-            ChainReport::Intact { events: 5 }
+            ChainReport::Intact {
+                events: 5,
+                pruned: None
+            }
         );
         assert_eq!(store.audit_events().unwrap()[2].seq, 3);
+    }
+
+    /// Events at 1,000 ms and on, one a millisecond.
+    #[test]
+    fn pruning_keeps_the_chain_verifiable_from_a_checkpoint_across_a_reopen() {
+        let (dir, store) = store_with_events(600);
+        // Keep what is younger than 100 ms at 1,400: events 401 to 600.
+        assert_eq!(store.prune_audit(1_400, 100).unwrap(), 300);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let events = store.audit_events().unwrap();
+        assert_eq!(events.first().map(|e| e.seq), Some(301));
+        match store.verify_audit().unwrap() {
+            ChainReport::Intact {
+                events: 300,
+                pruned: Some(c),
+            } => {
+                assert_eq!((c.seq, c.pruned, c.through_ms), (300, 300, 1_299));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Nothing more to prune; the newest event always stays.
+        assert_eq!(store.prune_audit(1_400, 100).unwrap(), 0);
+        assert_eq!(store.prune_audit(10_000, 0).unwrap(), 299);
+        assert!(matches!(
+            store.verify_audit().unwrap(),
+            ChainReport::Intact { events: 1, pruned: Some(c) } if c.pruned == 599
+        ));
+    }
+
+    #[test]
+    fn a_changed_checkpoint_or_a_removed_first_kept_event_is_found() {
+        let (_dir, store) = store_with_events(10);
+        store.prune_audit(1_005, 0).unwrap();
+        let mut checkpoint: Checkpoint =
+            serde_json::from_slice(&store.meta.get(CHECKPOINT_KEY).unwrap().unwrap()).unwrap();
+        checkpoint.hash = GENESIS.to_string();
+        store
+            .meta
+            .insert(CHECKPOINT_KEY, serde_json::to_vec(&checkpoint).unwrap())
+            .unwrap();
+        assert!(matches!(
+            store.verify_audit().unwrap(),
+            ChainReport::Broken { at_seq: 6, ref reason } if reason.contains("checkpoint")
+        ));
+
+        let (_dir, store) = store_with_events(10);
+        store.prune_audit(1_005, 0).unwrap();
+        store.audit.remove(6u64.to_be_bytes()).unwrap();
+        assert!(matches!(
+            store.verify_audit().unwrap(),
+            ChainReport::Broken { at_seq: 6, .. }
+        ));
     }
 
     #[test]

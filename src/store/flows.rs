@@ -33,9 +33,14 @@ impl Store {
 
 impl Store {
     /// Forgets flows untouched for `idle_ms`, send counts older than an
-    /// hour and mail done with for a week, so addresses typed once (or made
-    /// up) do not pile up. Returns how many records went.
-    pub fn sweep_flows(&self, now: Millis, idle_ms: Millis) -> Result<usize, StoreError> {
+    /// hour and mail done with for `keep_mail_ms`, so addresses typed once
+    /// (or made up) do not pile up. Returns how many records went.
+    pub fn sweep_flows(
+        &self,
+        now: Millis,
+        idle_ms: Millis,
+        keep_mail_ms: Millis,
+    ) -> Result<usize, StoreError> {
         use super::outbox::{OutboxRecord, OutboxState};
         use super::sweep_tree;
         // A record that does not decode is kept, for the operator to see.
@@ -48,12 +53,11 @@ impl Store {
                 h.sent_ms.is_empty()
             })
         })?;
-        // Sent and given-up mail is kept a week for `rekey outbox list`.
-        const KEEP_MAIL_MS: Millis = 7 * 24 * 3600 * 1000;
+        // Sent and given-up mail is kept a while for `rekey outbox list`.
         removed += sweep_tree(&self.outbox, |record: Option<OutboxRecord>| {
             record.is_some_and(|r| match r.state {
                 OutboxState::Sent { at_ms } | OutboxState::Abandoned { at_ms } => {
-                    now.saturating_sub(at_ms) >= KEEP_MAIL_MS
+                    now.saturating_sub(at_ms) >= keep_mail_ms
                 }
                 _ => false,
             })
@@ -112,7 +116,7 @@ mod tests {
             })
             .unwrap();
 
-        assert_eq!(store.sweep_flows(now, HOUR).unwrap(), 3);
+        assert_eq!(store.sweep_flows(now, HOUR, WEEK).unwrap(), 3);
         assert!(store.flow("s1").unwrap().is_none());
         assert!(store.flow("s2").unwrap().is_some());
         let (old_history, new_history) = store

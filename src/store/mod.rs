@@ -264,6 +264,11 @@ impl Store {
         Ok(value)
     }
 
+    /// What sled says the store takes on disk, in bytes.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
     /// Makes every acknowledged write durable.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
