@@ -14,6 +14,7 @@
 pub mod client;
 pub mod config;
 pub mod directory;
+pub mod hardening;
 pub mod mail;
 pub mod operator;
 pub mod recovery;

@@ -17,6 +17,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
+/// Every freed heap buffer is wiped before it is reused: passwords and
+/// codes pass through buffers rekey does not own (serde's, zxcvbn's,
+/// argon2's), and a freed one would otherwise keep its bytes.
+#[global_allocator]
+static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
+    zeroizing_alloc::ZeroAlloc(std::alloc::System);
+
 /// A password read from stdin longer than this is refused, not cut.
 const MAX_PASSWORD_INPUT: usize = 4096;
 
@@ -211,6 +218,11 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
+    // Before anything secret is read: no core, no peeking by the same uid.
+    if let Err(e) = rekey::hardening::keep_out_of_dumps() {
+        eprintln!("rekey: {e}");
+        return ExitCode::from(2);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

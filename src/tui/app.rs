@@ -47,6 +47,9 @@ pub enum Effect {
         password: Zeroizing<String>,
         hints: Vec<String>,
     },
+    /// The password field was emptied or the password set: the meter lets
+    /// go of the last one it was given.
+    ForgetPassword,
     Quit,
 }
 

@@ -152,6 +152,9 @@ pub async fn run(
                 } => {
                     let _ = meter_tx.send(Some((seq, password, hints)));
                 }
+                Effect::ForgetPassword => {
+                    let _ = meter_tx.send(None);
+                }
                 Effect::Quit => {}
             }
         }

@@ -136,6 +136,11 @@ impl Wizard {
         Self::rekey(&args, dir)
     }
 
+    /// The program's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("a running program")
+    }
+
     /// The screen as text, one line per row.
     pub fn screen(&self) -> String {
         self.received().parser.screen().contents()

@@ -64,6 +64,7 @@ impl NewPassword {
         *cx.notice = None;
         if self.pair.first_is_empty() {
             self.verdict = None;
+            cx.effects.push(Effect::ForgetPassword);
             return;
         }
         cx.effects.push(Effect::Assess {
@@ -128,6 +129,8 @@ impl NewPassword {
                     *cx.demo_password = Some(self.pair.first().to_string());
                 }
                 self.pair.clear();
+                self.verdict = None;
+                cx.effects.push(Effect::ForgetPassword);
                 *cx.notice = None;
                 Nav::To(Box::new(Screen::Done(Done {
                     arrived_ms: cx.now_ms,

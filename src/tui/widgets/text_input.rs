@@ -27,9 +27,12 @@ pub enum Edit {
 }
 
 impl TextInput {
+    /// A masked field (a password) holds its longest value from the start:
+    /// growing would leave the old buffer behind.
     pub fn new(max_chars: usize, masked: bool) -> Self {
+        let capacity = if masked { max_chars } else { 0 };
         Self {
-            chars: Zeroizing::new(Vec::new()),
+            chars: Zeroizing::new(Vec::with_capacity(capacity)),
             cursor: 0,
             max_chars,
             masked,
@@ -37,7 +40,10 @@ impl TextInput {
     }
 
     pub fn value(&self) -> Zeroizing<String> {
-        Zeroizing::new(self.chars.iter().collect())
+        let bytes: usize = self.chars.iter().map(|c| c.len_utf8()).sum();
+        let mut value = Zeroizing::new(String::with_capacity(bytes));
+        value.extend(self.chars.iter());
+        value
     }
 
     pub fn is_empty(&self) -> bool {
