@@ -20,6 +20,14 @@ pub struct SmtpServer {
     received: Arc<Mutex<Vec<String>>>,
 }
 
+/// Where accepted messages go: kept for `received`, or handed on one by
+/// one (a long run that must not keep them all).
+#[derive(Clone)]
+enum Inbox {
+    Kept(Arc<Mutex<Vec<String>>>),
+    Forwarded(tokio::sync::mpsc::UnboundedSender<String>),
+}
+
 impl SmtpServer {
     pub async fn start(answers: Vec<Answer>) -> Self {
         Self::start_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), answers)
@@ -29,13 +37,31 @@ impl SmtpServer {
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let answers = Arc::new(Mutex::new(answers));
-        let inbox = received.clone();
+        let inbox = Inbox::Kept(received.clone());
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 tokio::spawn(serve(socket, inbox.clone(), answers.clone()));
             }
         });
         Self { port, received }
+    }
+
+    /// A server that accepts every message and sends it to `to` instead
+    /// of keeping it.
+    pub async fn forwarding(to: tokio::sync::mpsc::UnboundedSender<String>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let answers = Arc::new(Mutex::new(vec![Answer::Accept]));
+        let inbox = Inbox::Forwarded(to);
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                tokio::spawn(serve(socket, inbox.clone(), answers.clone()));
+            }
+        });
+        Self {
+            port,
+            received: Arc::default(),
+        }
     }
 
     pub fn url(&self) -> String {
@@ -47,11 +73,7 @@ impl SmtpServer {
     }
 }
 
-async fn serve(
-    socket: tokio::net::TcpStream,
-    inbox: Arc<Mutex<Vec<String>>>,
-    answers: Arc<Mutex<Vec<Answer>>>,
-) {
+async fn serve(socket: tokio::net::TcpStream, inbox: Inbox, answers: Arc<Mutex<Vec<Answer>>>) {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
     let _ = write.write_all(b"220 test.example ESMTP\r\n").await;
@@ -88,7 +110,12 @@ async fn serve(
                 };
                 match answer {
                     Answer::Accept => {
-                        inbox.lock().unwrap().push(message);
+                        match &inbox {
+                            Inbox::Kept(kept) => kept.lock().unwrap().push(message),
+                            Inbox::Forwarded(to) => {
+                                let _ = to.send(message);
+                            }
+                        }
                         b"250 queued as 1\r\n"
                     }
                     Answer::Later => b"451 4.3.0 mailbox busy, try later\r\n",
