@@ -119,6 +119,9 @@ enum StoreCommand {
     /// `rekey directory test` when the accounts are rekey's own.
     #[command(skip)]
     DirectoryTest { address: Option<String> },
+    /// `rekey mail test` sent by the daemon.
+    #[command(skip)]
+    MailTest { address: String },
 }
 
 #[derive(Subcommand)]
@@ -254,7 +257,12 @@ fn start_log(cli: &Cli) {
     if cli.command.is_none() || matches!(cli.command, Some(Command::Demo)) {
         return;
     }
+    // RUST_LOG filters as usual (`RUST_LOG=debug` logs every request with
+    // its peer, session and outcome); the default is info.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_ansi(false)
         .with_target(false)
         .without_time()
@@ -297,9 +305,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 other => Ok(other?),
             }
         }
-        // Needs no store: it works while another process holds it.
+        // Needs no store. While a daemon holds the store, the daemon sends
+        // it, with its own settings: the test goes where its mail goes.
         Some(Command::Mail(MailCommand::Test { address })) => {
-            mail_test(&config, &data_dir()?, &address)
+            let dir = data_dir()?;
+            let packaged = (cli.data_dir.is_none() && Path::new(PACKAGED_SOCKET).exists())
+                .then(|| PathBuf::from(PACKAGED_SOCKET));
+            let daemon = cli
+                .connect
+                .clone()
+                .or_else(|| listener::daemon_socket(&dir));
+            match daemon.or(packaged) {
+                Some(socket) => through_daemon(&socket, StoreCommand::MailTest { address }),
+                None => mail_test(&config, &dir, &address),
+            }
         }
         // An LDAP directory or a hook is tested from the config as it is,
         // daemon or not; rekey's own accounts are in the store.
@@ -310,13 +329,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     config,
                     &cli.connect,
                     data_dir()?,
+                    cli.data_dir.is_some(),
                     StoreCommand::DirectoryTest { address },
                 ),
             }
         }
-        Some(Command::OnStore(command)) => {
-            on_store_or_daemon(config, &cli.connect, data_dir()?, command)
-        }
+        Some(Command::OnStore(command)) => on_store_or_daemon(
+            config,
+            &cli.connect,
+            data_dir()?,
+            cli.data_dir.is_some(),
+            command,
+        ),
     }
 }
 
@@ -325,10 +349,33 @@ fn on_store_or_daemon(
     config: Config,
     connect: &Option<PathBuf>,
     dir: PathBuf,
+    named_dir: bool,
     command: StoreCommand,
 ) -> Result<(), Failure> {
     if let Some(socket) = connect {
         return through_daemon(socket, command);
+    }
+    // In the default directory (the operator named none), only `user add`
+    // may start a store: a listing there, when the store is the daemon's
+    // elsewhere, would make an empty one and answer "no accounts".
+    let starts_a_store =
+        named_dir || matches!(command, StoreCommand::User(UserCommand::Add { .. }));
+    match std::fs::metadata(dir.join("store")) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(Failure::Error(format!(
+                "cannot open the store in {}: permission denied{}",
+                dir.display(),
+                daemon_hint()
+            )));
+        }
+        Err(_) if !starts_a_store => {
+            return Err(Failure::Error(format!(
+                "there is no rekey store in {} (nothing was created){}",
+                dir.display(),
+                daemon_hint()
+            )));
+        }
+        _ => {}
     }
     match Store::open(&dir) {
         Ok(store) => on_store(store, config, &dir, command),
@@ -337,6 +384,24 @@ fn on_store_or_daemon(
             None => Err(StoreError::Locked(path).into()),
         },
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Where the packaged daemon listens (assets/deploy/rekey.service).
+const PACKAGED_SOCKET: &str = "/run/rekey/rekey.sock";
+
+/// For an operator who reached for a store a daemon holds: how to ask the
+/// daemon instead.
+fn daemon_hint() -> String {
+    if std::path::Path::new(PACKAGED_SOCKET).exists() {
+        format!(
+            "; a rekey daemon listens on {PACKAGED_SOCKET} and holds its store: add \
+             `--connect {PACKAGED_SOCKET}`"
+        )
+    } else {
+        "; if a rekey daemon holds the store, add `--connect SOCKET`; otherwise name the \
+         store with --data-dir DIR"
+            .to_string()
     }
 }
 
@@ -395,6 +460,7 @@ fn operator_command(command: StoreCommand) -> Result<OperatorCommand, Failure> {
         C::User(UserCommand::List) => O::UserList,
         C::User(UserCommand::Remove { email }) => O::UserRemove { email },
         C::DirectoryTest { address } => O::DirectoryTest { address },
+        C::MailTest { address } => O::MailTest { address },
         C::Audit(AuditArgs {
             action: Some(AuditCommand::Verify),
             ..
@@ -497,18 +563,15 @@ fn through_daemon(socket: &Path, command: StoreCommand) -> Result<(), Failure> {
 }
 
 fn mail_test(config: &Config, data_dir: &Path, address: &str) -> Result<(), Failure> {
-    let to = EmailAddress::parse(address).map_err(|e| format!("{address:?}: {e}"))?;
-    let transport = rekey::mail::transport_for(&config.mail, data_dir)?;
-    let message = rekey::mail::worker::test_message(&config.mail, to.as_str())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    match runtime.block_on(transport.deliver("rekey-test", &message)) {
-        Ok(answer) => {
-            println!("{}: {answer}", transport.describe());
+    match runtime.block_on(rekey::operator::mail_test(config, data_dir, address)) {
+        Ok(report) => {
+            print!("{}", report.output);
             Ok(())
         }
-        Err(e) => Err(Failure::Error(format!("delivery failed: {}", e.message))),
+        Err(failure) => Err(Failure::from_operator(failure)),
     }
 }
 

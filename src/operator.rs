@@ -49,6 +49,10 @@ pub enum OperatorCommand {
     OutboxRetry {
         id: Option<u64>,
     },
+    /// Sends a test message to ADDRESS the way this store's mail goes.
+    MailTest {
+        address: String,
+    },
 }
 
 impl OperatorCommand {
@@ -66,6 +70,7 @@ impl OperatorCommand {
             Self::TicketResolve { .. } => "tickets resolve",
             Self::Outbox => "outbox list",
             Self::OutboxRetry { .. } => "outbox retry",
+            Self::MailTest { .. } => "mail test",
         }
     }
 }
@@ -113,6 +118,25 @@ pub struct Operator<'a> {
 
 type Outcome = Result<OperatorReport, OperatorFailure>;
 
+/// `rekey mail test ADDRESS`: a message that says only that rekey can send
+/// mail, through the transport the settings name, as the wizard's or the
+/// daemon's mail would go (for `.eml` files: under `data_dir`).
+pub async fn mail_test(config: &Config, data_dir: &std::path::Path, address: &str) -> Outcome {
+    let to = EmailAddress::parse(address)
+        .map_err(|e| OperatorFailure::Error(format!("{address:?}: {e}")))?;
+    let transport =
+        crate::mail::transport_for(&config.mail, data_dir).map_err(OperatorFailure::Error)?;
+    let message = crate::mail::worker::test_message(&config.mail, to.as_str())
+        .map_err(OperatorFailure::Error)?;
+    match transport.deliver("rekey-test", &message).await {
+        Ok(answer) => printed(format!("{}: {answer}\n", transport.describe())),
+        Err(e) => Err(OperatorFailure::Error(format!(
+            "delivery failed: {}",
+            e.message
+        ))),
+    }
+}
+
 fn printed(output: String) -> Outcome {
     Ok(OperatorReport {
         output,
@@ -143,6 +167,11 @@ impl Operator<'_> {
             C::TicketResolve { id } => self.ticket_resolve(&id),
             C::Outbox => self.outbox_list(),
             C::OutboxRetry { id } => self.outbox_requeue(id),
+            C::MailTest { address } => {
+                // The store lives in <data-dir>/store; the .eml files beside it.
+                let data_dir = self.store.path().parent().unwrap_or(self.store.path());
+                mail_test(self.config, data_dir, &address).await
+            }
         }
     }
 

@@ -1108,3 +1108,50 @@ fn retry_says_why_a_given_up_code_mail_stays_given_up() {
          ask for a new code); delivered now: 0\n"
     );
 }
+
+/// An operator who forgot `--connect` (or `--data-dir`) is told so: no
+/// empty store is made in their home to answer "no accounts", and a store
+/// they may not read says to ask the daemon.
+#[test]
+fn an_operator_without_connect_or_data_dir_is_told_where_to_look() {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rekey"));
+    cmd.args(["user", "list"])
+        .env("HOME", home.path())
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("REKEY_DATA_DIR")
+        .env_remove("REKEY_CONFIG");
+    let out = run(cmd, "");
+    let message = one_line_failure(&out, 2);
+    let default = home.path().join(".local/share/rekey");
+    assert!(
+        message.starts_with(&format!(
+            "there is no rekey store in {} (nothing was created)",
+            default.display()
+        )) && message.contains("--connect"),
+        "{message}"
+    );
+    assert!(!default.join("store").exists(), "a store was made");
+
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped the permission check: it needs root to run as another user");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add(&data, "ada@example.com", "Ada", OTHER_PASSWORD);
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rekey"));
+    cmd.arg("--data-dir").arg(&data).args(["user", "list"]);
+    std::os::unix::process::CommandExt::uid(&mut cmd, 65534);
+    std::os::unix::process::CommandExt::gid(&mut cmd, 65534);
+    let message = one_line_failure(&run(cmd, ""), 2);
+    assert!(
+        message.contains("permission denied") && message.contains("--connect"),
+        "{message}"
+    );
+}

@@ -646,6 +646,17 @@ async fn operator_commands_reach_the_store_through_the_daemon_for_root_only() {
         stderr.starts_with("rekey: operator commands through the rekey daemon are for root, the daemon's own user; uid 65534 (nobody) pid "),
         "{stderr}"
     );
+    // The refusal is in the log and in the audit trail, with who tried.
+    wait_for_log(&daemon, "an operator command was refused").await;
+    let (trail, _) = out_text(&daemon.operator(&["audit"], ""));
+    let refused = trail
+        .lines()
+        .find(|l| l.contains("operator_refused"))
+        .unwrap_or_else(|| panic!("no refusal in the trail: {trail}"));
+    assert!(
+        refused.contains("user list: not an operator") && refused.contains("uid 65534 (nobody)"),
+        "{refused}"
+    );
     // The admin group lets its members in.
     std::fs::write(
         &daemon.config,
@@ -781,6 +792,29 @@ async fn connections_count_per_origin_under_a_ceiling_for_a_shared_uid() {
     let Err(_) = SocketService::connect(&daemon.socket).await else {
         panic!("a fifth connection of the shared uid was served");
     };
+}
+
+/// `rekey mail test` while a daemon runs goes the daemon's way: here its
+/// `.eml` files, not a directory of the operator's own.
+#[test]
+fn mail_test_through_the_daemon_goes_where_its_mail_goes() {
+    let root = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(root.path(), TEST_CONFIG);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = Command::new(rekey_binary())
+        .arg("--data-dir")
+        .arg(elsewhere.path())
+        .arg("--connect")
+        .arg(&daemon.socket)
+        .args(["mail", "test", "ops@example.com"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = out_text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let written = daemon.mail_dir().join("rekey-test.eml");
+    assert!(stdout.contains(&written.display().to_string()), "{stdout}");
+    assert!(written.exists());
+    assert!(!elsewhere.path().join("mail").exists());
 }
 
 /// A connection, once the daemon has a slot free for it.

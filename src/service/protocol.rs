@@ -107,6 +107,26 @@ pub enum Request {
 }
 
 impl Request {
+    /// The request's name, for the log (never its contents).
+    pub fn kind(&self) -> &'static str {
+        use Request as R;
+        match self {
+            R::OpenSession { .. } => "open_session",
+            R::SubmitAddress { .. } => "submit_address",
+            R::CheckSlide { .. } => "check_slide",
+            R::Request { .. } => "request",
+            R::ChooseEmail { .. } => "choose_email",
+            R::OpenTicket { .. } => "open_ticket",
+            R::SendCode { .. } => "send_code",
+            R::ConfirmCode { .. } => "confirm_code",
+            R::FlowStatus { .. } => "flow_status",
+            R::AssessPassword { .. } => "assess_password",
+            R::SetPassword { .. } => "set_password",
+            R::CloseSession { .. } => "close_session",
+            R::Operator(_) => "operator",
+        }
+    }
+
     /// The session a step names; `None` for opening one and for operator
     /// commands.
     pub fn session(&self) -> Option<&str> {

@@ -40,6 +40,8 @@ pub enum AuditKind {
     PasswordChangeUnknown,
     AccountAdded,
     AccountRemoved,
+    /// Someone who may not run operator commands tried one.
+    OperatorRefused,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

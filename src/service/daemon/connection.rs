@@ -39,7 +39,7 @@ pub async fn serve(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Rec
     let peer = match Peer::of(&stream).await {
         Ok(peer) => peer,
         Err(e) => {
-            eprintln!("rekey serve: a connection without credentials was refused: {e}");
+            tracing::warn!("a connection without credentials was refused: {e}");
             return;
         }
     };
@@ -68,10 +68,7 @@ pub async fn serve(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Rec
         shared,
     };
     if let Err(e) = connection.run(shutdown).await {
-        eprintln!(
-            "rekey serve: dropped the connection of {}: {e}",
-            connection.peer.describe()
-        );
+        tracing::info!(peer = %connection.peer.describe(), "dropped the connection: {e}");
     }
     connection.close_sessions().await;
 }
@@ -85,6 +82,12 @@ impl Drop for Connection {
             self.shared.open_sessions.fetch_sub(left, Ordering::SeqCst);
         }
     }
+}
+
+/// Eight hex digits of the session id's SHA-256.
+fn session_tag(id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(id.as_bytes())[..4])
 }
 
 /// A wizard beyond `max_connections`: its handshake is answered with
@@ -122,18 +125,25 @@ impl Connection {
                 },
                 _ = shutdown.changed() => return Ok(()),
             };
+            let kind = request.kind();
+            // A session id is a handle its connection holds: the log gets
+            // a short digest, enough to follow one session's steps.
+            let session = request.session().map(session_tag).unwrap_or_default();
             let reply = self.answer(request).await.map_err(|e| match e {
                 // The detail (a store error, a path) is the operator's, not
                 // the client's.
                 ServiceError::Internal(detail) => {
-                    eprintln!(
-                        "rekey serve: a request of {} failed: {detail}",
-                        self.peer.describe()
-                    );
+                    tracing::error!(peer = %self.peer.describe(), "a request failed: {detail}");
                     ServiceError::Internal("see the rekey daemon's log".into())
                 }
                 other => other,
             });
+            match &reply {
+                Ok(_) => tracing::debug!(peer = %self.peer.describe(), session, kind, "ok"),
+                Err(e) => {
+                    tracing::debug!(peer = %self.peer.describe(), session, kind, "refused: {e}")
+                }
+            }
             frame::write_message(&mut self.stream, &reply).await?;
             if *shutdown.borrow() {
                 return Ok(());
@@ -330,6 +340,28 @@ impl Connection {
             } else {
                 format!(" and members of the group {admin_group}")
             };
+            let who = self.peer.describe();
+            let name = command.name();
+            tracing::warn!(peer = %who, command = name, "an operator command was refused");
+            let now = self.shared.clock.now();
+            let client = format!("operator, {who}");
+            let audited = self.shared.store.transact(
+                |tx| -> crate::store::TxResult<(), crate::store::StoreError> {
+                    tx.audit(
+                        crate::store::audit::AuditDraft::new(
+                            crate::store::audit::AuditKind::OperatorRefused,
+                            None,
+                            &client,
+                        )
+                        .refused(format!("{name}: not an operator")),
+                        now,
+                    )?;
+                    Ok(())
+                },
+            );
+            if let Err(e) = audited {
+                tracing::error!("the refusal could not be audited: {e}");
+            }
             return Err(ServiceError::Forbidden(format!(
                 "operator commands through the rekey daemon are for root, the daemon's own \
                  user{group}; {} is none of these",
@@ -368,7 +400,7 @@ impl Connection {
         if outcome.as_ref().is_ok_and(|report| report.requeued > 0) {
             self.shared.mail_waker.notify_one();
         }
-        eprintln!("rekey serve: {name} for {}", self.peer.describe());
+        tracing::info!(peer = %self.peer.describe(), command = name, "operator command");
         Ok(Answer::Operator(outcome))
     }
 }

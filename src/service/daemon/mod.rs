@@ -90,12 +90,10 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
         crate::mail::transport_for(&config.mail, &options.data_dir).map_err(DaemonError::Setup)?;
     match tokio::time::timeout(Duration::from_secs(3), transport.check()).await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => eprintln!(
-            "rekey serve: warning: mail cannot go out now ({e}); it is queued and retried"
-        ),
-        Err(_) => eprintln!(
-            "rekey serve: warning: the mail server did not answer within 3 s; mail is queued and retried"
-        ),
+        Ok(Err(e)) => tracing::warn!("mail cannot go out now ({e}); it is queued and retried"),
+        Err(_) => {
+            tracing::warn!("the mail server did not answer within 3 s; mail is queued and retried")
+        }
     }
     let dkim = crate::mail::dkim_for(&config.mail).map_err(DaemonError::Setup)?;
     let worker = OutboxWorker::new(store.clone(), transport, clock.clone(), config.mail.clone())
@@ -133,10 +131,10 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
             .resolve_changes_until(mail_stopped.clone()),
     );
     let mail_task = tokio::spawn(worker.run(mail_stopped));
-    eprintln!(
-        "rekey serve: listening on {} for the store in {}",
-        options.socket.display(),
-        options.data_dir.display()
+    tracing::info!(
+        socket = %options.socket.display(),
+        store = %options.data_dir.display(),
+        "listening"
     );
 
     let served = accept_until_stopped(
@@ -155,7 +153,7 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
     let _ = mail_task.await;
     let _ = resolver.await;
     store.flush()?;
-    eprintln!("rekey serve: stopped; the store is flushed");
+    tracing::info!("stopped; the store is flushed");
     served
 }
 
@@ -204,15 +202,15 @@ async fn accept_until_stopped(
     let _ = stop.send(true);
     let open = connections.len();
     if open > 0 {
-        eprintln!("rekey serve: stopping; waiting for {open} connections to finish their requests");
+        tracing::info!("stopping; waiting for {open} connections to finish their requests");
     }
     let drained = tokio::time::timeout(DRAIN, async {
         while connections.join_next().await.is_some() {}
     })
     .await;
     if drained.is_err() {
-        eprintln!(
-            "rekey serve: {} connections did not finish within {} s",
+        tracing::warn!(
+            "{} connections did not finish within {} s",
             connections.len(),
             DRAIN.as_secs()
         );
@@ -231,7 +229,7 @@ async fn accept(
             Ok((stream, _)) => return (stream, slots.clone().try_acquire_owned().ok()),
             Err(e) => {
                 // Out of file descriptors, most likely: wait, do not spin.
-                eprintln!("rekey serve: cannot accept a connection: {e}");
+                tracing::error!("cannot accept a connection: {e}");
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
@@ -243,7 +241,7 @@ async fn accept(
 /// socket's mode and group need a restart.
 fn reload(shared: &Shared, config_file: Option<&Path>) {
     let Some(path) = config_file else {
-        eprintln!("rekey serve: SIGHUP: no --config file to read again");
+        tracing::warn!("SIGHUP: no --config file to read again");
         return;
     };
     match Config::for_run(Some(path)) {
@@ -256,13 +254,14 @@ fn reload(shared: &Shared, config_file: Option<&Path>) {
                 || config.daemon.max_connections != old.daemon.max_connections
                 || config.directory != old.directory;
             shared.service.reload(config);
-            eprintln!("rekey serve: read {} again", path.display());
+            tracing::info!("read {} again", path.display());
             if later {
-                eprintln!(
-                    "rekey serve: mail settings, the directory, hashing.max_concurrent, daemon.max_connections and the socket's mode and group change at the next start"
+                tracing::warn!(
+                    "mail settings, the directory, hashing.max_concurrent, daemon.max_connections \
+                     and the socket's mode and group change at the next start"
                 );
             }
         }
-        Err(e) => eprintln!("rekey serve: SIGHUP: kept the settings in use; {e}"),
+        Err(e) => tracing::error!("SIGHUP: kept the settings in use; {e}"),
     }
 }
