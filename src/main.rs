@@ -203,13 +203,25 @@ enum Failure {
     No(String),
     /// An error (exit 2).
     Error(String),
+    /// The disk under the store is full, or the store stopped saving
+    /// (exit 75, EX_TEMPFAIL): it works again once space is freed.
+    Temporary(String),
 }
 
 impl Failure {
+    fn of_store(e: StoreError) -> Self {
+        if e.is_sticky() {
+            Failure::Temporary(e.to_string())
+        } else {
+            Failure::Error(e.to_string())
+        }
+    }
+
     fn from_operator(failure: OperatorFailure) -> Self {
         match failure {
             OperatorFailure::No(message) => Self::No(message),
             OperatorFailure::Error(message) => Self::Error(message),
+            OperatorFailure::Temporary(message) => Self::Temporary(message),
         }
     }
 }
@@ -236,6 +248,10 @@ fn main() -> ExitCode {
         Err(Failure::Error(message)) => {
             eprintln!("rekey: {message}");
             ExitCode::from(2)
+        }
+        Err(Failure::Temporary(message)) => {
+            eprintln!("rekey: {message}");
+            ExitCode::from(daemon::EXIT_STORE_FAULT)
         }
     }
 }
@@ -301,6 +317,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             match daemon::serve(config, options) {
                 Err(DaemonError::Store(StoreError::Locked(_))) => {
                     Err(Failure::Error(held_by_another(&dir)))
+                }
+                Err(DaemonError::Store(e)) => Err(Failure::of_store(e)),
+                Err(DaemonError::StoreFault(e)) => {
+                    Err(Failure::Temporary(format!("serve stopped: {e}")))
                 }
                 other => Ok(other?),
             }
@@ -383,7 +403,7 @@ fn on_store_or_daemon(
             Some(socket) => through_daemon(&socket, command),
             None => Err(StoreError::Locked(path).into()),
         },
-        Err(e) => Err(e.into()),
+        Err(e) => Err(Failure::of_store(e)),
     }
 }
 

@@ -84,17 +84,28 @@ pub enum OperatorFailure {
     /// An error (exit 2).
     #[error("{0}")]
     Error(String),
+    /// The store cannot save now, its disk is full (exit 75): the same
+    /// command works once space is freed.
+    #[error("{0}")]
+    Temporary(String),
 }
 
 impl From<crate::store::StoreError> for OperatorFailure {
     fn from(e: crate::store::StoreError) -> Self {
-        Self::Error(e.to_string())
+        if e.is_sticky() {
+            Self::Temporary(e.to_string())
+        } else {
+            Self::Error(e.to_string())
+        }
     }
 }
 
 impl From<DirectoryError> for OperatorFailure {
     fn from(e: DirectoryError) -> Self {
-        Self::Error(e.to_string())
+        match e {
+            DirectoryError::Store(store) => store.into(),
+            other => Self::Error(other.to_string()),
+        }
     }
 }
 

@@ -62,6 +62,10 @@ pub enum ServiceError {
     ChangeInProgress,
     #[error("rekey failed: {0}")]
     Internal(String),
+    /// The store cannot save (its disk is full, or a write failed): this
+    /// step was not saved, and the service starts again once it can.
+    #[error("rekey cannot save anything right now, so nothing was changed; please try again later")]
+    CannotSave,
     /// The daemon cannot be reached (socket wizards only).
     #[error("lost contact with the rekey service: {0}")]
     Unavailable(String),
@@ -75,7 +79,11 @@ pub enum ServiceError {
 
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
-        Self::Internal(e.to_string())
+        if e.is_sticky() {
+            Self::CannotSave
+        } else {
+            Self::Internal(e.to_string())
+        }
     }
 }
 
@@ -93,6 +101,7 @@ impl From<DirectoryError> for ServiceError {
                 tracing::warn!("{e}");
                 Self::DirectoryDown
             }
+            DirectoryError::Store(store) => store.into(),
             other => Self::Internal(other.to_string()),
         }
     }

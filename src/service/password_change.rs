@@ -27,6 +27,16 @@ use zeroize::Zeroizing;
 /// "outcome unknown" event left for the operator.
 const GIVE_UP_AFTER_MS: Millis = 24 * 3600 * 1000;
 
+/// After the directory made (or may have made) the change, a store that
+/// cannot save must not tell the person "nothing was changed": the intent
+/// is on disk, and the daemon settles it once it can save again.
+fn made_anyway(e: ServiceError) -> ServiceError {
+    match e {
+        ServiceError::CannotSave => ServiceError::ChangeUnconfirmed,
+        other => other,
+    }
+}
+
 /// What became of a change whose answer was lost.
 enum Resolution {
     Changed,
@@ -222,7 +232,10 @@ impl LocalService {
         })?;
         let answer = self.directory.change_password(&account, password).await;
         let outcome = match answer {
-            Ok(ChangeVerdict::Done) => self.record_changed(&intent, &where_).map(Some),
+            Ok(ChangeVerdict::Done) => self
+                .record_changed(&intent, &where_)
+                .map(Some)
+                .map_err(made_anyway),
             Ok(ChangeVerdict::Refused { refusal, detail }) => self
                 .record_not_changed(
                     &intent,
@@ -266,7 +279,8 @@ impl LocalService {
                     intent,
                     &format!("{}, seen in its change stamp", intent.account.id),
                 )
-                .map(Some),
+                .map(Some)
+                .map_err(made_anyway),
             Resolution::NotChanged => self
                 .record_not_changed(
                     intent,
@@ -274,7 +288,8 @@ impl LocalService {
                 )
                 .and(Err(ServiceError::DirectoryDown)),
             Resolution::Unknown(more) => {
-                self.record_unknown(intent, &format!("{why}; {more}"))?;
+                self.record_unknown(intent, &format!("{why}; {more}"))
+                    .map_err(made_anyway)?;
                 Ok(None)
             }
         }
@@ -333,7 +348,10 @@ impl LocalService {
                 "{}: the password typed again works, so the earlier change went through",
                 intent.account.id
             );
-            return self.record_changed(intent, &detail).map(Some);
+            return self
+                .record_changed(intent, &detail)
+                .map(Some)
+                .map_err(made_anyway);
         }
         let now = self.clock.now();
         self.store.transact(|tx| -> TxResult<(), ServiceError> {

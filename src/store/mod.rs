@@ -2,6 +2,12 @@
 //! [`Store::transact`] for every change that must happen together. Each
 //! transaction is flushed to disk before it is reported done, because sled
 //! acknowledges writes before they are durable.
+//!
+//! sled fails a write for good once one of its disk writes failed (its
+//! `global_error`, cleared only when the store is opened again): the
+//! first such fault is kept in [`Store::fault`], every later transaction
+//! fails with it at once, and the daemon watches [`Store::faults`] to
+//! stop and start again on a fresh open.
 
 pub mod accounts;
 pub mod audit;
@@ -20,6 +26,8 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
 };
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::watch;
 
 /// sled's page cache: the whole live store of a busy site fits (a
 /// completed flow is about 5 KB of records).
@@ -44,6 +52,43 @@ pub enum StoreError {
     Sled(String),
     #[error("a stored record is unreadable: {0}")]
     Corrupt(String),
+    /// The disk (or rekey's quota on it) is full.
+    #[error(
+        "no space left on the device holding {0}; nothing more can be saved until some is freed there"
+    )]
+    NoSpace(PathBuf),
+    /// A disk write failed for another reason; sled refuses every later
+    /// write until the store is opened again.
+    #[error("the store at {path} could not write to its disk: {message}")]
+    WriteFailed { path: PathBuf, message: String },
+}
+
+impl StoreError {
+    /// Whether this store refuses every write from now on, until it is
+    /// opened again.
+    pub fn is_sticky(&self) -> bool {
+        matches!(self, Self::NoSpace(_) | Self::WriteFailed { .. })
+    }
+}
+
+/// Whether `e` says the disk (or a quota on it) is full.
+fn is_no_space(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    // By kind (ENOSPC, EDQUOT): sled hands its remembered error out as a
+    // copy that keeps the kind but not the OS error number.
+    matches!(e.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded)
+}
+
+/// A sled error on the store at `path`, as an operator reads it.
+fn classify(e: sled::Error, path: &Path) -> StoreError {
+    match &e {
+        sled::Error::Io(io) if is_no_space(io) => StoreError::NoSpace(path.to_path_buf()),
+        sled::Error::Io(io) => StoreError::WriteFailed {
+            path: path.to_path_buf(),
+            message: io.to_string(),
+        },
+        _ => StoreError::from(e),
+    }
 }
 
 impl From<sled::Error> for StoreError {
@@ -170,6 +215,8 @@ pub(crate) fn sweep_tree<V: DeserializeOwned>(
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
+    /// The first write fault sled will not recover from in this open.
+    fault: Arc<watch::Sender<Option<StoreError>>>,
     pub(crate) accounts: sled::Tree,
     pub(crate) flows: sled::Tree,
     pub(crate) sessions: sled::Tree,
@@ -182,16 +229,36 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store under `data_dir`.
+    /// Opens (or creates) the store under `data_dir`. On a full disk this
+    /// fails with [`StoreError::NoSpace`] and leaves nothing behind that
+    /// would stop a later open.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let path = data_dir.join("store");
-        let open_error = |e: &dyn std::fmt::Display| StoreError::Open {
-            path: path.clone(),
-            message: e.to_string(),
+        let open_error = |e: &std::io::Error| {
+            if is_no_space(e) {
+                StoreError::NoSpace(path.clone())
+            } else {
+                StoreError::Open {
+                    path: path.clone(),
+                    message: e.to_string(),
+                }
+            }
         };
         create_private_dir(data_dir).map_err(|e| open_error(&e))?;
+        remove_unfinished_snapshots(&path).map_err(|e| open_error(&e))?;
+        let opened = Self::open_sled(&path);
+        if let Err(StoreError::NoSpace(_)) = &opened {
+            // Ours, from this very open: gone before anyone opens again.
+            let _ = remove_unfinished_snapshots(&path);
+        }
+        let store = opened?;
+        store.prepare_meta()?;
+        Ok(store)
+    }
+
+    fn open_sled(path: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new()
-            .path(&path)
+            .path(path)
             // Every step flushes before it answers, so sled's own flusher
             // (every 500 ms by default) only woke an idle kiosk's disk.
             .flush_every_ms(None)
@@ -199,9 +266,9 @@ impl Store {
             // the store is read: a long-running daemon's memory crept.
             .cache_capacity(CACHE_BYTES)
             .open()
-            .map_err(|e| classify_open_error(e, &path))?;
-        let tree = |name: &str| db.open_tree(name).map_err(StoreError::from);
-        let store = Self {
+            .map_err(|e| classify_open_error(e, path))?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| classify(e, path));
+        Ok(Self {
             accounts: tree("accounts")?,
             flows: tree("flows")?,
             sessions: tree("sessions")?,
@@ -212,14 +279,40 @@ impl Store {
             meta: tree("meta")?,
             changes: tree("changes")?,
             db,
-            path,
-        };
-        store.prepare_meta()?;
-        Ok(store)
+            path: path.to_path_buf(),
+            fault: Arc::new(watch::channel(None).0),
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The write fault that stopped this store, if one did: every later
+    /// write fails with it until the store is opened again.
+    pub fn fault(&self) -> Option<StoreError> {
+        self.fault.borrow().clone()
+    }
+
+    /// Changes to [`Store::fault`], for whoever must act on one.
+    pub fn faults(&self) -> watch::Receiver<Option<StoreError>> {
+        self.fault.subscribe()
+    }
+
+    /// `e` from sled, as an operator reads it; a fault sled keeps is
+    /// remembered.
+    fn failed(&self, e: sled::Error) -> StoreError {
+        let error = classify(e, &self.path);
+        if error.is_sticky() {
+            self.fault.send_if_modified(|kept| {
+                let first = kept.is_none();
+                if first {
+                    *kept = Some(error.clone());
+                }
+                first
+            });
+        }
+        error
     }
 
     /// Runs `step` as one transaction over every tree, retrying on conflict,
@@ -229,6 +322,11 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        // sled may still read what the failed write left in memory:
+        // nothing is answered from it.
+        if let Some(fault) = self.fault() {
+            return Err(E::from(fault));
+        }
         let trees = (
             &self.accounts,
             &self.flows,
@@ -258,7 +356,7 @@ impl Store {
         let value = match result {
             Ok(value) => value,
             Err(TransactionError::Abort(e)) => return Err(e),
-            Err(TransactionError::Storage(e)) => return Err(E::from(e.into())),
+            Err(TransactionError::Storage(e)) => return Err(E::from(self.failed(e))),
         };
         self.flush().map_err(E::from)?;
         Ok(value)
@@ -271,7 +369,7 @@ impl Store {
 
     /// Makes every acknowledged write durable.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.db.flush().map_err(|e| self.failed(e))?;
         Ok(())
     }
 }
@@ -285,14 +383,45 @@ fn classify_open_error(e: sled::Error, path: &Path) -> StoreError {
         }
         _ => false,
     };
-    if locked {
-        StoreError::Locked(path.to_path_buf())
-    } else {
-        StoreError::Open {
+    match &e {
+        _ if locked => StoreError::Locked(path.to_path_buf()),
+        sled::Error::Io(io) if is_no_space(io) => StoreError::NoSpace(path.to_path_buf()),
+        _ => StoreError::Open {
             path: path.to_path_buf(),
             message,
+        },
+    }
+}
+
+/// sled writes the snapshot it makes at open to `snap.<lsn>.generating`,
+/// syncs it and renames it to `snap.<lsn>` (sled 0.34.7,
+/// pagecache/snapshot.rs, `write_snapshot`), but picks the newest
+/// `snap.*` file by name, that one included, when it opens
+/// (`read_snapshot`): one left by an open that ran out of space is read as
+/// a corrupt snapshot, and every later open fails. It is never the real
+/// snapshot (that one is renamed, and older ones stay until it is), so it
+/// goes, under sled's own lock: never while another process is opening.
+fn remove_unfinished_snapshots(store: &Path) -> std::io::Result<()> {
+    let db = match std::fs::File::open(store.join("db")) {
+        Ok(db) => db,
+        // A new store, or none yet: nothing to tidy.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    match db.try_lock() {
+        Ok(()) => {}
+        // Held by a running rekey: sled's own open says so.
+        Err(std::fs::TryLockError::WouldBlock) => return Ok(()),
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    for entry in std::fs::read_dir(store)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(store.join(&*name))?;
         }
     }
+    Ok(())
 }
 
 /// Makes the data directory, or makes an existing one private: it holds
@@ -339,6 +468,71 @@ mod tests {
             Err(other) => panic!("wrong error: {other}"),
             Ok(_) => panic!("opened twice"),
         }
+    }
+
+    /// What an open that ran out of space in sled's snapshot leaves: an
+    /// empty `snap.<lsn>.generating`, newer than the real snapshot.
+    #[test]
+    fn an_unfinished_snapshot_left_by_a_failed_open_does_not_stop_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.meta.insert("probe", "kept").unwrap();
+        store.flush().unwrap();
+        drop(store);
+        let left = dir
+            .path()
+            .join("store")
+            .join("snap.7FFFFFFFFFFFFFFF.generating");
+        std::fs::write(&left, b"").unwrap();
+        let store = Store::open(dir.path()).expect("opens past the unfinished snapshot");
+        assert_eq!(
+            store.meta.get("probe").unwrap().as_deref(),
+            Some(&b"kept"[..])
+        );
+        assert!(!left.exists());
+    }
+
+    #[test]
+    fn an_unfinished_snapshot_is_left_alone_while_the_store_is_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let _open = Store::open(dir.path()).unwrap();
+        let left = dir
+            .path()
+            .join("store")
+            .join("snap.7FFFFFFFFFFFFFFF.generating");
+        std::fs::write(&left, b"").unwrap();
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::Locked(_))
+        ));
+        assert!(left.exists(), "removed under a running store");
+    }
+
+    #[test]
+    fn a_full_disk_is_told_apart_from_other_faults() {
+        let path = Path::new("/var/lib/rekey/store");
+        let full = sled::Error::Io(std::io::Error::from_raw_os_error(28));
+        let error = classify(full, path);
+        assert!(matches!(error, StoreError::NoSpace(_)), "{error:?}");
+        assert!(error.is_sticky());
+        assert!(
+            error
+                .to_string()
+                .starts_with("no space left on the device holding /var/lib/rekey/store"),
+            "{error}"
+        );
+        // As sled hands out its remembered error: the kind, not the number.
+        let copied = sled::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            "Os { code: 28 }",
+        ));
+        assert!(matches!(classify(copied, path), StoreError::NoSpace(_)));
+        let other = sled::Error::Io(std::io::Error::from_raw_os_error(5));
+        assert!(matches!(
+            classify(other, path),
+            StoreError::WriteFailed { .. }
+        ));
+        assert!(!StoreError::Corrupt("x".into()).is_sticky());
     }
 
     #[test]

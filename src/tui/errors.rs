@@ -52,6 +52,7 @@ pub fn text(e: &ServiceError, t: &Catalog) -> String {
         ServiceError::Internal(_) | ServiceError::Forbidden(_) => t.t("error.internal"),
         ServiceError::Unavailable(_) => t.t("error.unavailable"),
         ServiceError::Busy => t.t("error.busy"),
+        ServiceError::CannotSave => t.t("error.cannot_save"),
     }
 }
 

@@ -32,12 +32,18 @@ impl Daemon {
     /// Starts `rekey serve` under `root` with `config` as its config file,
     /// and waits until its socket answers.
     pub fn start(root: &Path, config: &str) -> Self {
+        Self::start_on(root, &root.join("data"), config)
+    }
+
+    /// As [`Daemon::start`], with the store in `data_dir` (elsewhere than
+    /// `root`, e.g. on a small disk of its own; the log stays in `root`).
+    pub fn start_on(root: &Path, data_dir: &Path, config: &str) -> Self {
         let config_path = root.join("rekey.toml");
         std::fs::write(&config_path, config).expect("config written");
         let mut daemon = Self {
             child: None,
             root: root.to_path_buf(),
-            data_dir: root.join("data"),
+            data_dir: data_dir.to_path_buf(),
             socket: root.join("rekey.sock"),
             config: config_path,
             log: root.join("daemon.log"),
@@ -48,6 +54,12 @@ impl Daemon {
 
     /// Starts the process again (after `kill` or `terminate`).
     pub fn restart(&mut self) {
+        self.spawn();
+        self.wait_until_served(Duration::from_secs(30));
+    }
+
+    /// Starts the process without waiting for its socket.
+    pub fn spawn(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -69,7 +81,11 @@ impl Daemon {
             .spawn()
             .expect("rekey serve starts");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
+    }
+
+    /// Waits until the socket answers, `within` at most.
+    pub fn wait_until_served(&mut self, within: Duration) {
+        let deadline = Instant::now() + within;
         while std::os::unix::net::UnixStream::connect(&self.socket).is_err() {
             if let Some(status) = self
                 .child
@@ -83,6 +99,23 @@ impl Daemon {
                 "the socket never answered: {}",
                 self.log_text()
             );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for the process to end by itself, `within` at most: its exit
+    /// status, or `None` while it still runs.
+    pub fn wait_for_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            let child = self.child.as_mut()?;
+            if let Some(status) = child.try_wait().expect("wait") {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }

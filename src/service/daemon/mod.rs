@@ -3,6 +3,12 @@
 //! can only ask for the steps the [`RecoveryService`] offers, on sessions
 //! its own connection opened, as fast as the rate limits allow.
 //!
+//! A store that can no longer save (a full disk, a failed write) stays
+//! that way in sled until it is opened again: the daemon then answers
+//! that nothing can be saved, logs why, lets the requests under way
+//! finish and exits with [`EXIT_STORE_FAULT`], for its supervisor to start
+//! it again; a daemon started on a full disk waits for space.
+//!
 //! [`RecoveryService`]: crate::service::RecoveryService
 
 mod connection;
@@ -31,6 +37,12 @@ use tokio::task::JoinSet;
 const DRAIN: Duration = Duration::from_secs(30);
 /// Connections beyond `max_connections` being told that rekey is busy.
 const REFUSALS_AT_ONCE: usize = 64;
+/// How often a daemon started on a full disk tries to open the store.
+const SPACE_POLL: Duration = Duration::from_secs(2);
+
+/// The exit status when the store stopped saving (sysexits' EX_TEMPFAIL):
+/// systemd's `Restart=on-failure` starts the daemon again.
+pub const EXIT_STORE_FAULT: u8 = 75;
 
 pub struct ServeOptions {
     pub socket: PathBuf,
@@ -43,6 +55,9 @@ pub struct ServeOptions {
 pub enum DaemonError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The store stopped saving while serving: start again.
+    #[error("stopped: {0}")]
+    StoreFault(StoreError),
     #[error("{0}")]
     Setup(String),
     #[error(transparent)]
@@ -68,13 +83,43 @@ struct Signals {
     hangup: Signal,
 }
 
-/// Runs the daemon until SIGTERM or SIGINT.
+/// Runs the daemon until SIGTERM or SIGINT, or until the store stops
+/// saving ([`DaemonError::StoreFault`]).
 pub fn serve(config: Config, options: ServeOptions) -> Result<(), DaemonError> {
-    let store = Store::open(&options.data_dir)?;
+    let store = open_when_space(&options.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(run(config, store, options))
+}
+
+/// Opens the store, waiting as long as its disk is full: a daemon that
+/// stopped for that is started again before anyone frees space.
+fn open_when_space(data_dir: &Path) -> Result<Store, StoreError> {
+    let mut waiting = false;
+    loop {
+        match Store::open(data_dir) {
+            Err(e @ StoreError::NoSpace(_)) => {
+                if !waiting {
+                    tracing::error!(
+                        "cannot open the store: {e}; waiting for space, trying again every {} s",
+                        SPACE_POLL.as_secs()
+                    );
+                    waiting = true;
+                }
+            }
+            // sled may hold its lock a moment after our own failed try.
+            Err(StoreError::Locked(_)) if waiting => {}
+            Ok(store) => {
+                if waiting {
+                    tracing::info!("there is space again; the store is open");
+                }
+                return Ok(store);
+            }
+            Err(e) => return Err(e),
+        }
+        std::thread::sleep(SPACE_POLL);
+    }
 }
 
 async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), DaemonError> {
@@ -152,6 +197,10 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
     let _ = stop_mail.send(true);
     let _ = mail_task.await;
     let _ = resolver.await;
+    if let Some(fault) = store.fault() {
+        // What was acknowledged was flushed when it was; nothing more can be.
+        return Err(DaemonError::StoreFault(fault));
+    }
     store.flush()?;
     tracing::info!("stopped; the store is flushed");
     served
@@ -169,9 +218,20 @@ async fn accept_until_stopped(
     let slots = Arc::new(Semaphore::new(config.daemon.max_connections));
     let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     let (stop, stopping) = watch::channel(false);
+    let mut faults = shared.store.faults();
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
+            Ok(fault) = faults.wait_for(Option::is_some) => {
+                if let Some(fault) = fault.as_ref() {
+                    tracing::error!(
+                        "the store cannot save: {fault}. Every request is refused until rekey serve \
+                         starts again, so it stops now (exit status {EXIT_STORE_FAULT}; \
+                         systemd starts it again); what it acknowledged is on disk"
+                    );
+                }
+                break;
+            }
             (stream, slot) = accept(&listener, &slots) => match slot {
                 Some(slot) => {
                     let shared = shared.clone();
