@@ -106,7 +106,7 @@ impl OutboxWorker {
         let now = self.clock.now();
         let due: Vec<OutboxRecord> = self
             .store
-            .outbox()?
+            .pending_outbox()?
             .into_iter()
             .filter(|r| match r.state {
                 OutboxState::Queued => r.next_try_ms <= now,

@@ -29,9 +29,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::watch;
 
-/// sled's page cache: the whole live store of a busy site fits (a
-/// completed flow is about 5 KB of records).
-const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+/// sled's page cache, counted in on-disk bytes (in memory its pages take
+/// several times that). What rekey reads again is small: open sessions and
+/// flows, send counts, mail still to deliver, the audit trail's end. A
+/// daemon's memory then levels off instead of following the store's size.
+const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Errors of the store itself, as an operator reads them.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -253,6 +255,13 @@ impl Store {
         }
         let store = opened?;
         store.prepare_meta()?;
+        // Once, for a store written before the worker kept an index.
+        const INDEXED: &[u8] = b"outbox_pending_indexed";
+        if !store.meta.contains_key(INDEXED)? {
+            store.index_pending_outbox()?;
+            store.meta.insert(INDEXED, &[][..])?;
+            store.flush()?;
+        }
         Ok(store)
     }
 
@@ -263,7 +272,7 @@ impl Store {
             // (every 500 ms by default) only woke an idle kiosk's disk.
             .flush_every_ms(None)
             // sled's page cache defaults to 1 GiB and grows towards it as
-            // the store is read: a long-running daemon's memory crept.
+            // the store grows: a long-running daemon's memory crept.
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| classify_open_error(e, path))?;

@@ -121,8 +121,33 @@ impl StoreTx<'_> {
         get_json(self.outbox, &id.to_be_bytes())
     }
 
+    /// Stores `record`, and keeps the index of mail still to deliver in
+    /// step with its state.
     pub fn put_outbox_record(&self, record: &OutboxRecord) -> Result<(), TxFault> {
+        let key = pending_key(record.id);
+        if record.state.is_pending() {
+            self.meta.insert(key, &[][..])?;
+        } else {
+            self.meta.remove(key)?;
+        }
         put_json(self.outbox, &record.id.to_be_bytes(), record)
+    }
+}
+
+/// In `meta`, one empty record per message still to deliver: the worker
+/// looks at these every second, not at a week of mail already sent.
+const PENDING_PREFIX: &[u8] = b"outbox_pending/";
+
+fn pending_key(id: u64) -> Vec<u8> {
+    let mut key = PENDING_PREFIX.to_vec();
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+impl OutboxState {
+    /// Queued, or being delivered: the worker's business.
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Self::Queued | Self::Sending { .. })
     }
 }
 
@@ -131,11 +156,45 @@ impl Store {
     pub fn outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
         super::decode_all(&self.outbox)
     }
+
+    /// The mail still to deliver (queued or being delivered), oldest first.
+    pub fn pending_outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut pending = Vec::new();
+        for entry in self.meta.scan_prefix(PENDING_PREFIX) {
+            let (key, _) = entry?;
+            let Some(record) = self.outbox.get(&key[PENDING_PREFIX.len()..])? else {
+                continue;
+            };
+            let record: OutboxRecord = super::decode(&record).map_err(StoreError::Corrupt)?;
+            if record.state.is_pending() {
+                pending.push(record);
+            }
+        }
+        Ok(pending)
+    }
+
+    /// Makes the index of mail to deliver match the outbox, for a store
+    /// written before there was one. Run at open.
+    pub(crate) fn index_pending_outbox(&self) -> Result<(), StoreError> {
+        for entry in self.outbox.iter() {
+            let (key, value) = entry?;
+            let Ok(record) = super::decode::<OutboxRecord>(&value) else {
+                continue;
+            };
+            let mut index = PENDING_PREFIX.to_vec();
+            index.extend_from_slice(&key);
+            if record.state.is_pending() && !self.meta.contains_key(&index)? {
+                self.meta.insert(index, &[][..])?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{Store, StoreError};
 
     #[test]
     fn debug_output_never_shows_a_code() {
@@ -146,5 +205,43 @@ mod tests {
         };
         let shown = format!("{message:?}");
         assert!(!shown.contains("482"), "{shown}");
+    }
+
+    #[test]
+    fn only_mail_still_to_deliver_is_pending_and_an_old_store_is_indexed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let to = EmailAddress::parse("a@example.com").unwrap();
+        store
+            .transact(|tx| -> crate::store::TxResult<(), StoreError> {
+                for state in [
+                    OutboxState::Queued,
+                    OutboxState::Sent { at_ms: 5 },
+                    OutboxState::Abandoned { at_ms: 5 },
+                    OutboxState::Sending { since_ms: 5 },
+                ] {
+                    let id = tx.queue_mail(&to, "en", OutboxMessage::UnknownAddress, 1)?;
+                    let mut record = tx.outbox_record(id)?.unwrap();
+                    record.state = state;
+                    tx.put_outbox_record(&record)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let states = |store: &Store| -> Vec<OutboxState> {
+            store.pending_outbox().unwrap().into_iter().map(|r| r.state).collect()
+        };
+        let want = vec![OutboxState::Queued, OutboxState::Sending { since_ms: 5 }];
+        assert_eq!(states(&store), want);
+        // A store from before the index: none of it, and no flag.
+        for key in store.meta.scan_prefix(PENDING_PREFIX).keys() {
+            store.meta.remove(key.unwrap()).unwrap();
+        }
+        store.meta.remove(b"outbox_pending_indexed").unwrap();
+        assert!(states(&store).is_empty());
+        store.flush().unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(states(&store), want);
     }
 }
