@@ -304,7 +304,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         None => match &cli.connect {
             Some(socket) => Ok(launch::connected(config, socket, wizard)?),
-            None => Ok(launch::embedded(config, &data_dir()?, wizard)?),
+            None => launch::embedded(config, &data_dir()?, wizard).map_err(|e| match e {
+                launch::LaunchError::Store(e) => Failure::of_store(e),
+                other => other.into(),
+            }),
         },
         Some(Command::Demo) => Ok(launch::demo(config, wizard)?),
         Some(Command::Serve { socket }) => {

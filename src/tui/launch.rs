@@ -163,6 +163,10 @@ fn client_for(config: &Config, kiosk: bool) -> String {
     }
 }
 
+/// How long "cannot save" stays on screen before an embedded wizard whose
+/// store stopped saving ends.
+const FAULT_SHOWN: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn run(
     config: Config,
     store: Store,
@@ -217,10 +221,28 @@ fn run(
             demo,
             client: client_for(&config, flags.kiosk),
         };
+        // sled refuses every write once one failed (a full disk) until the
+        // store is opened again: the person reads "cannot save" for a
+        // moment, then the wizard ends, saying why; a kiosk's loop starts
+        // it again, and it runs once space is free.
+        let mut faults = store.faults();
+        let stop_on_fault = tokio::spawn(async move {
+            while faults.borrow_and_update().is_none() {
+                if faults.changed().await.is_err() {
+                    return;
+                }
+            }
+            tokio::time::sleep(FAULT_SHOWN).await;
+            let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTERM);
+        });
         let result = super::run(service, &config, options).await;
+        stop_on_fault.abort();
         let _ = stop_tx.send(true);
         let _ = mail_task.await;
         let _ = resolver.await;
+        if let Some(fault) = store.fault() {
+            return Err(LaunchError::Store(fault));
+        }
         store.flush()?;
         result?;
         Ok(())
