@@ -789,7 +789,13 @@ async fn audit_events_past_the_retention_go_and_the_rest_verifies() {
     // Pruning runs beside the step that started it, and keeps the newest
     // event: a later session's sweep takes what the first one left.
     let deadline = Instant::now() + Duration::from_secs(10);
-    let old_left = || h.store.audit_events().unwrap().iter().any(|e| e.time_ms < cutoff);
+    let old_left = || {
+        h.store
+            .audit_events()
+            .unwrap()
+            .iter()
+            .any(|e| e.time_ms < cutoff)
+    };
     while old_left() {
         assert!(Instant::now() < deadline, "nothing was pruned");
         tokio::time::sleep(Duration::from_millis(50)).await;

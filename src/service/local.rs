@@ -36,6 +36,8 @@ pub struct LocalService {
     /// Replaced whole when the daemon reloads its config.
     config: RwLock<Arc<Config>>,
     last_sweep: AtomicU64,
+    /// A sweep is running: the next waits for its turn a minute later.
+    sweeping: Arc<std::sync::atomic::AtomicBool>,
     mail_queued: Option<Arc<Notify>>,
     /// Change intents whose directory call is running in this process:
     /// not for the resolver to judge.
@@ -68,12 +70,16 @@ impl LocalService {
                 config.hashing.max_concurrent,
                 config.hashing.origin_share(),
             ),
-            strength_checks: HashPool::new(config.hashing.max_concurrent),
+            strength_checks: HashPool::with_share(
+                config.hashing.max_concurrent,
+                config.hashing.origin_share(),
+            ),
             store,
             directory,
             clock,
             config: RwLock::new(Arc::new(config)),
             last_sweep: AtomicU64::new(0),
+            sweeping: Arc::default(),
             mail_queued: None,
             changes_in_flight: Mutex::default(),
         }
@@ -226,29 +232,41 @@ impl LocalService {
             .await
     }
 
+    /// At most once a minute, and one at a time, off the request path:
+    /// forgets idle sessions, flows, spent send counts and old mail, and
+    /// prunes the audit trail past its retention.
     fn sweep_sessions_now_and_then(&self, now: Millis) -> Result<(), ServiceError> {
         let last = self.last_sweep.load(Ordering::Relaxed);
-        if now.saturating_sub(last) < SWEEP_EVERY_MS {
+        let due = now.saturating_sub(last) >= SWEEP_EVERY_MS
+            && self
+                .last_sweep
+                .compare_exchange(last, now, Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok();
+        if !due || self.sweeping.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        self.last_sweep.store(now, Ordering::Relaxed);
-        let idle_ms = self.config().service.session_idle_secs * 1000;
-        self.store.sweep_sessions(now, idle_ms)?;
-        let config = self.config();
-        self.store.sweep_flows(
-            now,
-            self.limits().flow_idle_ms,
-            config.mail.keep_delivered_ms(),
-        )?;
-        // Pruning a long trail is many transactions: not on this request.
-        if let Some(keep_ms) = config.audit.keep_ms() {
-            let store = self.store.clone();
-            tokio::task::spawn_blocking(move || match store.prune_audit(now, keep_ms) {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(events = n, "audit events past the retention removed"),
-                Err(e) => tracing::warn!("the audit trail could not be pruned: {e}"),
+        let (store, config, sweeping) = (self.store.clone(), self.config(), self.sweeping.clone());
+        tokio::task::spawn_blocking(move || {
+            let idle_ms = config.service.session_idle_secs * 1000;
+            let swept = store.sweep_sessions(now, idle_ms).and_then(|_| {
+                store.sweep_flows(
+                    now,
+                    config.limits().flow_idle_ms,
+                    config.mail.keep_delivered_ms(),
+                )
             });
-        }
+            if let Err(e) = swept {
+                tracing::warn!("the sweep of idle records failed: {e}");
+            }
+            if let Some(keep_ms) = config.audit.keep_ms() {
+                match store.prune_audit(now, keep_ms) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(events = n, "audit events past the retention removed"),
+                    Err(e) => tracing::warn!("the audit trail could not be pruned: {e}"),
+                }
+            }
+            sweeping.store(false, Ordering::SeqCst);
+        });
         Ok(())
     }
 

@@ -312,12 +312,19 @@ impl Store {
                 return Ok(removed);
             };
             let keys: Vec<[u8; 8]> = old.iter().map(|e| e.seq.to_be_bytes()).collect();
-            let count = keys.len() as u64;
             let (seq, hash, through_ms) = (last.seq, last.hash.clone(), last.time_ms);
-            self.transact(|tx| -> super::TxResult<(), StoreError> {
+            // Read again inside: another pruning may have got here first,
+            // and the checkpoint never moves back.
+            let count = self.transact(|tx| -> super::TxResult<u64, StoreError> {
                 let before: Option<Checkpoint> = get_json(tx.meta, CHECKPOINT_KEY)?;
+                if before.as_ref().is_some_and(|c| c.seq >= seq) {
+                    return Ok(0);
+                }
+                let mut count = 0;
                 for key in &keys {
-                    tx.audit.remove(key.as_slice())?;
+                    if tx.audit.remove(key.as_slice())?.is_some() {
+                        count += 1;
+                    }
                 }
                 put_json(
                     tx.meta,
@@ -330,8 +337,11 @@ impl Store {
                         at_ms: now,
                     },
                 )?;
-                Ok(())
+                Ok(count)
             })?;
+            if count == 0 {
+                return Ok(removed);
+            }
             removed += count;
         }
     }
@@ -411,6 +421,23 @@ mod tests {
             store.verify_audit().unwrap(),
             ChainReport::Intact { events: 1, pruned: Some(c) } if c.pruned == 599
         ));
+    }
+
+    #[test]
+    fn two_prunings_at_once_count_each_event_once_and_keep_the_chain() {
+        let (_dir, store) = store_with_events(1_000);
+        let (a, b) = (store.clone(), store.clone());
+        let first = std::thread::spawn(move || a.prune_audit(1_900, 100).unwrap());
+        let second = std::thread::spawn(move || b.prune_audit(1_900, 100).unwrap());
+        let removed = first.join().unwrap() + second.join().unwrap();
+        assert_eq!(removed, 800);
+        match store.verify_audit().unwrap() {
+            ChainReport::Intact {
+                events: 200,
+                pruned: Some(c),
+            } => assert_eq!((c.seq, c.pruned), (800, 800)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -229,7 +229,12 @@ mod tests {
             })
             .unwrap();
         let states = |store: &Store| -> Vec<OutboxState> {
-            store.pending_outbox().unwrap().into_iter().map(|r| r.state).collect()
+            store
+                .pending_outbox()
+                .unwrap()
+                .into_iter()
+                .map(|r| r.state)
+                .collect()
         };
         let want = vec![OutboxState::Queued, OutboxState::Sending { since_ms: 5 }];
         assert_eq!(states(&store), want);

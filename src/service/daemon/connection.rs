@@ -267,20 +267,26 @@ impl Connection {
         let origin = Origin::of_session(self.peer.uid, &claim, &config.daemon.shared_uids);
         if origin != self.origin {
             // A place of a shared uid: counted on its own, under the uid's
-            // ceiling (the uid's slot is kept).
+            // ceiling (the uid's slot is kept). The new place's slot is
+            // taken before the old one is given back: refused, the
+            // connection stays counted where it was.
+            let place_slot = match origin.place {
+                None => None,
+                Some(_) => {
+                    let limit = config.daemon.connections_per_origin;
+                    let Some(slot) = self.shared.connections.take(origin.clone(), limit) else {
+                        tracing::warn!(
+                            origin = %origin.describe(),
+                            limit,
+                            "a session was refused: the origin holds as many connections as it may"
+                        );
+                        return Err(ServiceError::Busy);
+                    };
+                    Some(slot)
+                }
+            };
             self.slots.truncate(1);
-            if origin.place.is_some() {
-                let limit = config.daemon.connections_per_origin;
-                let Some(slot) = self.shared.connections.take(origin.clone(), limit) else {
-                    tracing::warn!(
-                        origin = %origin.describe(),
-                        limit,
-                        "a session was refused: the origin holds as many connections as it may"
-                    );
-                    return Err(ServiceError::Busy);
-                };
-                self.slots.push(slot);
-            }
+            self.slots.extend(place_slot);
             self.origin = origin;
         }
         let max_sessions = config.daemon.max_sessions;
