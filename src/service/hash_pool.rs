@@ -32,6 +32,15 @@ pub struct HashPool {
     share: usize,
 }
 
+/// Between a shared uid and the place its wizard reported, in an origin's
+/// name (see the daemon's `origin` module).
+pub const PLACE_SEPARATOR: &str = " at ";
+
+/// The uid an origin that is one place of a shared uid belongs to.
+pub fn origin_group(origin: &str) -> Option<&str> {
+    origin.split_once(PLACE_SEPARATOR).map(|(uid, _)| uid)
+}
+
 /// Origins with a share on record before the idle ones are forgotten.
 const SHARES_KEPT: usize = 1024;
 
@@ -80,34 +89,45 @@ impl HashPool {
     }
 
     /// Runs `job` as [`HashPool::run`] does, once `origin` has fewer than
-    /// its share of jobs waiting or running.
+    /// its share of jobs waiting or running. An origin that is one place of
+    /// a uid many people share (`uid 990 at ssh 203.0.113.9`) also waits
+    /// for the uid's share: the place is the wizard's word, and a wizard
+    /// naming many places still gets no more than the uid's.
     pub async fn run_as<T, F>(&self, origin: &str, job: F) -> Result<T, ServiceError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let turns = {
-            let mut shares = self.shares.lock().unwrap_or_else(PoisonError::into_inner);
-            if shares.len() >= SHARES_KEPT {
-                // Nobody waits on or holds an idle origin's share.
-                shares.retain(|_, turns| Arc::strong_count(turns) > 1);
-            }
-            shares
-                .entry(origin.to_string())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.share)))
-                .clone()
-        };
-        let turn = turns
-            .acquire_owned()
-            .await
-            .map_err(|_| ServiceError::Internal("the hashing share closed".into()))?;
-        // The turn ends with the job, not with a caller that gives up.
+        let mut turns = Vec::new();
+        // The place first, then the uid, always in that order.
+        for key in std::iter::once(origin).chain(origin_group(origin)) {
+            let share = self.share_of(key);
+            turns.push(
+                share
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| ServiceError::Internal("the hashing share closed".into()))?,
+            );
+        }
+        // The turns end with the job, not with a caller that gives up.
         self.run(move || {
             let out = job();
-            drop(turn);
+            drop(turns);
             out
         })
         .await
+    }
+
+    fn share_of(&self, key: &str) -> Arc<Semaphore> {
+        let mut shares = self.shares.lock().unwrap_or_else(PoisonError::into_inner);
+        if shares.len() >= SHARES_KEPT {
+            // Nobody waits on or holds an idle origin's share.
+            shares.retain(|_, turns| Arc::strong_count(turns) > 1);
+        }
+        shares
+            .entry(key.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.share)))
+            .clone()
     }
 
     /// Runs `job` on one of the pool's threads once one is free. A caller
@@ -178,34 +198,65 @@ mod tests {
         assert_eq!(pool.peak(), 1);
     }
 
+    /// The flood's jobs do not end until the other origin's job has run:
+    /// in one queue for all, both threads would hold the flood and the
+    /// other job would never start.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn a_flood_from_one_origin_leaves_the_other_slots_free() {
         let pool = HashPool::with_share(2, 1);
-        let done = Arc::new(AtomicUsize::new(0));
+        let (other_ran, wait_for_other) = tokio::sync::watch::channel(false);
+        let started = Arc::new(AtomicUsize::new(0));
         let flood: Vec<_> = (0..8)
             .map(|_| {
-                let (pool, done) = (pool.clone(), done.clone());
+                let (pool, mut wait, started) =
+                    (pool.clone(), wait_for_other.clone(), started.clone());
                 tokio::spawn(async move {
                     pool.run_as("uid 1001", move || {
-                        std::thread::sleep(Duration::from_millis(30));
-                        done.fetch_add(1, Ordering::SeqCst);
+                        started.fetch_add(1, Ordering::SeqCst);
+                        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                        rt.block_on(wait.wait_for(|ran| *ran)).map(|_| ()).ok();
                     })
                     .await
                 })
             })
             .collect();
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        // In one queue for all, this would run after six of the flood.
-        let flood_done = done.clone();
-        let seen = pool
-            .run_as("uid 1002", move || flood_done.load(Ordering::SeqCst))
-            .await
-            .unwrap();
-        assert!(seen <= 1, "{seen} of the flood went first");
+        while started.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let other = pool.run_as("uid 1002", || ());
+        let ran = tokio::time::timeout(Duration::from_secs(10), other).await;
+        assert!(ran.is_ok(), "the other origin waited behind the flood");
+        other_ran.send(true).unwrap();
         for job in flood {
             job.await.unwrap().unwrap();
         }
-        assert_eq!(done.load(Ordering::SeqCst), 8);
+        assert_eq!(started.load(Ordering::SeqCst), 8);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_places_of_a_shared_uid_share_the_uids_turns() {
+        let pool = HashPool::with_share(4, 1);
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Arc::new(Mutex::new(released));
+        // One place of uid 990 holds the uid's one turn...
+        let held = pool.clone();
+        let hold = tokio::spawn(async move {
+            held.run_as("uid 990 at ssh 203.0.113.9", move || {
+                let _ = released.lock().unwrap().recv();
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // ...so another place of it waits, while another uid goes on.
+        let waiting = pool.clone();
+        let other_place =
+            tokio::spawn(async move { waiting.run_as("uid 990 at ssh 198.51.100.7", || ()).await });
+        pool.run_as("uid 1001", || ()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!other_place.is_finished(), "a second place of the uid ran");
+        release.send(()).unwrap();
+        hold.await.unwrap().unwrap();
+        other_place.await.unwrap().unwrap();
     }
 
     #[tokio::test]

@@ -46,7 +46,11 @@ impl Origin {
     pub fn describe(&self) -> String {
         match &self.place {
             None => format!("uid {}", self.uid),
-            Some(place) => format!("uid {} at {place}", self.uid),
+            Some(place) => format!(
+                "uid {}{}{place}",
+                self.uid,
+                crate::service::hash_pool::PLACE_SEPARATOR
+            ),
         }
     }
 }
