@@ -66,6 +66,10 @@ pub enum ServiceError {
     /// step was not saved, and the service starts again once it can.
     #[error("rekey cannot save anything right now, so nothing was changed; please try again later")]
     CannotSave,
+    /// The store took a step but could not make it durable: it may or may
+    /// not be there after the service starts again.
+    #[error("rekey could not finish saving this step; please try again later")]
+    NotSaved,
     /// The daemon cannot be reached (socket wizards only).
     #[error("lost contact with the rekey service: {0}")]
     Unavailable(String),
@@ -79,7 +83,9 @@ pub enum ServiceError {
 
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
-        if e.is_sticky() {
+        if matches!(e, StoreError::NotDurable(_)) {
+            Self::NotSaved
+        } else if e.is_sticky() {
             Self::CannotSave
         } else {
             Self::Internal(e.to_string())

@@ -32,7 +32,7 @@ const GIVE_UP_AFTER_MS: Millis = 24 * 3600 * 1000;
 /// is on disk, and the daemon settles it once it can save again.
 fn made_anyway(e: ServiceError) -> ServiceError {
     match e {
-        ServiceError::CannotSave => ServiceError::ChangeUnconfirmed,
+        ServiceError::CannotSave | ServiceError::NotSaved => ServiceError::ChangeUnconfirmed,
         other => other,
     }
 }
@@ -143,7 +143,15 @@ impl LocalService {
         };
         let step: PasswordStep<'_> = &step;
         match self.directory.own_accounts() {
-            Some(own) => own.set_password(address, &new_hash, step)?,
+            // Taken but not made durable, the new password may be the one
+            // after a restart: the person cannot be told either way.
+            Some(own) => match own.set_password(address, &new_hash, step) {
+                Err(DirectoryError::Store(e @ crate::store::StoreError::NotDurable(_))) => {
+                    tracing::error!(account = %address, "a password change may not have reached the disk: {e}");
+                    return Err(ServiceError::ChangeUnconfirmed);
+                }
+                other => other?,
+            },
             None => return Err(ServiceError::Internal("the directory changed kind".into())),
         }
         self.mail_was_queued();

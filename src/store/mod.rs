@@ -63,13 +63,21 @@ pub enum StoreError {
     /// write until the store is opened again.
     #[error("the store at {path} could not write to its disk: {message}")]
     WriteFailed { path: PathBuf, message: String },
+    /// A step was applied, but making it durable failed: after a restart
+    /// it may or may not be there.
+    #[error("a step was applied but may not have reached the disk: {0}")]
+    NotDurable(Box<StoreError>),
 }
 
 impl StoreError {
     /// Whether this store refuses every write from now on, until it is
     /// opened again.
     pub fn is_sticky(&self) -> bool {
-        matches!(self, Self::NoSpace(_) | Self::WriteFailed { .. })
+        match self {
+            Self::NoSpace(_) | Self::WriteFailed { .. } => true,
+            Self::NotDurable(inner) => inner.is_sticky(),
+            _ => false,
+        }
     }
 }
 
@@ -367,7 +375,8 @@ impl Store {
             Err(TransactionError::Abort(e)) => return Err(e),
             Err(TransactionError::Storage(e)) => return Err(E::from(self.failed(e))),
         };
-        self.flush().map_err(E::from)?;
+        self.flush()
+            .map_err(|e| E::from(StoreError::NotDurable(Box::new(e))))?;
         Ok(value)
     }
 

@@ -53,6 +53,7 @@ pub fn text(e: &ServiceError, t: &Catalog) -> String {
         ServiceError::Unavailable(_) => t.t("error.unavailable"),
         ServiceError::Busy => t.t("error.busy"),
         ServiceError::CannotSave => t.t("error.cannot_save"),
+        ServiceError::NotSaved => t.t("error.not_saved"),
     }
 }
 
