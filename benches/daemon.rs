@@ -64,7 +64,7 @@ fn main() {
         open_files_limit("self")
     );
     println!(
-        "Every daemon below runs with the rate limits raised to 1,000,000 requests/s (per peer \
+        "Every daemon below runs with the rate limits raised to 1,000,000 requests/s (per origin \
          and in all) so that they do not cap the figures; other settings as each section says."
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()

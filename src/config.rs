@@ -62,7 +62,7 @@ impl AuditSettings {
     }
 }
 
-/// `rekey serve`: who may reach the socket and how much one peer may ask.
+/// `rekey serve`: who may reach the socket and how much one origin may ask.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DaemonSettings {

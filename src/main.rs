@@ -137,8 +137,9 @@ enum DirectoryCommand {
 
 #[derive(Subcommand)]
 enum MailCommand {
-    /// Send a test message through the configured transport and show
-    /// what the server answered
+    /// Send a test message and show what the server answered: with
+    /// --config, through that file's settings; else, while a daemon runs,
+    /// the daemon sends it with its own
     Test { address: String },
 }
 
@@ -346,14 +347,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
         // Needs no store. While a daemon holds the store, the daemon sends
         // it, with its own settings: the test goes where its mail goes.
         Some(Command::Mail(MailCommand::Test { address })) => {
+            // With --config, the settings given are the ones tested, here.
             let dir = data_dir()?;
-            let packaged = (cli.data_dir.is_none() && Path::new(PACKAGED_SOCKET).exists())
-                .then(|| PathBuf::from(PACKAGED_SOCKET));
-            let daemon = cli
-                .connect
-                .clone()
-                .or_else(|| listener::daemon_socket(&dir));
-            match daemon.or(packaged) {
+            let daemon = match (&cli.connect, &cli.config) {
+                (Some(socket), _) => Some(socket.clone()),
+                (None, Some(_)) => None,
+                (None, None) => listener::daemon_socket(&dir).or_else(|| {
+                    (cli.data_dir.is_none() && Path::new(PACKAGED_SOCKET).exists())
+                        .then(|| PathBuf::from(PACKAGED_SOCKET))
+                }),
+            };
+            match daemon {
                 Some(socket) => through_daemon(&socket, StoreCommand::MailTest { address }),
                 None => mail_test(&config, &dir, &address),
             }
@@ -395,7 +399,12 @@ fn on_store_or_daemon(
     }
     // In the default directory (the operator named none), only `user add`
     // may start a store: a listing there, when the store is the daemon's
-    // elsewhere, would make an empty one and answer "no accounts".
+    // elsewhere, would make an empty one and answer "no accounts". And not
+    // even that while the packaged daemon runs: the account would go where
+    // the daemon never looks.
+    if !named_dir && Path::new(PACKAGED_SOCKET).exists() && !dir.join("store").exists() {
+        return through_daemon(Path::new(PACKAGED_SOCKET), command);
+    }
     let starts_a_store =
         named_dir || matches!(command, StoreCommand::User(UserCommand::Add { .. }));
     match std::fs::metadata(dir.join("store")) {

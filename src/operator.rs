@@ -457,6 +457,15 @@ impl Operator<'_> {
                             "message {one} was already sent"
                         )));
                     }
+                    // A probe is no mail: given up, it is not worth another.
+                    if matches!(record.message, OutboxMessage::Probe { .. }) {
+                        if id.is_some() {
+                            return abort(OperatorFailure::Error(format!(
+                                "message {one} is a probe of the mail server, not a mail"
+                            )));
+                        }
+                        continue;
+                    }
                     // A given-up code mail no longer holds its code.
                     if matches!(&record.message, OutboxMessage::Code { code, .. } if code.is_empty())
                     {

@@ -5,12 +5,10 @@
 
 mod common;
 
-use common::daemon::{Daemon, TEST_CONFIG, rekey_binary, wait_for_code};
+use common::daemon::{Daemon, TEST_CONFIG, rekey_binary, seed_accounts, wait_for_code};
 use common::{NEW_PASSWORD, OLD_PASSWORD, human_slide, requested};
-use rekey::config::Config;
 use rekey::directory::{OwnAccounts, SledDirectory};
-use rekey::recovery::hashing::hash_secret;
-use rekey::recovery::{Clock, EmailAddress, FlowError, SlideRules, Stage, SystemClock};
+use rekey::recovery::{EmailAddress, FlowError, SlideRules, Stage, SystemClock};
 use rekey::service::frame::{FRAME_TIMEOUT, read_message, write_message};
 use rekey::service::protocol::{Hello, Request, Welcome};
 use rekey::service::{RecoveryService, ServiceError, SessionId, SocketService};
@@ -35,23 +33,6 @@ const ONE_PROCESS_MANY_WIZARDS: &str = "[service]\nreply_floor_ms = 50\n[daemon]
 fn shared_uid_config() -> String {
     let uid = nix::unistd::getuid().as_raw();
     format!("[service]\nreply_floor_ms = 50\n[daemon]\nshared_uids = [{uid}]\n")
-}
-
-/// Accounts written into the store before the daemon starts (the store
-/// allows one process, so not while it runs).
-fn seed_accounts(data_dir: &Path, accounts: &[(String, String)]) {
-    let store = Store::open(data_dir).expect("store opens");
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let directory = SledDirectory::new(store.clone(), clock);
-    let cost = Config::default().hash_cost();
-    for (address, password) in accounts {
-        let address = EmailAddress::parse(address).expect("address");
-        let hash = hash_secret(password.as_bytes(), &cost).expect("hash");
-        directory
-            .add_account(&address, "", &hash, "test")
-            .expect("account added");
-    }
-    store.flush().expect("flushed");
 }
 
 /// Whether `password` is `address`'s, read from the store on disk (the

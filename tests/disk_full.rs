@@ -7,18 +7,14 @@
 
 mod common;
 
-use common::daemon::{Daemon, TEST_CONFIG, wait_for_code};
+use common::daemon::{Daemon, TEST_CONFIG, seed_accounts, wait_for_code};
 use common::{NEW_PASSWORD, OLD_PASSWORD, requested};
-use rekey::config::Config;
-use rekey::directory::{OwnAccounts, SledDirectory};
-use rekey::recovery::hashing::hash_secret;
-use rekey::recovery::{Clock, EmailAddress, Stage, SystemClock};
+use rekey::recovery::Stage;
 use rekey::service::{RecoveryService, ServiceError, SocketService};
 use rekey::store::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The exit status of `rekey` when the disk under its store is full.
@@ -187,22 +183,6 @@ fn an_open_on_a_full_disk_says_so_and_the_store_opens_once_space_is_free() {
     ));
 }
 
-/// Accounts written into the store before the daemon starts.
-fn seed_accounts(data_dir: &Path, addresses: &[&str]) {
-    let store = Store::open(data_dir).expect("store opens");
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let directory = SledDirectory::new(store.clone(), clock);
-    let cost = Config::default().hash_cost();
-    for address in addresses {
-        let address = EmailAddress::parse(address).expect("address");
-        let hash = hash_secret(OLD_PASSWORD.as_bytes(), &cost).expect("hash");
-        directory
-            .add_account(&address, "", &hash, "test")
-            .expect("account added");
-    }
-    store.flush().expect("flushed");
-}
-
 /// The audit trail through the daemon, one JSON event a line.
 fn audit_lines(daemon: &Daemon) -> Vec<String> {
     let out = daemon.operator(&["audit", "--json"], "");
@@ -219,7 +199,9 @@ async fn a_daemon_out_of_space_tells_the_truth_stops_and_serves_again_once_space
     };
     let root = tempfile::tempdir().expect("temp dir");
     let data = disk.path().join("data");
-    seed_accounts(&data, &["ada@example.com", "bob@example.com"]);
+    let accounts =
+        ["ada@example.com", "bob@example.com"].map(|a| (a.to_string(), OLD_PASSWORD.to_string()));
+    seed_accounts(&data, &accounts);
     // The traffic below is one origin's, faster than a person's.
     let config = format!(
         "{TEST_CONFIG}[codes]\nresend_cooldown_secs = 0\n[daemon]\norigin_requests_per_sec = 1000\n"

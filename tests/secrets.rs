@@ -49,6 +49,25 @@ fn copies_in(pid: u32, needle: &[u8]) -> Vec<String> {
     found
 }
 
+/// The forms a copy could take: UTF-8, the `char`s a text field holds
+/// (UTF-32), and reversed (zxcvbn reverses what it matches).
+fn forms(password: &str) -> Vec<Vec<u8>> {
+    let utf32: Vec<u8> = password
+        .chars()
+        .flat_map(|c| u32::from(c).to_le_bytes())
+        .collect();
+    let reversed: String = password.chars().rev().collect();
+    vec![password.as_bytes().to_vec(), utf32, reversed.into_bytes()]
+}
+
+/// Every copy of `password`, in any of its forms, in `pid`'s memory.
+fn password_copies(pid: u32, password: &str) -> Vec<String> {
+    forms(password)
+        .iter()
+        .flat_map(|form| copies_in(pid, form))
+        .collect()
+}
+
 fn as_root() -> bool {
     if nix::unistd::geteuid().is_root() {
         return true;
@@ -77,7 +96,7 @@ fn the_embedded_wizard_keeps_no_copy_of_the_new_password() {
     right_code(&mut w, &code);
     set_password(&mut w, &password);
     w.settled(str::to_string);
-    let copies = copies_in(w.pid(), password.as_bytes());
+    let copies = password_copies(w.pid(), &password);
     assert!(
         copies.is_empty(),
         "the wizard holds the password at {copies:?}"
@@ -100,8 +119,8 @@ fn neither_the_connected_wizard_nor_the_daemon_keeps_a_copy() {
     right_code(&mut w, &code);
     set_password(&mut w, &password);
     w.settled(str::to_string);
-    let wizard = copies_in(w.pid(), password.as_bytes());
-    let served = copies_in(daemon.pid(), password.as_bytes());
+    let wizard = password_copies(w.pid(), &password);
+    let served = password_copies(daemon.pid(), &password);
     assert!(
         wizard.is_empty() && served.is_empty(),
         "copies of the password: wizard {wizard:?}, daemon {served:?}"

@@ -12,7 +12,7 @@ pub const ZXCVBN_SCORED_CHARS: usize = 100;
 /// zxcvbn's time grows from under a millisecond to tens of milliseconds on
 /// random input (benches/wizard.rs), and up to half a second on hostile
 /// input, too slow to follow every key. A start can be more lenient than
-/// the whole (`battery` five times scores 4 on its first 32 characters and
+/// the whole (`battery` five times scores 3 on its first 32 characters and
 /// 1 whole), so an estimate never says the score rule passes: it says
 /// "not yet checked" until the whole verdict is in.
 pub const ESTIMATE_CHARS: usize = 32;

@@ -213,7 +213,9 @@ mod tests {
                 tokio::spawn(async move {
                     pool.run_as("uid 1001", move || {
                         started.fetch_add(1, Ordering::SeqCst);
-                        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                        let rt = tokio::runtime::Builder::new_current_thread()
+                            .build()
+                            .unwrap();
                         rt.block_on(wait.wait_for(|ran| *ran)).map(|_| ()).ok();
                     })
                     .await

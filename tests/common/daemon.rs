@@ -216,3 +216,22 @@ pub fn wait_for_code(mail_dir: &Path, address: &str, count: usize) -> String {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Accounts written into the store before the daemon starts (the store
+/// allows one process, so not while it runs).
+pub fn seed_accounts(data_dir: &Path, accounts: &[(String, String)]) {
+    use rekey::directory::OwnAccounts;
+    let store = rekey::store::Store::open(data_dir).expect("store opens");
+    let clock: std::sync::Arc<dyn rekey::recovery::Clock> =
+        std::sync::Arc::new(rekey::recovery::SystemClock);
+    let directory = rekey::directory::SledDirectory::new(store.clone(), clock);
+    let cost = rekey::config::Config::default().hash_cost();
+    for (address, password) in accounts {
+        let address = rekey::recovery::EmailAddress::parse(address).expect("address");
+        let hash = rekey::recovery::hashing::hash_secret(password.as_bytes(), &cost).expect("hash");
+        directory
+            .add_account(&address, "", &hash, "test")
+            .expect("account added");
+    }
+    store.flush().expect("flushed");
+}

@@ -17,6 +17,10 @@ use std::time::Duration;
 use tokio::net::UnixStream;
 use tokio::sync::watch;
 
+/// Refused operator commands of one uid are audited at most this often
+/// (each is logged).
+const REFUSAL_AUDIT_EVERY_MS: u64 = 60_000;
+
 /// A wizard opens a new session each time the person starts over; older
 /// ones beyond this are closed.
 const SESSIONS_PER_CONNECTION: usize = 2;
@@ -351,20 +355,43 @@ impl Connection {
             tracing::warn!(peer = %who, command = name, "an operator command was refused");
             let now = self.shared.clock.now();
             let client = format!("operator, {who}");
-            let audited = self.shared.store.transact(
-                |tx| -> crate::store::TxResult<(), crate::store::StoreError> {
-                    tx.audit(
-                        crate::store::audit::AuditDraft::new(
-                            crate::store::audit::AuditKind::OperatorRefused,
-                            None,
-                            &client,
-                        )
-                        .refused(format!("{name}: not an operator")),
-                        now,
-                    )?;
-                    Ok(())
-                },
-            );
+            // One audited refusal a minute per uid: each is a flushed
+            // write, and the trail is kept for a long time.
+            let audit_now = {
+                let mut last = self
+                    .shared
+                    .refusals_audited
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if last.len() > 4096 {
+                    last.retain(|_, at| now.saturating_sub(*at) < REFUSAL_AUDIT_EVERY_MS);
+                }
+                let due = last
+                    .get(&self.peer.uid)
+                    .is_none_or(|at| now.saturating_sub(*at) >= REFUSAL_AUDIT_EVERY_MS);
+                if due {
+                    last.insert(self.peer.uid, now);
+                }
+                due
+            };
+            let audited = if !audit_now {
+                Ok(())
+            } else {
+                self.shared.store.transact(
+                    |tx| -> crate::store::TxResult<(), crate::store::StoreError> {
+                        tx.audit(
+                            crate::store::audit::AuditDraft::new(
+                                crate::store::audit::AuditKind::OperatorRefused,
+                                None,
+                                &client,
+                            )
+                            .refused(format!("{name}: not an operator")),
+                            now,
+                        )?;
+                        Ok(())
+                    },
+                )
+            };
             if let Err(e) = audited {
                 tracing::error!("the refusal could not be audited: {e}");
             }
