@@ -361,3 +361,51 @@ async fn a_daemon_out_of_space_tells_the_truth_stops_and_serves_again_once_space
         &bob_password
     ));
 }
+
+/// The embedded wizard on a store whose disk is full: it says so in one
+/// line and exits 75 (a kiosk's loop then tries again every 3 s), and once
+/// space is free it starts.
+#[test]
+fn the_embedded_wizard_on_a_full_disk_says_so_and_starts_once_space_is_free() {
+    let test = "the_embedded_wizard_on_a_full_disk_says_so_and_starts_once_space_is_free";
+    let Some(disk) = SmallDisk::mount(test, "4m") else {
+        return;
+    };
+    let data = disk.path().join("data");
+    let added = common::operator(
+        &data,
+        &["user", "add", "ada@example.com", "--name", "Ada"],
+        &format!("{OLD_PASSWORD}\n"),
+    );
+    assert!(added.status.success(), "{:?}", code_and_text(&added));
+    let listed = common::operator(&data, &["user", "list"], "");
+    assert!(listed.status.success(), "{:?}", code_and_text(&listed));
+    let added = common::operator(
+        &data,
+        &["user", "add", "bob@example.com", "--name", "Bob"],
+        &format!("{NEW_PASSWORD}\n"),
+    );
+    assert!(added.status.success(), "{:?}", code_and_text(&added));
+    disk.fill();
+    let mut w = common::pty::Wizard::embedded(&data, &[]);
+    let status = w
+        .wait_exit(Duration::from_secs(20))
+        .expect("the wizard ends");
+    assert_eq!(
+        status.exit_code(),
+        EXIT_NO_SPACE as u32,
+        "{}",
+        w.transcript()
+    );
+    assert!(
+        w.transcript()
+            .contains("no space left on the device holding"),
+        "{}",
+        w.transcript()
+    );
+    disk.free();
+    let mut w = common::pty::Wizard::embedded(&data, &[]);
+    w.wait_for("Forgot your password?");
+    let status = w.quit();
+    assert!(status.success(), "{status}");
+}
