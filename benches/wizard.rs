@@ -90,6 +90,11 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     let started = Instant::now();
+    if std::env::args().any(|a| a == "pty") {
+        // `cargo bench --bench wizard -- pty`: only the real binary through a pty.
+        pty_keys::bench_keys_through_pty();
+        return;
+    }
     let typing = bench_password_screen();
     bench_slider();
     bench_start();
