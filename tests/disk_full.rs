@@ -124,6 +124,24 @@ fn code_and_text(out: &std::process::Output) -> (Option<i32>, String, String) {
     )
 }
 
+/// Ada and Bob, added by the operator's command, with an open between
+/// them that gets as far as sled's snapshot: the log grew since the last
+/// one, and the space the log's tail needs is already its own.
+fn two_accounts(data: &Path) {
+    let add = |address: &str, name: &str, password: &str| {
+        let added = common::operator(
+            data,
+            &["user", "add", address, "--name", name],
+            &format!("{password}\n"),
+        );
+        assert!(added.status.success(), "{:?}", code_and_text(&added));
+    };
+    add("ada@example.com", "Ada", OLD_PASSWORD);
+    let listed = common::operator(data, &["user", "list"], "");
+    assert!(listed.status.success(), "{:?}", code_and_text(&listed));
+    add("bob@example.com", "Bob", NEW_PASSWORD);
+}
+
 #[test]
 fn an_open_on_a_full_disk_says_so_and_the_store_opens_once_space_is_free() {
     let test = "an_open_on_a_full_disk_says_so_and_the_store_opens_once_space_is_free";
@@ -131,22 +149,7 @@ fn an_open_on_a_full_disk_says_so_and_the_store_opens_once_space_is_free() {
         return;
     };
     let data = disk.path().join("data");
-    let added = common::operator(
-        &data,
-        &["user", "add", "ada@example.com", "--name", "Ada"],
-        &format!("{OLD_PASSWORD}\n"),
-    );
-    assert!(added.status.success(), "{:?}", code_and_text(&added));
-    // An open that gets as far as sled's snapshot: the log grew since the
-    // last one, and the space the log's tail needs is already its own.
-    let listed = common::operator(&data, &["user", "list"], "");
-    assert!(listed.status.success(), "{:?}", code_and_text(&listed));
-    let added = common::operator(
-        &data,
-        &["user", "add", "bob@example.com", "--name", "Bob"],
-        &format!("{NEW_PASSWORD}\n"),
-    );
-    assert!(added.status.success(), "{:?}", code_and_text(&added));
+    two_accounts(&data);
 
     disk.fill();
     // Twice: the second open meets whatever the first one left.
@@ -372,20 +375,7 @@ fn the_embedded_wizard_on_a_full_disk_says_so_and_starts_once_space_is_free() {
         return;
     };
     let data = disk.path().join("data");
-    let added = common::operator(
-        &data,
-        &["user", "add", "ada@example.com", "--name", "Ada"],
-        &format!("{OLD_PASSWORD}\n"),
-    );
-    assert!(added.status.success(), "{:?}", code_and_text(&added));
-    let listed = common::operator(&data, &["user", "list"], "");
-    assert!(listed.status.success(), "{:?}", code_and_text(&listed));
-    let added = common::operator(
-        &data,
-        &["user", "add", "bob@example.com", "--name", "Bob"],
-        &format!("{NEW_PASSWORD}\n"),
-    );
-    assert!(added.status.success(), "{:?}", code_and_text(&added));
+    two_accounts(&data);
     disk.fill();
     let mut w = common::pty::Wizard::embedded(&data, &[]);
     let status = w
