@@ -79,14 +79,27 @@ fn open(dir: &Path, clock: &ManualClock, config: &Config, cost: HashCost) -> Kio
     }
 }
 
+/// This process's resident memory, in MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
 fn sample(k: &Kiosk, dir: &Path, done: &str, started: Instant) {
     let audit = k.store.audit_events().expect("audit").len();
     let outbox = k.store.outbox().expect("outbox").len();
     let mail_files = std::fs::read_dir(dir.join("mail")).map_or(0, |d| d.count());
     println!(
-        "{done:>8} {:>10.2} {:>10.2} {audit:>8} {outbox:>7} {mail_files:>6} {:>8.0}",
+        "{done:>8} {:>10.2} {:>10.2} {audit:>8} {outbox:>7} {mail_files:>6} {:>8.1} {:>8.0}",
         mib(bytes_under(&dir.join("store"))),
         mib(k.store.size_on_disk().expect("size")),
+        rss_mib(),
         started.elapsed().as_secs_f64()
     );
 }
@@ -156,8 +169,8 @@ fn main() {
          sessions idle 30 min); argon2 lowered to 1 MiB, t=1 (sizes do not depend on it)."
     );
     println!(
-        "{:>8} {:>10} {:>10} {:>8} {:>7} {:>6} {:>8}",
-        "done", "files MiB", "sled MiB", "audit", "outbox", ".eml", "secs"
+        "{:>8} {:>10} {:>10} {:>8} {:>7} {:>6} {:>8} {:>8}",
+        "done", "files MiB", "sled MiB", "audit", "outbox", ".eml", "RSS MiB", "secs"
     );
     let started = Instant::now();
     sample(&k, dir, "0", started);
