@@ -36,11 +36,6 @@ pub struct HashPool {
 /// name (see the daemon's `origin` module).
 pub const PLACE_SEPARATOR: &str = " at ";
 
-/// The uid an origin that is one place of a shared uid belongs to.
-pub fn origin_group(origin: &str) -> Option<&str> {
-    origin.split_once(PLACE_SEPARATOR).map(|(uid, _)| uid)
-}
-
 /// Origins with a share on record before the idle ones are forgotten.
 const SHARES_KEPT: usize = 1024;
 
@@ -89,30 +84,26 @@ impl HashPool {
     }
 
     /// Runs `job` as [`HashPool::run`] does, once `origin` has fewer than
-    /// its share of jobs waiting or running. An origin that is one place of
-    /// a uid many people share (`uid 990 at ssh 203.0.113.9`) also waits
-    /// for the uid's share: the place is the wizard's word, and a wizard
-    /// naming many places still gets no more than the uid's.
+    /// its share of jobs waiting or running. A place of a uid many people
+    /// share (`uid 990 at ssh 203.0.113.9`) has a share of its own: the
+    /// people behind one shared uid are what the share protects from each
+    /// other. (A wizard that names many places is bounded by the uid's
+    /// request and connection ceilings; a hashing ceiling for the uid too
+    /// made every place wait behind one flooding place on a small pool.)
     pub async fn run_as<T, F>(&self, origin: &str, job: F) -> Result<T, ServiceError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let mut turns = Vec::new();
-        // The place first, then the uid, always in that order.
-        for key in std::iter::once(origin).chain(origin_group(origin)) {
-            let share = self.share_of(key);
-            turns.push(
-                share
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| ServiceError::Internal("the hashing share closed".into()))?,
-            );
-        }
-        // The turns end with the job, not with a caller that gives up.
+        let turn = self
+            .share_of(origin)
+            .acquire_owned()
+            .await
+            .map_err(|_| ServiceError::Internal("the hashing share closed".into()))?;
+        // The turn ends with the job, not with a caller that gives up.
         self.run(move || {
             let out = job();
-            drop(turns);
+            drop(turn);
             out
         })
         .await
@@ -233,32 +224,6 @@ mod tests {
             job.await.unwrap().unwrap();
         }
         assert_eq!(started.load(Ordering::SeqCst), 8);
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn the_places_of_a_shared_uid_share_the_uids_turns() {
-        let pool = HashPool::with_share(4, 1);
-        let (release, released) = std::sync::mpsc::channel::<()>();
-        let released = Arc::new(Mutex::new(released));
-        // One place of uid 990 holds the uid's one turn...
-        let held = pool.clone();
-        let hold = tokio::spawn(async move {
-            held.run_as("uid 990 at ssh 203.0.113.9", move || {
-                let _ = released.lock().unwrap().recv();
-            })
-            .await
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        // ...so another place of it waits, while another uid goes on.
-        let waiting = pool.clone();
-        let other_place =
-            tokio::spawn(async move { waiting.run_as("uid 990 at ssh 198.51.100.7", || ()).await });
-        pool.run_as("uid 1001", || ()).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!other_place.is_finished(), "a second place of the uid ran");
-        release.send(()).unwrap();
-        hold.await.unwrap().unwrap();
-        other_place.await.unwrap().unwrap();
     }
 
     #[tokio::test]
