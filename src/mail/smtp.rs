@@ -232,6 +232,36 @@ impl Smtp {
         self.open().await
     }
 
+    /// What a conversation under the time limit came to: on success the
+    /// connection is kept for the next message; after a refusal or a fault
+    /// it is not trusted again, and the next message opens a new one.
+    async fn settle(
+        &self,
+        held: &mut Option<AsyncSmtpConnection>,
+        mut conn: AsyncSmtpConnection,
+        outcome: Result<
+            Result<lettre::transport::smtp::response::Response, lettre::transport::smtp::Error>,
+            tokio::time::error::Elapsed,
+        >,
+        what: &str,
+    ) -> Result<lettre::transport::smtp::response::Response, DeliveryError> {
+        match outcome {
+            Ok(Ok(answer)) => {
+                *held = Some(conn);
+                Ok(answer)
+            }
+            Ok(Err(e)) => {
+                let _ = timeout(self.timeout, conn.abort()).await;
+                Err(self.error(&e))
+            }
+            Err(_) => Err(DeliveryError::transient(format!(
+                "{}: {what} took longer than {} s",
+                self.shown,
+                self.timeout.as_secs()
+            ))),
+        }
+    }
+
     fn error(&self, e: &lettre::transport::smtp::Error) -> DeliveryError {
         DeliveryError {
             message: format!("{}: {e}", self.shown),
@@ -323,24 +353,9 @@ impl Transport for Smtp {
             conn.send(message.envelope(), &message.formatted()),
         )
         .await;
-        match sent {
-            Ok(Ok(answer)) => {
-                *held = Some(conn);
-                let words: Vec<&str> = answer.message().collect();
-                Ok(format!("{} {}", answer.code(), words.join(" ")))
-            }
-            // After a refusal or a fault the connection is not trusted
-            // again: the next message opens a new one.
-            Ok(Err(e)) => {
-                let _ = timeout(self.timeout, conn.abort()).await;
-                Err(self.error(&e))
-            }
-            Err(_) => Err(DeliveryError::transient(format!(
-                "{}: the message took longer than {} s",
-                self.shown,
-                self.timeout.as_secs()
-            ))),
-        }
+        let answer = self.settle(&mut held, conn, sent, "the message").await?;
+        let words: Vec<&str> = answer.message().collect();
+        Ok(format!("{} {}", answer.code(), words.join(" ")))
     }
 
     fn describe(&self) -> String {
@@ -363,21 +378,8 @@ impl Transport for Smtp {
             conn.command(Rset).await
         })
         .await;
-        match steps {
-            Ok(Ok(answer)) => {
-                *held = Some(conn);
-                Ok(format!("{} (no message sent)", answer.code()))
-            }
-            Ok(Err(e)) => {
-                let _ = timeout(self.timeout, conn.abort()).await;
-                Err(self.error(&e))
-            }
-            Err(_) => Err(DeliveryError::transient(format!(
-                "{}: the server took longer than {} s",
-                self.shown,
-                self.timeout.as_secs()
-            ))),
-        }
+        let answer = self.settle(&mut held, conn, steps, "the server").await?;
+        Ok(format!("{} (no message sent)", answer.code()))
     }
 
     async fn check(&self) -> Result<(), String> {
