@@ -242,6 +242,22 @@ impl Default for ServiceSettings {
     }
 }
 
+/// A parse error with the line it is on, and that line, so the operator
+/// knows which key to mend: toml's own message names neither.
+fn where_in(text: &str, e: &toml::de::Error) -> String {
+    let Some(span) = e.span() else {
+        return e.message().to_string();
+    };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let shown = text.lines().nth(line - 1).unwrap_or("").trim();
+    format!(
+        "line {line} ({}): {}",
+        crate::recovery::text::visible(shown, 120),
+        e.message()
+    )
+}
+
 impl Config {
     /// Reads a TOML file; keys it leaves out keep their defaults.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -251,7 +267,7 @@ impl Config {
         })?;
         let config: Self = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
             path: path.to_path_buf(),
-            message: e.message().to_string(),
+            message: where_in(&text, &e),
         })?;
         config.validate()?;
         Ok(config)
@@ -453,6 +469,22 @@ mod tests {
         // left out of the example.
         let example = Config::load(&path).unwrap();
         assert_eq!(example, Config::default());
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_kind_is_named_by_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rekey.toml");
+        std::fs::write(
+            &path,
+            "[codes]\nresend_cooldown_secs = 0\nmax_sends_per_hour = 1000\n",
+        )
+        .unwrap();
+        let message = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            message.contains("line 3 (max_sends_per_hour = 1000)"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -400,3 +400,91 @@ fn the_embedded_wizard_on_a_full_disk_says_so_and_starts_once_space_is_free() {
     let status = w.quit();
     assert!(status.success(), "{status}");
 }
+
+/// The embedded wizard whose disk fills while a person is in it: code
+/// after code is asked for (each one a record in the store and a mail on
+/// the same disk) until a step cannot be saved. The person reads that
+/// nothing could be saved, never that it was; the wizard then ends with
+/// its own status, and once space is free it starts on a store that
+/// verifies, with the accounts as they were.
+#[test]
+fn the_embedded_wizard_whose_disk_fills_mid_session_says_so_ends_and_starts_again() {
+    let test = "the_embedded_wizard_whose_disk_fills_mid_session_says_so_ends_and_starts_again";
+    let Some(disk) = SmallDisk::mount(test, "4m") else {
+        return;
+    };
+    let data = disk.path().join("data");
+    two_accounts(&data);
+    // Codes as fast as the keys ask for them, so the disk fills quickly.
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let config = elsewhere.path().join("rekey.toml");
+    std::fs::write(
+        &config,
+        "[service]\nreply_floor_ms = 0\n[codes]\nresend_cooldown_secs = 0\n\
+         max_sends_per_hour = 100\nmax_sends_per_address_per_hour = 255\n",
+    )
+    .expect("config written");
+    let config_arg = config.to_str().expect("a UTF-8 temporary path");
+    let mut w = common::pty::Wizard::embedded(&data, &["--config", config_arg]);
+    common::pty::walk_to_code_sent(&mut w, "ada@example.com");
+    disk.fill();
+
+    let cannot_save = "rekey cannot save anything right now";
+    let not_saved = "rekey could not finish saving this step";
+    let refused = |s: &str| s.contains(cannot_save) || s.contains(not_saved);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut asked = 0;
+    let screen = loop {
+        let screen = w.screen();
+        if refused(&screen) {
+            break screen;
+        }
+        assert!(
+            Instant::now() < deadline && w.exited().is_none(),
+            "{asked} codes asked for on a full disk, none refused; the screen:\n{screen}"
+        );
+        // Down to Resend, Enter: another code.
+        w.send("\x1b[B\r");
+        asked += 1;
+        std::thread::sleep(Duration::from_millis(15));
+    };
+    eprintln!("{test}: refused after {asked} codes asked for on a full disk");
+    if screen.contains(not_saved) {
+        assert!(!screen.contains("nothing was changed"), "{screen}");
+    }
+
+    let status = w
+        .wait_exit(Duration::from_secs(30))
+        .expect("the wizard ends by itself");
+    assert_eq!(
+        status.exit_code(),
+        EXIT_NO_SPACE as u32,
+        "{}",
+        w.transcript()
+    );
+    let said = "no space left on the device holding";
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !w.transcript().contains(said) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(w.transcript().contains(said), "{}", w.transcript());
+    drop(w);
+
+    disk.free();
+    let verified = common::operator(&data, &["audit", "verify"], "");
+    assert!(verified.status.success(), "{:?}", code_and_text(&verified));
+    assert!(common::password_works(
+        &data,
+        "ada@example.com",
+        OLD_PASSWORD
+    ));
+    assert!(common::password_works(
+        &data,
+        "bob@example.com",
+        NEW_PASSWORD
+    ));
+    let mut w = common::pty::Wizard::embedded(&data, &["--config", config_arg]);
+    w.wait_for("Forgot your password?");
+    let status = w.quit();
+    assert!(status.success(), "{status}");
+}
