@@ -28,6 +28,7 @@ use zeroize::Zeroizing;
 #[path = "../tests/common/mod.rs"]
 mod common;
 use common::daemon::Daemon;
+use common::secret;
 use common::{OLD_PASSWORD, eml_files, human_slide, read_mail};
 
 /// Idle sessions held at once: within the default `max_sessions` (1024).
@@ -371,7 +372,7 @@ async fn wrong_code_run(
                         break;
                     }
                     let t = Instant::now();
-                    match service.confirm_code(&session, WRONG_CODE).await {
+                    match service.confirm_code(&session, &secret(WRONG_CODE)).await {
                         Err(ServiceError::WrongCode { .. }) => times.push(t.elapsed()),
                         other => failures.push(format!("{other:?}")),
                     }
@@ -537,12 +538,12 @@ async fn password_burst(daemon: &Daemon, cores: usize) {
             let code = &codes[address];
             async move {
                 let view = service
-                    .confirm_code(session, code)
+                    .confirm_code(session, &secret(code))
                     .await
                     .expect("the mailed code is right");
                 assert_eq!(view.stage, Stage::CodeConfirmed);
                 let verdict = service
-                    .assess_password(session, password)
+                    .assess_password(session, &secret(password))
                     .await
                     .expect("assessed");
                 assert!(verdict.passes(), "{password}: {verdict:?}");
@@ -562,7 +563,9 @@ async fn password_burst(daemon: &Daemon, cores: usize) {
     let start = Instant::now();
     let answers = join_all(clients.iter().zip(&passwords).map(
         |((service, session), password)| async move {
-            let outcome = service.set_password(session, password, password).await;
+            let outcome = service
+                .set_password(session, &secret(password), &secret(password))
+                .await;
             (start.elapsed(), outcome)
         },
     ))
@@ -634,7 +637,7 @@ async fn flood_one(
         let _ = service.choose_email(&s).await;
         let _ = service.send_code(&s).await;
         for _ in 0..TRIES_PER_CODE {
-            if service.confirm_code(&s, WRONG_CODE).await.is_ok() {
+            if service.confirm_code(&s, &secret(WRONG_CODE)).await.is_ok() {
                 break;
             }
             guesses += 1;
@@ -665,7 +668,7 @@ async fn legit_steps(daemon: &Daemon) -> (Vec<Duration>, Vec<Duration>) {
         service.send_code(&s).await.expect("code sent");
         sends.push(t.elapsed());
         let t = Instant::now();
-        let answer = service.confirm_code(&s, WRONG_CODE).await;
+        let answer = service.confirm_code(&s, &secret(WRONG_CODE)).await;
         assert!(
             matches!(answer, Err(ServiceError::WrongCode { .. })),
             "{answer:?}"

@@ -16,6 +16,7 @@ use support::percentile_ms;
 mod common;
 use common::daemon::{Daemon, wait_for_code};
 use common::ldap::{slapd_settings, slapd_toml};
+use common::secret;
 use common::slapd::Slapd;
 use common::{NEW_PASSWORD, OLD_PASSWORD, operator};
 use rekey::directory::{Account, Directory, Password};
@@ -140,11 +141,14 @@ async fn steps(daemon: &Daemon, people: &[String]) -> Steps {
             .await
             .expect("mail read");
         let after_mail = Instant::now();
-        service.confirm_code(&s, &code).await.expect("confirmed");
+        service
+            .confirm_code(&s, &secret(&code))
+            .await
+            .expect("confirmed");
         let password = format!("{NEW_PASSWORD} number {i}");
         let before_set = Instant::now();
         service
-            .set_password(&s, &password, &password)
+            .set_password(&s, &secret(&password), &secret(&password))
             .await
             .expect("set");
         steps.set_password.push(before_set.elapsed());

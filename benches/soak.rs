@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 #[path = "../tests/common/mod.rs"]
 mod common;
 use common::daemon::Daemon;
+use common::secret;
 use common::smtp_server::SmtpServer;
 use common::{grouped_code, human_slide};
 
@@ -94,10 +95,13 @@ async fn wizard(
             .await
             .expect("the code mail within 30 s")
             .expect("a code");
-        service.confirm_code(&s, &code).await.expect("right code");
+        service
+            .confirm_code(&s, &secret(&code))
+            .await
+            .expect("right code");
         let password = format!("lantern quietly orbits moth {client} {round}");
         service
-            .set_password(&s, &password, &password)
+            .set_password(&s, &secret(&password), &secret(&password))
             .await
             .expect("password set");
         service.close_session(&s).await.expect("closed");

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+use common::secret;
 use common::{codes_queued, human_slide};
 
 const RECOVERIES: usize = 10_000;
@@ -123,10 +124,13 @@ async fn recover(k: &Kiosk, slide: &rekey::recovery::SlideEvidence, i: usize) {
     service.send_code(&s).await.expect("code");
     if complete {
         let code = codes_queued(&k.store, &address).pop().expect("a code");
-        service.confirm_code(&s, &code).await.expect("right code");
+        service
+            .confirm_code(&s, &secret(&code))
+            .await
+            .expect("right code");
         let password = format!("lantern quietly orbits moth number {i}");
         service
-            .set_password(&s, &password, &password)
+            .set_password(&s, &secret(&password), &secret(&password))
             .await
             .expect("password set");
         service.close_session(&s).await.expect("closed");

@@ -5,6 +5,7 @@
 //! lose its answer; the store is a real sled store on disk.
 
 mod common;
+use common::secret;
 
 use common::{NEW_PASSWORD, OLD_PASSWORD, T0, code_sent, quick_config};
 use rekey::directory::memory::{MemoryDirectory, NextChange};
@@ -64,7 +65,7 @@ impl Memory {
             .next_back()
             .expect("a code was queued");
         self.service
-            .confirm_code(&s, &code)
+            .confirm_code(&s, &secret(&code))
             .await
             .expect("confirmed");
         s
@@ -109,7 +110,7 @@ async fn a_change_that_landed_without_an_answer_is_found_and_finished() {
     m.directory.then(NextChange::LandThenLoseAnswer);
     let done = m
         .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
         .await
         .expect("the stamp shows the change");
     assert_eq!(done.stage, Stage::PasswordSet);
@@ -132,7 +133,11 @@ async fn a_lost_answer_that_changed_nothing_says_try_again_and_keeps_the_code() 
     m.directory.then(NextChange::Fail(DirectoryError::NoAnswer(
         "the connection dropped before the server read it".into(),
     )));
-    match m.service.set_password(&s, NEW_PASSWORD, NEW_PASSWORD).await {
+    match m
+        .service
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
+        .await
+    {
         Err(ServiceError::DirectoryDown) => {}
         other => panic!("expected 'try again', got {other:?}"),
     }
@@ -144,7 +149,7 @@ async fn a_lost_answer_that_changed_nothing_says_try_again_and_keeps_the_code() 
     );
     let done = m
         .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
         .await
         .expect("the second try");
     assert_eq!(done.stage, Stage::PasswordSet);
@@ -157,7 +162,11 @@ async fn when_nothing_can_tell_the_person_is_not_told_changed_and_the_operator_s
     let m = Memory::new();
     let s = m.confirmed().await;
     m.directory.then(NextChange::LandThenGoAway);
-    match m.service.set_password(&s, NEW_PASSWORD, NEW_PASSWORD).await {
+    match m
+        .service
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
+        .await
+    {
         Err(ServiceError::ChangeUnconfirmed) => {}
         other => panic!("expected 'could not confirm', got {other:?}"),
     }
@@ -190,7 +199,9 @@ async fn a_retry_in_the_same_session_after_an_unconfirmed_change_is_not_made_twi
     let s = m.confirmed().await;
     m.directory.then(NextChange::LandThenGoAway);
     assert!(matches!(
-        m.service.set_password(&s, NEW_PASSWORD, NEW_PASSWORD).await,
+        m.service
+            .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
+            .await,
         Err(ServiceError::ChangeUnconfirmed)
     ));
     m.directory.stamps_fail(false);
@@ -198,7 +209,7 @@ async fn a_retry_in_the_same_session_after_an_unconfirmed_change_is_not_made_twi
     // password typed is the one that works.
     let done = m
         .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
         .await
         .expect("finished");
     assert_eq!(done.stage, Stage::PasswordSet);
@@ -216,12 +227,14 @@ async fn without_any_stamp_a_retry_that_already_works_finishes_and_another_repla
     m.directory.stamps_fail(true);
     m.directory.then(NextChange::LandThenLoseAnswer);
     assert!(matches!(
-        m.service.set_password(&s, NEW_PASSWORD, NEW_PASSWORD).await,
+        m.service
+            .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
+            .await,
         Err(ServiceError::ChangeUnconfirmed)
     ));
     let done = m
         .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
         .await
         .expect("the typed password works");
     assert_eq!(done.stage, Stage::PasswordSet);
@@ -236,13 +249,15 @@ async fn without_any_stamp_a_retry_that_already_works_finishes_and_another_repla
     m.directory
         .then(NextChange::Fail(DirectoryError::NoAnswer("dropped".into())));
     assert!(matches!(
-        m.service.set_password(&s, OLD_PASSWORD, OLD_PASSWORD).await,
+        m.service
+            .set_password(&s, &secret(OLD_PASSWORD), &secret(OLD_PASSWORD))
+            .await,
         Err(ServiceError::ChangeUnconfirmed)
     ));
     let other = "amber lanterns drift over quiet harbours";
     let done = m
         .service
-        .set_password(&s, other, other)
+        .set_password(&s, &secret(other), &secret(other))
         .await
         .expect("replaced");
     assert_eq!(done.stage, Stage::PasswordSet);
@@ -266,7 +281,11 @@ async fn a_refusal_changes_nothing_and_keeps_the_confirmation() {
         refusal: Refusal::InHistory,
         detail: "result 19 Password is in history of old passwords".into(),
     }));
-    match m.service.set_password(&s, NEW_PASSWORD, NEW_PASSWORD).await {
+    match m
+        .service
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
+        .await
+    {
         Err(ServiceError::DirectoryRefused(Refusal::InHistory)) => {}
         other => panic!("{other:?}"),
     }
@@ -279,7 +298,11 @@ async fn a_refusal_changes_nothing_and_keeps_the_confirmation() {
     assert_eq!(m.directory.password_of(&address()).unwrap(), OLD_PASSWORD);
     let ok = "amber lanterns drift over quiet harbours";
     assert_eq!(
-        m.service.set_password(&s, ok, ok).await.unwrap().stage,
+        m.service
+            .set_password(&s, &secret(ok), &secret(ok))
+            .await
+            .unwrap()
+            .stage,
         Stage::PasswordSet
     );
 }
@@ -290,7 +313,10 @@ async fn an_intent_nobody_can_settle_is_given_up_after_a_day_with_the_operator_t
     let s = m.confirmed().await;
     m.directory.then(NextChange::LandThenLoseAnswer);
     m.directory.stamps_fail(true);
-    let _ = m.service.set_password(&s, NEW_PASSWORD, NEW_PASSWORD).await;
+    let _ = m
+        .service
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
+        .await;
     m.clock.advance(Duration::from_secs(25 * 3600));
     m.service.resolve_pending_changes().await.unwrap();
     assert!(m.store.change_intents().unwrap().is_empty());

@@ -4,6 +4,7 @@
 //! most one win.
 
 mod common;
+use common::secret;
 
 use common::*;
 use rekey::recovery::{FlowError, Stage};
@@ -29,7 +30,12 @@ async fn race(
         .zip(guesses)
         .map(|(s, guess)| {
             let service = Arc::clone(&h.service);
-            tokio::spawn(async move { service.confirm_code(&s, &guess).await.map(|v| v.stage) })
+            tokio::spawn(async move {
+                service
+                    .confirm_code(&s, &secret(&guess))
+                    .await
+                    .map(|v| v.stage)
+            })
         })
         .collect();
     let mut answers = Vec::new();
@@ -86,7 +92,7 @@ async fn twenty_wrong_guessers_get_five_tries_between_them() {
     // The code is dead, the right guess included.
     let view = h.service.flow_status(&s).await.unwrap();
     assert_eq!(view.stage, Stage::LockedOut);
-    let answer = h.service.confirm_code(&s, &code).await;
+    let answer = h.service.confirm_code(&s, &secret(&code)).await;
     assert!(matches!(
         answer,
         Err(ServiceError::Flow(FlowError::NoTriesLeft))

@@ -4,6 +4,7 @@
 //! it, and the audit chain intact.
 
 mod common;
+use common::secret;
 
 use common::*;
 use rekey::recovery::ManualClock;
@@ -37,13 +38,13 @@ fn crash_child() {
         let s = h.code_sent(ADA).await;
         let code = h.last_code(ADA);
         h.service
-            .confirm_code(&s, &code)
+            .confirm_code(&s, &secret(&code))
             .await
             .expect("code confirmed");
         println!("READY");
         let start = Instant::now();
         h.service
-            .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+            .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
             .await
             .expect("password set");
         println!("DONE {}", start.elapsed().as_micros());

@@ -4,6 +4,7 @@
 //! SIGHUP, and operator commands through it.
 
 mod common;
+use common::secret;
 
 use common::daemon::{Daemon, TEST_CONFIG, rekey_binary, seed_accounts, wait_for_code};
 use common::{NEW_PASSWORD, OLD_PASSWORD, human_slide, requested};
@@ -99,10 +100,16 @@ async fn fifty_wizards_at_once_each_recover_their_own_account() {
             let code = tokio::task::spawn_blocking(move || wait_for_code(&dir, &to, 1))
                 .await
                 .unwrap();
-            let view = service.confirm_code(&s, &code).await.expect("right code");
+            let view = service
+                .confirm_code(&s, &secret(&code))
+                .await
+                .expect("right code");
             assert_eq!(view.stage, Stage::CodeConfirmed);
             let pw = password_for(i);
-            let done = service.set_password(&s, &pw, &pw).await.expect("set");
+            let done = service
+                .set_password(&s, &secret(&pw), &secret(&pw))
+                .await
+                .expect("set");
             assert_eq!(done.stage, Stage::PasswordSet);
             service.close_session(&s).await.expect("closed");
             i
@@ -184,7 +191,7 @@ async fn a_stranger_with_five_guesses_and_five_requests_cannot_lock_the_owner_ou
         "000000"
     };
     for tries_left in (0..5).rev() {
-        let answer = stranger.confirm_code(&s, wrong).await;
+        let answer = stranger.confirm_code(&s, &secret(wrong)).await;
         assert!(
             matches!(answer, Err(ServiceError::WrongCode { attempts_left }) if attempts_left == tries_left),
             "{answer:?}"
@@ -220,18 +227,18 @@ async fn a_stranger_with_five_guesses_and_five_requests_cannot_lock_the_owner_ou
         "still in their cooldown"
     );
     for _ in 0..5 {
-        let answer = again.confirm_code(&s2, &code).await;
+        let answer = again.confirm_code(&s2, &secret(&code)).await;
         assert!(answer.is_err(), "{answer:?}");
     }
     let view = owner.flow_status(&o).await.unwrap();
     assert_eq!(view.code.map(|c| c.attempts_left), Some(5));
     let view = owner
-        .confirm_code(&o, &code)
+        .confirm_code(&o, &secret(&code))
         .await
         .expect("the owner's code");
     assert_eq!(view.stage, Stage::CodeConfirmed);
     let done = owner
-        .set_password(&o, NEW_PASSWORD, NEW_PASSWORD)
+        .set_password(&o, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
         .await
         .unwrap();
     assert_eq!(done.stage, Stage::PasswordSet);
@@ -397,9 +404,12 @@ async fn a_daemon_killed_mid_traffic_loses_nothing_and_everyone_carries_on() {
     // One change that was answered before the kill must survive it.
     let finisher = connect(&daemon).await;
     let (s, code) = code_sent(&daemon, &finisher, "kill0@example.com").await;
-    finisher.confirm_code(&s, &code).await.unwrap();
+    finisher.confirm_code(&s, &secret(&code)).await.unwrap();
     let changed = password_for(0);
-    finisher.set_password(&s, &changed, &changed).await.unwrap();
+    finisher
+        .set_password(&s, &secret(&changed), &secret(&changed))
+        .await
+        .unwrap();
     // Four flows left waiting with a code in the mail.
     let mut codes = Vec::new();
     for i in 1..5 {
@@ -453,18 +463,21 @@ async fn a_daemon_killed_mid_traffic_loses_nothing_and_everyone_carries_on() {
             .await
             .unwrap();
         if code != *old {
-            let answer = wizard.confirm_code(&s, old).await;
+            let answer = wizard.confirm_code(&s, &secret(old)).await;
             assert!(
                 matches!(answer, Err(ServiceError::WrongCode { .. })),
                 "{answer:?}"
             );
         }
         wizard
-            .confirm_code(&s, &code)
+            .confirm_code(&s, &secret(&code))
             .await
             .expect("the new code works");
         let pw = format!("{NEW_PASSWORD} after the restart");
-        let done = wizard.set_password(&s, &pw, &pw).await.unwrap();
+        let done = wizard
+            .set_password(&s, &secret(&pw), &secret(&pw))
+            .await
+            .unwrap();
         assert_eq!(done.stage, Stage::PasswordSet);
     }
     assert!(daemon.terminate().success());

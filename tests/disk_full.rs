@@ -6,6 +6,7 @@
 //! acknowledged before still there.
 
 mod common;
+use common::secret;
 
 use common::daemon::{Daemon, TEST_CONFIG, seed_accounts, wait_for_code};
 use common::{NEW_PASSWORD, OLD_PASSWORD, requested};
@@ -223,9 +224,12 @@ async fn a_daemon_out_of_space_tells_the_truth_stops_and_serves_again_once_space
     let code = tokio::task::spawn_blocking(move || wait_for_code(&mail, "ada@example.com", 1))
         .await
         .expect("mail read");
-    wizard.confirm_code(&ada, &code).await.expect("right code");
+    wizard
+        .confirm_code(&ada, &secret(&code))
+        .await
+        .expect("right code");
     let done = wizard
-        .set_password(&ada, NEW_PASSWORD, NEW_PASSWORD)
+        .set_password(&ada, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
         .await
         .expect("password set");
     assert_eq!(done.stage, Stage::PasswordSet);
@@ -236,7 +240,10 @@ async fn a_daemon_out_of_space_tells_the_truth_stops_and_serves_again_once_space
     let code = tokio::task::spawn_blocking(move || wait_for_code(&mail, "bob@example.com", 1))
         .await
         .expect("mail read");
-    wizard.confirm_code(&bob, &code).await.expect("right code");
+    wizard
+        .confirm_code(&bob, &secret(&code))
+        .await
+        .expect("right code");
     let acknowledged = audit_lines(&daemon);
     assert!(acknowledged.len() >= 6, "{acknowledged:?}");
 
@@ -343,10 +350,13 @@ async fn a_daemon_out_of_space_tells_the_truth_stops_and_serves_again_once_space
     let code = tokio::task::spawn_blocking(move || wait_for_code(&mail, "bob@example.com", 2))
         .await
         .expect("mail read");
-    wizard.confirm_code(&bob, &code).await.expect("right code");
+    wizard
+        .confirm_code(&bob, &secret(&code))
+        .await
+        .expect("right code");
     let bob_password = format!("{NEW_PASSWORD} after the disk was full");
     let done = wizard
-        .set_password(&bob, &bob_password, &bob_password)
+        .set_password(&bob, &secret(&bob_password), &secret(&bob_password))
         .await
         .expect("password set");
     assert_eq!(done.stage, Stage::PasswordSet);

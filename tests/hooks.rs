@@ -5,6 +5,7 @@
 //! hooks (`tests/hooks/test_hooks.py`), so that `cargo test` covers it.
 
 mod common;
+use common::secret;
 
 use common::ldap::OnDirectory;
 use common::{NEW_PASSWORD, OLD_PASSWORD, code_sent, human_slide};
@@ -404,7 +405,7 @@ async fn a_hook_that_hangs_is_stopped_and_nothing_is_claimed() {
     let started = Instant::now();
     let answer = on
         .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
         .await;
     let took = started.elapsed();
     eprintln!("a hanging change answered after {took:?}");
@@ -472,7 +473,7 @@ async fn a_hook_that_prints_garbage_or_fails_is_a_clear_error() {
         std::fs::write(&mode, case).unwrap();
         let answer = on
             .service
-            .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+            .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
             .await;
         assert!(
             matches!(answer, Err(ServiceError::DirectoryDown)),
@@ -516,7 +517,7 @@ async fn a_hook_that_prints_garbage_or_fails_is_a_clear_error() {
     // And a set_password whose find fails changes nothing.
     match on
         .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
         .await
     {
         Err(ServiceError::Internal(_)) => {}

@@ -5,6 +5,7 @@
 //! checks it: by binding to slapd as the person.
 
 mod common;
+use common::secret;
 
 use common::daemon::{Daemon, TEST_CONFIG, wait_for_code};
 use common::ldap::{OnDirectory, slapd_settings, slapd_toml};
@@ -242,7 +243,7 @@ async fn slapd_down_at_the_change_keeps_the_code_and_the_same_flow_finishes_late
     slapd.stop();
     match on
         .service
-        .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
         .await
     {
         Err(ServiceError::DirectoryDown) => {}
@@ -365,9 +366,15 @@ async fn twenty_wizards_at_once_through_the_daemon_on_slapd() {
             let code = tokio::task::spawn_blocking(move || wait_for_code(&dir, &to, 1))
                 .await
                 .unwrap();
-            service.confirm_code(&s, &code).await.expect("right code");
+            service
+                .confirm_code(&s, &secret(&code))
+                .await
+                .expect("right code");
             let pw = format!("{NEW_PASSWORD} number {i}");
-            let done = service.set_password(&s, &pw, &pw).await.expect("set");
+            let done = service
+                .set_password(&s, &secret(&pw), &secret(&pw))
+                .await
+                .expect("set");
             assert_eq!(done.stage, Stage::PasswordSet);
             i
         });
@@ -436,7 +443,7 @@ fn ldap_crash_child() {
         println!("READY");
         let start = Instant::now();
         on.service
-            .set_password(&s, NEW_PASSWORD, NEW_PASSWORD)
+            .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
             .await
             .expect("password set");
         println!("DONE {}", start.elapsed().as_micros());

@@ -15,6 +15,7 @@ use crate::store::audit::{AuditDraft, AuditKind};
 use crate::store::outbox::OutboxMessage;
 use crate::store::{Store, StoreTx, TxResult, abort, random_id};
 use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -652,9 +653,9 @@ impl RecoveryService for LocalService {
         answer
     }
 
-    async fn confirm_code(&self, id: &str, code: &str) -> Result<FlowView, ServiceError> {
+    async fn confirm_code(&self, id: &str, code: &SecretString) -> Result<FlowView, ServiceError> {
         let floor = self.reply_floor();
-        let answer = self.confirm_code_now(id, code).await;
+        let answer = self.confirm_code_now(id, code.expose_secret()).await;
         tokio::time::sleep_until(floor).await;
         answer
     }
@@ -669,22 +670,23 @@ impl RecoveryService for LocalService {
     async fn assess_password(
         &self,
         id: &str,
-        password: &str,
+        password: &SecretString,
     ) -> Result<PasswordVerdict, ServiceError> {
         let (address, name) = self.confirmed_address(id)?;
-        self.verdict(&address, &name, password).await
+        self.verdict(&address, &name, password.expose_secret())
+            .await
     }
 
     async fn set_password(
         &self,
         id: &str,
-        password: &str,
-        again: &str,
+        password: &SecretString,
+        again: &SecretString,
     ) -> Result<FlowView, ServiceError> {
-        if password != again {
+        if password.expose_secret() != again.expose_secret() {
             return Err(ServiceError::PasswordsDiffer);
         }
-        self.change_password(id, password).await
+        self.change_password(id, password.expose_secret()).await
     }
 
     async fn close_session(&self, id: &str) -> Result<(), ServiceError> {

@@ -22,6 +22,9 @@ use crate::recovery::{
 };
 use crate::store::StoreError;
 use async_trait::async_trait;
+/// Codes and passwords cross the service in this: wiped when dropped,
+/// never shown by `Debug`.
+pub use secrecy::{ExposeSecret, SecretString};
 
 /// A session's handle: random, unguessable, and all a wizard keeps.
 pub type SessionId = String;
@@ -151,7 +154,11 @@ pub trait RecoveryService: Send + Sync {
     async fn send_code(&self, session: &str) -> Result<FlowView, ServiceError>;
 
     /// Confirm a typed or pasted code.
-    async fn confirm_code(&self, session: &str, code: &str) -> Result<FlowView, ServiceError>;
+    async fn confirm_code(
+        &self,
+        session: &str,
+        code: &SecretString,
+    ) -> Result<FlowView, ServiceError>;
 
     /// The flow as it stands now (lifetime, tries, resend countdown).
     async fn flow_status(&self, session: &str) -> Result<FlowView, ServiceError>;
@@ -161,15 +168,15 @@ pub trait RecoveryService: Send + Sync {
     async fn assess_password(
         &self,
         session: &str,
-        password: &str,
+        password: &SecretString,
     ) -> Result<PasswordVerdict, ServiceError>;
 
     /// Sets the new password, typed twice.
     async fn set_password(
         &self,
         session: &str,
-        password: &str,
-        again: &str,
+        password: &SecretString,
+        again: &SecretString,
     ) -> Result<FlowView, ServiceError>;
 
     /// Ends a session (the person left, or the wizard quit).

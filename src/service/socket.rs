@@ -9,6 +9,7 @@ use crate::operator::{OperatorCommand, OperatorFailure, OperatorReport};
 use crate::recovery::{EmailAddress, FlowView, PasswordVerdict};
 use crate::recovery::{SlideEvidence, SlideVerdict};
 use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::net::UnixStream;
@@ -144,8 +145,8 @@ fn session(session: &str) -> SessionId {
     session.to_string()
 }
 
-fn secret(text: &str) -> Zeroizing<String> {
-    Zeroizing::new(text.to_string())
+fn secret(text: &SecretString) -> Zeroizing<String> {
+    Zeroizing::new(text.expose_secret().to_string())
 }
 
 macro_rules! expect {
@@ -221,7 +222,7 @@ impl RecoveryService for SocketService {
         expect!(self.call(request).await, Flow)
     }
 
-    async fn confirm_code(&self, s: &str, code: &str) -> Result<FlowView, ServiceError> {
+    async fn confirm_code(&self, s: &str, code: &SecretString) -> Result<FlowView, ServiceError> {
         let request = Request::ConfirmCode {
             session: session(s),
             code: secret(code),
@@ -239,7 +240,7 @@ impl RecoveryService for SocketService {
     async fn assess_password(
         &self,
         s: &str,
-        password: &str,
+        password: &SecretString,
     ) -> Result<PasswordVerdict, ServiceError> {
         let request = Request::AssessPassword {
             session: session(s),
@@ -251,8 +252,8 @@ impl RecoveryService for SocketService {
     async fn set_password(
         &self,
         s: &str,
-        password: &str,
-        again: &str,
+        password: &SecretString,
+        again: &SecretString,
     ) -> Result<FlowView, ServiceError> {
         let request = Request::SetPassword {
             session: session(s),

@@ -2,8 +2,7 @@
 //! messages: the screens never wait on the service.
 
 use crate::recovery::{EmailAddress, FlowView, SlideEvidence, SlideVerdict};
-use crate::service::{RecoveryService, ServiceError, SessionId};
-use zeroize::Zeroizing;
+use crate::service::{RecoveryService, SecretString, ServiceError, SessionId};
 
 #[derive(Debug)]
 pub enum Call {
@@ -11,8 +10,8 @@ pub enum Call {
     SubmitAddress(String),
     CheckSlide(SlideEvidence),
     Flow(FlowCall),
-    ConfirmCode(Zeroizing<String>),
-    SetPassword(Zeroizing<String>, Zeroizing<String>),
+    ConfirmCode(SecretString),
+    SetPassword(SecretString, SecretString),
     Close,
 }
 

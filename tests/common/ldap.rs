@@ -2,6 +2,7 @@
 //! the in-process service on it with the system clock (LDAP's change
 //! stamps are the server's real time), and a flow taken step by step.
 
+use super::secret;
 use super::slapd::{PEOPLE, SERVICE_DN, Slapd};
 use super::{codes_queued, quick_config};
 use rekey::config::Config;
@@ -86,7 +87,7 @@ impl OnDirectory {
     pub async fn changes(&self, s: &str, password: &str) {
         let done = self
             .service
-            .set_password(s, password, password)
+            .set_password(s, &secret(password), &secret(password))
             .await
             .unwrap_or_else(|e| panic!("the change went through: {e:?}"));
         assert_eq!(done.stage, Stage::PasswordSet);
@@ -95,7 +96,11 @@ impl OnDirectory {
     /// Sets `password` in session `s` and expects the directory to refuse
     /// it with `refusal`.
     pub async fn refused(&self, s: &str, password: &str, refusal: Refusal) {
-        match self.service.set_password(s, password, password).await {
+        match self
+            .service
+            .set_password(s, &secret(password), &secret(password))
+            .await
+        {
             Err(ServiceError::DirectoryRefused(r)) if r == refusal => {}
             other => panic!("expected the directory to refuse ({refusal:?}), got {other:?}"),
         }
@@ -122,7 +127,7 @@ impl OnDirectory {
     pub async fn confirmed(&self, address: &str) -> SessionId {
         let s = super::code_sent(self.service.as_ref(), address).await;
         self.service
-            .confirm_code(&s, &self.last_code(address))
+            .confirm_code(&s, &secret(&self.last_code(address)))
             .await
             .expect("the right code");
         s

@@ -378,6 +378,11 @@ pub fn with_config(
     )
 }
 
+/// A code or password as the service takes it.
+pub fn secret(text: &str) -> rekey::service::SecretString {
+    rekey::service::SecretString::from(text)
+}
+
 /// `rekey user verify`: whether `password` is `address`'s.
 pub fn password_works(data_dir: &Path, address: &str, password: &str) -> bool {
     let out = operator(

@@ -10,7 +10,7 @@ use crate::service::frame::{self, FRAME_TIMEOUT, FrameError, MAX_FRAME};
 use crate::service::protocol::{
     Answer, Hello, MAX_REQUEST, PROTOCOL, Reply, Request, Rules, Welcome,
 };
-use crate::service::{RecoveryService, ServiceError, SessionId};
+use crate::service::{RecoveryService, SecretString, ServiceError, SessionId};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -234,12 +234,12 @@ impl Connection {
             R::OpenTicket { session } => service.open_ticket(&session).await.map(Answer::Flow),
             R::SendCode { session } => service.send_code(&session).await.map(Answer::Flow),
             R::ConfirmCode { session, code } => service
-                .confirm_code(&session, &code)
+                .confirm_code(&session, &SecretString::from(code.as_str()))
                 .await
                 .map(Answer::Flow),
             R::FlowStatus { session } => service.flow_status(&session).await.map(Answer::Flow),
             R::AssessPassword { session, password } => service
-                .assess_password(&session, &password)
+                .assess_password(&session, &SecretString::from(password.as_str()))
                 .await
                 .map(Answer::Verdict),
             R::SetPassword {
@@ -247,7 +247,11 @@ impl Connection {
                 password,
                 again,
             } => service
-                .set_password(&session, &password, &again)
+                .set_password(
+                    &session,
+                    &SecretString::from(password.as_str()),
+                    &SecretString::from(again.as_str()),
+                )
                 .await
                 .map(Answer::Flow),
             R::CloseSession { session } => {

@@ -127,7 +127,10 @@ impl CheckEmail {
                 Focus::Boxes => {
                     if key.code == KeyCode::Enter {
                         if self.boxes.is_complete() {
-                            cx.call(Call::ConfirmCode(self.boxes.code()), "app.busy");
+                            cx.call(
+                                Call::ConfirmCode(self.boxes.code().as_str().into()),
+                                "app.busy",
+                            );
                         } else {
                             cx.error(cx.t.t("error.code_length"));
                         }

@@ -102,14 +102,20 @@ impl NewPassword {
         match self.current_verdict().filter(|v| !v.provisional) {
             Some(v) if v.passes() => {
                 cx.call(
-                    Call::SetPassword(self.pair.first(), self.pair.second()),
+                    Call::SetPassword(
+                        self.pair.first().as_str().into(),
+                        self.pair.second().as_str().into(),
+                    ),
                     "password.saving",
                 );
             }
             Some(_) => cx.error(cx.t.t("error.password_refused")),
             // The whole verdict is still coming: the service judges anyway.
             None => cx.call(
-                Call::SetPassword(self.pair.first(), self.pair.second()),
+                Call::SetPassword(
+                    self.pair.first().as_str().into(),
+                    self.pair.second().as_str().into(),
+                ),
                 "password.saving",
             ),
         }
