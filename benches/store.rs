@@ -97,8 +97,9 @@ fn sample(k: &Kiosk, dir: &Path, done: &str, started: Instant) {
     let outbox = k.store.outbox().expect("outbox").len();
     let mail_files = std::fs::read_dir(dir.join("mail")).map_or(0, |d| d.count());
     println!(
-        "{done:>8} {:>10.2} {:>10.2} {audit:>8} {outbox:>7} {mail_files:>6} {:>8.1} {:>8.0}",
+        "{done:>8} {:>10.2} {:>10.2} {:>10.2} {audit:>8} {outbox:>7} {mail_files:>6} {:>8.1} {:>8.0}",
         mib(bytes_under(&dir.join("store"))),
+        mib(bytes_under(&dir.join("audit"))),
         mib(k.store.size_on_disk().expect("size")),
         rss_mib(),
         started.elapsed().as_secs_f64()
@@ -173,8 +174,8 @@ fn main() {
          sessions idle 30 min); argon2 lowered to 1 MiB, t=1 (sizes do not depend on it)."
     );
     println!(
-        "{:>8} {:>10} {:>10} {:>8} {:>7} {:>6} {:>8} {:>8}",
-        "done", "files MiB", "sled MiB", "audit", "outbox", ".eml", "RSS MiB", "secs"
+        "{:>8} {:>10} {:>10} {:>10} {:>8} {:>7} {:>6} {:>8} {:>8}",
+        "done", "files MiB", "journal", "sled MiB", "audit", "outbox", ".eml", "RSS MiB", "secs"
     );
     let started = Instant::now();
     sample(&k, dir, "0", started);

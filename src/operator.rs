@@ -399,12 +399,7 @@ impl Operator<'_> {
             out.push_str("no mail\n");
         }
         for r in records {
-            let kind = match r.message {
-                OutboxMessage::Code { .. } => "code",
-                OutboxMessage::PasswordChanged { .. } => "password-changed",
-                OutboxMessage::UnknownAddress => "unknown-address",
-                OutboxMessage::Probe { .. } => "probe (no mail)",
-            };
+            let kind = crate::mail::worker::mail_kind(&r.message).unwrap_or("probe (no mail)");
             let state = match r.state {
                 OutboxState::Queued => format!("queued, next try {}", format_time(r.next_try_ms)),
                 OutboxState::Sending { since_ms } => {
@@ -433,6 +428,23 @@ impl Operator<'_> {
         // Read before the transaction: sled blocks a plain read of a tree
         // that a transaction holds.
         let ids: Vec<u64> = match id {
+            // Delivered mail leaves the outbox; the audit trail says so.
+            Some(id) if self.store.outbox()?.iter().all(|r| r.id != id) => {
+                let sent = format!("message {id} (");
+                let delivered = self
+                    .store
+                    .audit_events()?
+                    .into_iter()
+                    .rev()
+                    .find(|e| e.kind == AuditKind::MailSent && e.detail.starts_with(&sent));
+                return Err(OperatorFailure::Error(match delivered {
+                    Some(e) => format!(
+                        "message {id} was already sent, at {}",
+                        format_time(e.time_ms)
+                    ),
+                    None => format!("no message {id} in the outbox"),
+                }));
+            }
             Some(id) => vec![id],
             None => self
                 .store

@@ -963,8 +963,17 @@ fn the_outbox_lists_queued_mail_and_retry_delivers_it() {
         .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
         .collect();
     assert_eq!(mail.len(), 1);
+    // Delivered, it leaves the outbox; the audit trail keeps that it went.
     let out = rekey(dir.path(), &["outbox"], "");
-    assert!(success(&out).contains("\tsent "), "{out:#?}");
+    assert_eq!(success(&out), "no mail\n");
+    let out = rekey(dir.path(), &["audit"], "");
+    let sent = success(&out)
+        .lines()
+        .find(|l| l.contains("mail_sent"))
+        .unwrap_or_else(|| panic!("{out:#?}"))
+        .to_string();
+    assert!(sent.contains("ada@example.com"), "{sent}");
+    assert!(sent.contains("(code), try 1"), "{sent}");
 
     let id = listing.split('\t').next().unwrap().to_string();
     let out = rekey(dir.path(), &["outbox", "retry", &id], "");

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use common::*;
 use rekey::mail::{MailDir, MailSettings, OutboxWorker, Transport};
 use rekey::recovery::Clock;
+use rekey::store::audit::AuditKind;
 use rekey::store::outbox::{OutboxMessage, OutboxState};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -28,6 +29,10 @@ async fn a_code_mail_is_written_once_and_the_code_leaves_the_store() {
     let code = h.last_code(ADA);
     let mail_dir = h.dir.join("mail");
     let w = worker(&h, Arc::new(MailDir::new(&mail_dir)));
+    let view_phrase = match &h.store.outbox().unwrap()[0].message {
+        OutboxMessage::Code { phrase, .. } => phrase.clone(),
+        _ => String::new(),
+    };
 
     assert_eq!(w.deliver_due().await.unwrap(), 1);
     assert_eq!(w.deliver_due().await.unwrap(), 0, "nothing is sent twice");
@@ -60,16 +65,17 @@ async fn a_code_mail_is_written_once_and_the_code_leaves_the_store() {
         "{mail:?}"
     );
 
-    let record = &h.store.outbox().unwrap()[0];
-    assert!(matches!(record.state, OutboxState::Sent { .. }));
-    assert!(
-        matches!(&record.message, OutboxMessage::Code { code, .. } if code.is_empty()),
-        "{record:?}"
-    );
-    let view_phrase = match &record.message {
-        OutboxMessage::Code { phrase, .. } => phrase.clone(),
-        _ => String::new(),
-    };
+    // Delivered, the mail leaves the outbox with its code; the audit
+    // trail keeps that it went, and no code.
+    assert!(h.store.outbox().unwrap().is_empty());
+    let trail = h.store.audit_events().unwrap();
+    let sent = trail
+        .iter()
+        .find(|e| e.kind == AuditKind::MailSent)
+        .unwrap_or_else(|| panic!("{trail:?}"));
+    assert_eq!(sent.account.as_ref().map(|a| a.as_str()), Some(ADA));
+    assert!(sent.detail.ends_with("(code), try 1"), "{sent:?}");
+    assert!(!serde_json::to_string(&trail).unwrap().contains(&code));
     assert!(
         mail.text.contains(&format!("\"{view_phrase}\"")),
         "{mail:?}"

@@ -7,6 +7,7 @@
 use super::templates::render;
 use super::{DeliveryError, MailSettings, Transport};
 use crate::recovery::{Clock, Millis};
+use crate::store::audit::{AuditDraft, AuditKind};
 use crate::store::outbox::{OutboxMessage, OutboxRecord, OutboxState};
 use crate::store::{Store, StoreError, TxResult};
 use lettre::Message;
@@ -289,10 +290,19 @@ impl OutboxWorker {
             }
             tx.put_mail_health(&health)?;
             match &outcome {
+                // Delivered: out of the outbox, into the audit trail (a
+                // probe is no mail, and leaves no trace but mail health).
+                // The store keeps work in progress, not a week of sends.
                 Ok(_) => {
-                    record.state = OutboxState::Sent { at_ms: now };
-                    record.last_error = None;
-                    redact(&mut record.message);
+                    tx.remove_outbox_record(id)?;
+                    if let Some(kind) = mail_kind(&record.message) {
+                        tx.audit(
+                            AuditDraft::new(AuditKind::MailSent, Some(&record.to), "outbox")
+                                .detail(format!("message {id} ({kind}), try {}", record.tries)),
+                            now,
+                        )?;
+                    }
+                    return Ok(());
                 }
                 Err(e) => {
                     record.last_error = Some(e.message.clone());
@@ -338,6 +348,17 @@ pub fn key(record: &OutboxRecord) -> String {
 }
 
 /// A code has no business in the store once its mail is out (or given up).
+/// What a message is, as `rekey outbox list` and the audit trail say it;
+/// `None` for a probe, which is no mail.
+pub fn mail_kind(message: &OutboxMessage) -> Option<&'static str> {
+    match message {
+        OutboxMessage::Code { .. } => Some("code"),
+        OutboxMessage::PasswordChanged { .. } => Some("password-changed"),
+        OutboxMessage::UnknownAddress => Some("unknown-address"),
+        OutboxMessage::Probe { .. } => None,
+    }
+}
+
 fn redact(message: &mut OutboxMessage) {
     if let OutboxMessage::Code { code, .. } = message {
         *code = String::new();

@@ -234,8 +234,9 @@ impl LocalService {
     }
 
     /// At most once a minute, and one at a time, off the request path:
-    /// forgets idle sessions, flows, spent send counts and old mail, and
-    /// prunes the audit trail past its retention.
+    /// moves the audit events of the last minute to the journal, forgets
+    /// idle sessions, flows, spent send counts and old mail, and prunes
+    /// the audit trail past its retention.
     fn sweep_sessions_now_and_then(&self, now: Millis) -> Result<(), ServiceError> {
         let last = self.last_sweep.load(Ordering::Relaxed);
         let due = now.saturating_sub(last) >= SWEEP_EVERY_MS
@@ -248,6 +249,9 @@ impl LocalService {
         }
         let (store, config, sweeping) = (self.store.clone(), self.config(), self.sweeping.clone());
         tokio::task::spawn_blocking(move || {
+            if let Err(e) = store.settle_audit() {
+                tracing::warn!("audit events could not be moved to the journal yet: {e}");
+            }
             let idle_ms = config.service.session_idle_secs * 1000;
             let swept = store.sweep_sessions(now, idle_ms).and_then(|_| {
                 store.sweep_flows(

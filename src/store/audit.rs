@@ -2,24 +2,31 @@
 //! event chained to the one before by a SHA-256 hash, so that an edited,
 //! removed or reordered event is found by [`Store::verify_audit`].
 //!
+//! A step writes its events into the `audit` tree, in the step's own
+//! transaction; settling moves them, a minute's worth at a time, to the
+//! journal (`journal.rs`): files a day each, beside the store. sled holds
+//! the last minute of the trail, the journal the rest.
+//!
 //! Events older than the retention are pruned from the front of the
-//! chain; a checkpoint in `meta` keeps the number, hash and time of the
-//! last pruned event, so the chain still verifies from there: the first
-//! kept event's link names the checkpoint's hash, and changing the
-//! checkpoint breaks that link as changing any event does.
+//! chain, a day's file at a time; a checkpoint in `meta` keeps the number,
+//! hash and time of the last pruned event, so the chain still verifies
+//! from there: the first kept event's link names the checkpoint's hash,
+//! and changing the checkpoint breaks that link as changing any event does.
 //!
 //! Codes and passwords never reach this module: an event holds a kind, an
 //! account, an outcome, a short detail and where the person was.
 
+use super::journal::Line;
 use super::{Store, StoreError, StoreTx, TxFault, get_json, put_json};
 use crate::recovery::{EmailAddress, Millis};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::sync::PoisonError;
 
 const HEAD_KEY: &[u8] = b"audit_head";
 const CHECKPOINT_KEY: &[u8] = b"audit_checkpoint";
-/// Events pruned in one transaction.
-const PRUNE_BATCH: usize = 256;
+/// Events moved to the journal in one append.
+const SETTLE_BATCH: usize = 4096;
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +49,9 @@ pub enum AuditKind {
     AccountRemoved,
     /// Someone who may not run operator commands tried one.
     OperatorRefused,
+    /// A mail left the outbox: the server took it. Its record goes from
+    /// the outbox then; this is what is kept of it.
+    MailSent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,61 +212,200 @@ pub enum ChainReport {
     },
 }
 
+/// An event as the walk over the trail finds it.
+enum Found {
+    Event(Box<AuditEvent>),
+    /// In the journal: a line that is not an event.
+    UnreadableLine,
+    /// In sled: a record that is not an event, or one under the wrong key.
+    Unreadable,
+    Misfiled(Box<AuditEvent>),
+}
+
 impl Store {
     /// Every event, oldest first.
     pub fn audit_events(&self) -> Result<Vec<AuditEvent>, StoreError> {
-        super::decode_all(&self.audit)
+        let mut events = Vec::new();
+        let mut unreadable = false;
+        self.walk_audit(|found| {
+            match found {
+                Found::Event(e) | Found::Misfiled(e) => events.push(*e),
+                Found::UnreadableLine | Found::Unreadable => unreadable = true,
+            }
+            !unreadable
+        })?;
+        if unreadable {
+            return Err(StoreError::Corrupt(
+                "an audit event is unreadable (rekey audit verify says which)".to_string(),
+            ));
+        }
+        Ok(events)
+    }
+
+    fn checkpoint(&self) -> Result<Result<Option<Checkpoint>, ()>, StoreError> {
+        Ok(match self.meta.get(CHECKPOINT_KEY)? {
+            None => Ok(None),
+            Some(bytes) => super::decode(&bytes).map(Some).map_err(|_| ()),
+        })
+    }
+
+    /// Calls `each` with the kept trail in order, until it returns false:
+    /// the journal's events after the checkpoint, then those still in
+    /// sled. Settling waits meanwhile, so no event is seen twice or missed.
+    fn walk_audit(&self, mut each: impl FnMut(Found) -> bool) -> Result<(), StoreError> {
+        let journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        let after = match self.checkpoint()? {
+            Ok(c) => c.map_or(0, |c| c.seq),
+            Err(()) => 0,
+        };
+        let journal_error = |e: std::io::Error| self.journal_error(journal.dir(), &e);
+        let mut go_on = true;
+        for segment in journal.segments().map_err(journal_error)? {
+            super::journal::read_segment(&segment, |line| {
+                go_on = match line {
+                    Line::Event(e) if e.seq <= after => true,
+                    Line::Event(e) => each(Found::Event(e)),
+                    Line::Unreadable => each(Found::UnreadableLine),
+                };
+                go_on
+            })
+            .map_err(journal_error)?;
+            if !go_on {
+                return Ok(());
+            }
+        }
+        let settled = journal.last_seq().max(after);
+        for entry in self.audit.iter() {
+            let (key, value) = entry?;
+            let found = match super::decode::<AuditEvent>(&value) {
+                Err(_) => Found::Unreadable,
+                Ok(e) if e.seq <= settled && key.as_ref() == e.seq.to_be_bytes() => continue,
+                Ok(e) if key.as_ref() != e.seq.to_be_bytes() => Found::Misfiled(Box::new(e)),
+                Ok(e) => Found::Event(Box::new(e)),
+            };
+            if !each(found) {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn journal_error(&self, dir: &std::path::Path, e: &std::io::Error) -> StoreError {
+        if super::is_no_space(e) {
+            StoreError::NoSpace(dir.to_path_buf())
+        } else {
+            StoreError::Journal {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            }
+        }
+    }
+
+    /// Moves the events written since the last time from sled to the
+    /// journal: appended and synced, then removed from sled. Returns how
+    /// many moved. Run now and then, off the request path; an idle store
+    /// has nothing to move and writes nothing.
+    pub fn settle_audit(&self) -> Result<usize, StoreError> {
+        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut moved = 0;
+        loop {
+            let settled = journal.last_seq();
+            let mut stale = Vec::new();
+            let mut batch = Vec::new();
+            for entry in self.audit.iter() {
+                let (key, value) = entry?;
+                // An unreadable or misfiled record stays for verify to report.
+                let Ok(event) = super::decode::<AuditEvent>(&value) else {
+                    break;
+                };
+                if key.as_ref() != event.seq.to_be_bytes() {
+                    break;
+                }
+                if event.seq <= settled {
+                    // In the journal already: an earlier move's crash.
+                    stale.push(key);
+                    continue;
+                }
+                if event.seq != settled + 1 + batch.len() as u64 || batch.len() >= SETTLE_BATCH {
+                    break;
+                }
+                batch.push(event);
+            }
+            if batch.is_empty() && stale.is_empty() {
+                return Ok(moved);
+            }
+            let dir = journal.dir().to_path_buf();
+            journal
+                .append(&batch)
+                .map_err(|e| self.journal_error(&dir, &e))?;
+            for key in stale {
+                self.audit.remove(key)?;
+            }
+            for event in &batch {
+                self.audit.remove(event.seq.to_be_bytes())?;
+            }
+            moved += batch.len();
+            if batch.len() < SETTLE_BATCH {
+                return Ok(moved);
+            }
+        }
     }
 
     /// Walks the chain: every event's hash, its link to the one before, the
     /// numbering without gaps, and the head that names the last event.
     pub fn verify_audit(&self) -> Result<ChainReport, StoreError> {
-        let checkpoint: Option<Checkpoint> = match self.meta.get(CHECKPOINT_KEY)? {
-            None => None,
-            Some(bytes) => match super::decode(&bytes) {
-                Ok(c) => Some(c),
-                Err(_) => {
-                    return Ok(ChainReport::Broken {
-                        at_seq: 1,
-                        reason: "the record of the pruned events is unreadable".to_string(),
-                    });
-                }
-            },
+        let checkpoint = match self.checkpoint()? {
+            Ok(c) => c,
+            Err(()) => {
+                return Ok(ChainReport::Broken {
+                    at_seq: 1,
+                    reason: "the record of the pruned events is unreadable".to_string(),
+                });
+            }
         };
         let (mut expected_seq, mut prev) = match &checkpoint {
             Some(c) => (c.seq + 1, c.hash.clone()),
             None => (1, GENESIS.to_string()),
         };
         let first_kept = expected_seq;
-        for entry in self.audit.iter() {
-            let (key, value) = entry?;
-            let broken = |reason: &str| {
-                Ok(ChainReport::Broken {
-                    at_seq: expected_seq,
-                    reason: reason.to_string(),
-                })
+        let mut broken: Option<&'static str> = None;
+        self.walk_audit(|found| {
+            let event = match found {
+                Found::UnreadableLine | Found::Unreadable => {
+                    broken = Some("the event is unreadable");
+                    return false;
+                }
+                Found::Misfiled(_) => {
+                    broken = Some("the event is stored under another number");
+                    return false;
+                }
+                Found::Event(e) => e,
             };
-            let Ok(event) = super::decode::<AuditEvent>(&value) else {
-                return broken("the event is unreadable");
-            };
-            if key.as_ref() != event.seq.to_be_bytes() {
-                return broken("the event is stored under another number");
-            }
             if event.seq != expected_seq {
-                return broken("an event is missing before this one");
+                broken = Some("an event is missing before this one");
+                return false;
             }
             if event.prev != prev {
-                return broken(if event.seq == first_kept && checkpoint.is_some() {
+                broken = Some(if event.seq == first_kept && checkpoint.is_some() {
                     "the link to the pruned events' checkpoint does not match"
                 } else {
                     "the link to the previous event does not match"
                 });
+                return false;
             }
             if event.compute_hash() != event.hash {
-                return broken("the event was changed after it was written");
+                broken = Some("the event was changed after it was written");
+                return false;
             }
             prev = event.hash;
             expected_seq += 1;
+            true
+        })?;
+        if let Some(reason) = broken {
+            return Ok(ChainReport::Broken {
+                at_seq: expected_seq,
+                reason: reason.to_string(),
+            });
         }
         let last = expected_seq - 1;
         let events = expected_seq - first_kept;
@@ -288,62 +437,67 @@ impl Store {
         })
     }
 
-    /// Prunes events older than `keep_ms` from the front of the trail, a
-    /// batch per transaction, each with the checkpoint moved up to its last
-    /// event. The newest event always stays, so the head keeps its link.
-    /// Returns how many went.
+    /// Prunes the trail's events older than `keep_ms`, a journal file (a
+    /// day of events) at a time: a file goes once its last event is past
+    /// the retention, so an event is kept at most a day longer. The
+    /// checkpoint moves up to the file's last event, in sled, before the
+    /// file is removed; the newest file always stays, so the head keeps
+    /// its link. Returns how many events went.
     pub fn prune_audit(&self, now: Millis, keep_ms: Millis) -> Result<u64, StoreError> {
+        self.settle_audit()?;
         let cutoff = now.saturating_sub(keep_ms);
+        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        let dir = journal.dir().to_path_buf();
+        let io = |e: std::io::Error| self.journal_error(&dir, &e);
+        let segments = journal.segments().map_err(io)?;
         let mut removed = 0;
-        loop {
-            let batch: Vec<AuditEvent> = self
-                .audit
-                .iter()
-                .values()
-                .take(PRUNE_BATCH + 1)
-                .map(|v| super::decode::<AuditEvent>(&v?).map_err(StoreError::Corrupt))
-                .collect::<Result<_, _>>()?;
-            let keep_last = batch.len().saturating_sub(1).min(PRUNE_BATCH);
-            let old: Vec<&AuditEvent> = batch[..keep_last]
-                .iter()
-                .take_while(|e| e.time_ms < cutoff)
-                .collect();
-            let Some(last) = old.last() else {
-                return Ok(removed);
+        for segment in segments.iter().take(segments.len().saturating_sub(1)) {
+            let mut last: Option<AuditEvent> = None;
+            let mut count = 0u64;
+            let mut readable = true;
+            super::journal::read_segment(segment, |line| {
+                match line {
+                    Line::Event(e) => {
+                        count += 1;
+                        last = Some(*e);
+                    }
+                    Line::Unreadable => readable = false,
+                }
+                readable
+            })
+            .map_err(io)?;
+            // A file with an edited line stays, for verify to report.
+            let Some(last) = last.filter(|e| readable && e.time_ms < cutoff) else {
+                break;
             };
-            let keys: Vec<[u8; 8]> = old.iter().map(|e| e.seq.to_be_bytes()).collect();
-            let (seq, hash, through_ms) = (last.seq, last.hash.clone(), last.time_ms);
-            // Read again inside: another pruning may have got here first,
-            // and the checkpoint never moves back.
-            let count = self.transact(|tx| -> super::TxResult<u64, StoreError> {
+            // Moved up, never back: a checkpoint already past this file
+            // (a removal that a crash interrupted) stays as it is.
+            let counted = self.transact(|tx| -> super::TxResult<u64, StoreError> {
                 let before: Option<Checkpoint> = get_json(tx.meta, CHECKPOINT_KEY)?;
-                if before.as_ref().is_some_and(|c| c.seq >= seq) {
+                if before.as_ref().is_some_and(|c| c.seq >= last.seq) {
                     return Ok(0);
                 }
-                let mut count = 0;
-                for key in &keys {
-                    if tx.audit.remove(key.as_slice())?.is_some() {
-                        count += 1;
-                    }
-                }
+                let already = before.as_ref().map_or(0, |c| c.seq);
+                let newly = last.seq.saturating_sub(already.max(segment.first_seq - 1));
+                let newly = newly.min(count);
                 put_json(
                     tx.meta,
                     CHECKPOINT_KEY,
                     &Checkpoint {
-                        seq,
-                        hash: hash.clone(),
-                        through_ms,
-                        pruned: before.map_or(0, |c| c.pruned) + count,
+                        seq: last.seq,
+                        hash: last.hash.clone(),
+                        through_ms: last.time_ms,
+                        pruned: before.map_or(0, |c| c.pruned) + newly,
                         at_ms: now,
                     },
                 )?;
-                Ok(count)
+                Ok(newly)
             })?;
-            if count == 0 {
-                return Ok(removed);
-            }
-            removed += count;
+            self.flush()?;
+            journal.remove(segment).map_err(io)?;
+            removed += counted;
         }
+        Ok(removed)
     }
 }
 
@@ -395,55 +549,203 @@ mod tests {
         assert_eq!(store.audit_events().unwrap()[2].seq, 3);
     }
 
-    /// Events at 1,000 ms and on, one a millisecond.
+    const HOUR: Millis = 3600 * 1000;
+    const DAY: Millis = 24 * HOUR;
+
+    /// `n` events, one an hour from the start of day 10 (24 a day), moved
+    /// to the journal.
+    fn settled_store(n: u64) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let address = EmailAddress::parse("a@example.com").unwrap();
+        for i in 0..n {
+            store
+                .transact(|tx| -> super::super::TxResult<(), StoreError> {
+                    tx.audit(
+                        AuditDraft::new(AuditKind::Requested, Some(&address), "ssh 10.0.0.1"),
+                        10 * DAY + i * HOUR,
+                    )?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+        assert_eq!(store.settle_audit().unwrap(), n as usize);
+        assert!(store.audit.is_empty());
+        (dir, store)
+    }
+
+    fn journal_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = std::fs::read_dir(dir.join("audit"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+    }
+
     #[test]
-    fn pruning_keeps_the_chain_verifiable_from_a_checkpoint_across_a_reopen() {
-        let (dir, store) = store_with_events(600);
-        // Keep what is younger than 100 ms at 1,400: events 401 to 600.
-        assert_eq!(store.prune_audit(1_400, 100).unwrap(), 300);
+    fn settled_events_are_a_file_a_day_and_read_as_before_across_a_reopen() {
+        let (dir, store) = settled_store(50);
+        assert_eq!(journal_files(dir.path()).len(), 3);
+        // More, some still in sled: read in order, verified together.
+        for i in 50..60 {
+            store
+                .transact(|tx| -> super::super::TxResult<(), StoreError> {
+                    tx.audit(
+                        AuditDraft::new(AuditKind::CodeSent, None, "kiosk"),
+                        10 * DAY + i * HOUR,
+                    )?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+        store.flush().unwrap();
         drop(store);
         let store = Store::open(dir.path()).unwrap();
-        let events = store.audit_events().unwrap();
-        assert_eq!(events.first().map(|e| e.seq), Some(301));
-        match store.verify_audit().unwrap() {
+        let seqs: Vec<u64> = store
+            .audit_events()
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, (1..=60).collect::<Vec<_>>());
+        assert_eq!(
+            store.verify_audit().unwrap(),
             ChainReport::Intact {
-                events: 300,
-                pruned: Some(c),
-            } => {
-                assert_eq!((c.seq, c.pruned, c.through_ms), (300, 300, 1_299));
+                events: 60,
+                pruned: None
             }
-            other => panic!("{other:?}"),
+        );
+        assert_eq!(store.settle_audit().unwrap(), 10);
+        assert_eq!(store.audit_events().unwrap().len(), 60);
+    }
+
+    #[test]
+    fn a_move_cut_short_by_a_crash_is_neither_lost_nor_counted_twice() {
+        let (dir, store) = settled_store(30);
+        // The crash came after the append, before sled let go: the events
+        // are in both places.
+        let events = store.audit_events().unwrap();
+        for e in &events[25..] {
+            store
+                .audit
+                .insert(e.seq.to_be_bytes(), serde_json::to_vec(e).unwrap())
+                .unwrap();
         }
-        // Nothing more to prune; the newest event always stays.
-        assert_eq!(store.prune_audit(1_400, 100).unwrap(), 0);
-        assert_eq!(store.prune_audit(10_000, 0).unwrap(), 299);
+        // And another append was torn half-way through its line.
+        let last = journal_files(dir.path()).pop().unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&last)
+            .unwrap();
+        std::io::Write::write_all(&mut file, br#"{"seq":31,"time_ms":8"#).unwrap();
+        store.flush().unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.audit_events().unwrap(), events);
         assert!(matches!(
             store.verify_audit().unwrap(),
-            ChainReport::Intact { events: 1, pruned: Some(c) } if c.pruned == 599
+            ChainReport::Intact { events: 30, .. }
+        ));
+        assert_eq!(store.settle_audit().unwrap(), 0);
+        assert!(store.audit.is_empty());
+        assert!(std::fs::read_to_string(&last).unwrap().ends_with("}\n"));
+    }
+
+    #[test]
+    fn an_edited_or_removed_line_of_the_journal_is_found() {
+        let (dir, store) = settled_store(30);
+        let first = journal_files(dir.path()).remove(0);
+        let text = std::fs::read_to_string(&first).unwrap();
+        std::fs::write(&first, text.replacen("\"ok\"", "\"refused\"", 1)).unwrap();
+        assert!(matches!(
+            store.verify_audit().unwrap(),
+            ChainReport::Broken { at_seq: 1, .. }
+        ));
+
+        let (dir, store) = settled_store(30);
+        let last = journal_files(dir.path()).pop().unwrap();
+        let text = std::fs::read_to_string(&last).unwrap();
+        let kept: Vec<&str> = text.lines().collect();
+        std::fs::write(&last, format!("{}\n", kept[..kept.len() - 1].join("\n"))).unwrap();
+        assert!(matches!(
+            store.verify_audit().unwrap(),
+            ChainReport::Broken { at_seq: 30, ref reason } if reason.contains("end")
         ));
     }
 
     #[test]
-    fn two_prunings_at_once_count_each_event_once_and_keep_the_chain() {
-        let (_dir, store) = store_with_events(1_000);
-        let (a, b) = (store.clone(), store.clone());
-        let first = std::thread::spawn(move || a.prune_audit(1_900, 100).unwrap());
-        let second = std::thread::spawn(move || b.prune_audit(1_900, 100).unwrap());
-        let removed = first.join().unwrap() + second.join().unwrap();
-        assert_eq!(removed, 800);
+    fn pruning_takes_whole_days_and_keeps_the_chain_verifiable_across_a_reopen() {
+        let (dir, store) = settled_store(600);
+        assert_eq!(journal_files(dir.path()).len(), 25);
+        // At event 400's time, with nothing kept before it: the 16 days
+        // that ended before then go, events 1 to 384.
+        let now = 10 * DAY + 399 * HOUR;
+        assert_eq!(store.prune_audit(now, 0).unwrap(), 384);
+        assert_eq!(journal_files(dir.path()).len(), 9);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let events = store.audit_events().unwrap();
+        assert_eq!(events.first().map(|e| e.seq), Some(385));
         match store.verify_audit().unwrap() {
             ChainReport::Intact {
-                events: 200,
+                events: 216,
                 pruned: Some(c),
-            } => assert_eq!((c.seq, c.pruned), (800, 800)),
+            } => {
+                assert_eq!(
+                    (c.seq, c.pruned, c.through_ms),
+                    (384, 384, 10 * DAY + 383 * HOUR)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(store.prune_audit(now, 0).unwrap(), 0);
+        // The newest day always stays.
+        assert_eq!(store.prune_audit(100 * DAY, 0).unwrap(), 192);
+        assert!(matches!(
+            store.verify_audit().unwrap(),
+            ChainReport::Intact { events: 24, pruned: Some(c) } if c.pruned == 576
+        ));
+    }
+
+    #[test]
+    fn a_removal_cut_short_by_a_crash_is_finished_by_the_next_pruning() {
+        let (dir, store) = settled_store(100);
+        let first = journal_files(dir.path()).remove(0);
+        let kept = std::fs::read(&first).unwrap();
+        assert_eq!(store.prune_audit(12 * DAY, 0).unwrap(), 48);
+        // The checkpoint moved, but the first file was still there.
+        std::fs::write(&first, kept).unwrap();
+        assert!(matches!(
+            store.verify_audit().unwrap(),
+            ChainReport::Intact { events: 52, pruned: Some(c) } if c.pruned == 48
+        ));
+        assert_eq!(store.prune_audit(12 * DAY, 0).unwrap(), 0);
+        assert!(!first.exists());
+    }
+
+    #[test]
+    fn two_prunings_at_once_count_each_event_once_and_keep_the_chain() {
+        let (_dir, store) = settled_store(240);
+        let (a, b) = (store.clone(), store.clone());
+        let now = 20 * DAY;
+        let first = std::thread::spawn(move || a.prune_audit(now, 0).unwrap());
+        let second = std::thread::spawn(move || b.prune_audit(now, 0).unwrap());
+        let removed = first.join().unwrap() + second.join().unwrap();
+        assert_eq!(removed, 216);
+        match store.verify_audit().unwrap() {
+            ChainReport::Intact {
+                events: 24,
+                pruned: Some(c),
+            } => assert_eq!((c.seq, c.pruned), (216, 216)),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
-    fn a_changed_checkpoint_or_a_removed_first_kept_event_is_found() {
-        let (_dir, store) = store_with_events(10);
-        store.prune_audit(1_005, 0).unwrap();
+    fn a_changed_checkpoint_or_a_removed_first_kept_day_is_found() {
+        let (_dir, store) = settled_store(100);
+        store.prune_audit(12 * DAY, 0).unwrap();
         let mut checkpoint: Checkpoint =
             serde_json::from_slice(&store.meta.get(CHECKPOINT_KEY).unwrap().unwrap()).unwrap();
         checkpoint.hash = GENESIS.to_string();
@@ -453,15 +755,15 @@ mod tests {
             .unwrap();
         assert!(matches!(
             store.verify_audit().unwrap(),
-            ChainReport::Broken { at_seq: 6, ref reason } if reason.contains("checkpoint")
+            ChainReport::Broken { at_seq: 49, ref reason } if reason.contains("checkpoint")
         ));
 
-        let (_dir, store) = store_with_events(10);
-        store.prune_audit(1_005, 0).unwrap();
-        store.audit.remove(6u64.to_be_bytes()).unwrap();
+        let (dir, store) = settled_store(100);
+        store.prune_audit(12 * DAY, 0).unwrap();
+        std::fs::remove_file(journal_files(dir.path()).remove(0)).unwrap();
         assert!(matches!(
             store.verify_audit().unwrap(),
-            ChainReport::Broken { at_seq: 6, .. }
+            ChainReport::Broken { at_seq: 49, .. }
         ));
     }
 

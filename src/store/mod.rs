@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod audit;
 pub mod changes;
 pub mod flows;
+mod journal;
 pub mod meta;
 pub mod outbox;
 pub mod rate;
@@ -68,6 +69,10 @@ pub enum StoreError {
     /// it may or may not be there.
     #[error("a step was applied but may not have reached the disk: {0}")]
     NotDurable(Box<StoreError>),
+    /// The audit journal's files could not be read or written; the events
+    /// not yet moved there stay in sled meanwhile.
+    #[error("the audit journal in {path} failed: {message}")]
+    Journal { path: PathBuf, message: String },
 }
 
 impl StoreError {
@@ -228,6 +233,8 @@ pub struct Store {
     path: PathBuf,
     /// The first write fault sled will not recover from in this open.
     fault: Arc<watch::Sender<Option<StoreError>>>,
+    /// The audit trail's settled events (`audit/` beside `store/`).
+    journal: Arc<std::sync::Mutex<journal::Journal>>,
     pub(crate) accounts: sled::Tree,
     pub(crate) flows: sled::Tree,
     pub(crate) sessions: sled::Tree,
@@ -257,7 +264,7 @@ impl Store {
         };
         create_private_dir(data_dir).map_err(|e| open_error(&e))?;
         remove_unfinished_snapshots(&path).map_err(|e| open_error(&e))?;
-        let opened = Self::open_sled(&path);
+        let opened = Self::open_sled(&path, &data_dir.join("audit"));
         if let Err(StoreError::NoSpace(_)) = &opened {
             // Ours, from this very open: gone before anyone opens again.
             let _ = remove_unfinished_snapshots(&path);
@@ -274,7 +281,9 @@ impl Store {
         Ok(store)
     }
 
-    fn open_sled(path: &Path) -> Result<Self, StoreError> {
+    /// Opens sled, then the audit journal: only once sled's lock says no
+    /// other process has the store may a torn line of the journal be cut.
+    fn open_sled(path: &Path, audit_dir: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(path)
             // Every step flushes before it answers, so sled's own flusher
@@ -285,6 +294,16 @@ impl Store {
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| classify_open_error(e, path))?;
+        let journal = journal::Journal::open(audit_dir).map_err(|e| {
+            if is_no_space(&e) {
+                StoreError::NoSpace(audit_dir.to_path_buf())
+            } else {
+                StoreError::Journal {
+                    path: audit_dir.to_path_buf(),
+                    message: e.to_string(),
+                }
+            }
+        })?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| classify(e, path));
         Ok(Self {
             accounts: tree("accounts")?,
@@ -299,6 +318,7 @@ impl Store {
             db,
             path: path.to_path_buf(),
             fault: Arc::new(watch::channel(None).0),
+            journal: Arc::new(std::sync::Mutex::new(journal)),
         })
     }
 

@@ -121,6 +121,14 @@ impl StoreTx<'_> {
         get_json(self.outbox, &id.to_be_bytes())
     }
 
+    /// Removes message `id` from the outbox (delivered: the audit trail
+    /// keeps that), and from the index of mail to deliver.
+    pub fn remove_outbox_record(&self, id: u64) -> Result<(), TxFault> {
+        self.meta.remove(pending_key(id))?;
+        self.outbox.remove(&id.to_be_bytes())?;
+        Ok(())
+    }
+
     /// Stores `record`, and keeps the index of mail still to deliver in
     /// step with its state.
     pub fn put_outbox_record(&self, record: &OutboxRecord) -> Result<(), TxFault> {
