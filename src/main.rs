@@ -111,7 +111,7 @@ enum StoreCommand {
         #[command(subcommand)]
         action: Option<TicketCommand>,
     },
-    /// Mail waiting, sent or given up, and sending it again
+    /// Mail still to send or given up (sent mail is in the audit trail), and sending it again
     Outbox {
         #[command(subcommand)]
         action: Option<OutboxCommand>,
