@@ -307,6 +307,15 @@ impl Store {
     /// has nothing to move and writes nothing.
     pub fn settle_audit(&self) -> Result<usize, StoreError> {
         let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        if journal.last_seq() == 0
+            && let Ok(Some(checkpoint)) = self.checkpoint()?
+        {
+            // A store pruned before it had a journal: its events go on
+            // from the checkpoint.
+            if journal.segments().is_ok_and(|s| s.is_empty()) {
+                journal.continue_after(checkpoint.seq);
+            }
+        }
         let mut moved = 0;
         loop {
             let settled = journal.last_seq();
@@ -618,6 +627,39 @@ mod tests {
         );
         assert_eq!(store.settle_audit().unwrap(), 10);
         assert_eq!(store.audit_events().unwrap().len(), 60);
+    }
+
+    #[test]
+    fn a_store_pruned_before_it_had_a_journal_settles_on_from_its_checkpoint() {
+        let (dir, store) = store_with_events(10);
+        // As pruning was then: events 1 to 4 gone from sled, a checkpoint.
+        let events = store.audit_events().unwrap();
+        let last_pruned = &events[3];
+        for e in &events[..4] {
+            store.audit.remove(e.seq.to_be_bytes()).unwrap();
+        }
+        let checkpoint = Checkpoint {
+            seq: 4,
+            hash: last_pruned.hash.clone(),
+            through_ms: last_pruned.time_ms,
+            pruned: 4,
+            at_ms: 2_000,
+        };
+        store
+            .meta
+            .insert(CHECKPOINT_KEY, serde_json::to_vec(&checkpoint).unwrap())
+            .unwrap();
+        assert_eq!(store.settle_audit().unwrap(), 6);
+        assert!(store.audit.is_empty());
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.verify_audit().unwrap(),
+            ChainReport::Intact {
+                events: 6,
+                pruned: Some(checkpoint)
+            }
+        );
     }
 
     #[test]

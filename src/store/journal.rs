@@ -97,6 +97,14 @@ impl Journal {
         self.last_seq
     }
 
+    /// For an empty journal: the trail goes on after event `seq` (pruned
+    /// before there was a journal), so the next event appended is `seq + 1`.
+    pub(crate) fn continue_after(&mut self, seq: u64) {
+        if self.last_seq == 0 && self.current.is_none() {
+            self.last_seq = seq;
+        }
+    }
+
     /// The files, oldest first.
     pub(crate) fn segments(&self) -> std::io::Result<Vec<Segment>> {
         let mut segments = Vec::new();
