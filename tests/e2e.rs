@@ -450,3 +450,45 @@ fn a_resize_in_a_stream_of_keys_is_drawn_for_the_new_size() {
         }
     }
 }
+
+/// The code screen has a Confirm control: it takes the focus once six
+/// digits are in, Enter on it confirms, and Tab never lands on a control
+/// that cannot be used (Resend while its countdown runs). Digits go to the
+/// boxes whatever has the focus.
+#[test]
+fn six_digits_focus_confirm_and_tab_skips_what_cannot_be_used() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    add_account(dir, ADDRESS, NAME, OLD_PASSWORD);
+    let mut w = Wizard::embedded(dir, &["--ascii"]);
+    let sent = walk_to_code_sent(&mut w, ADDRESS);
+    assert!(sent.contains("[ Confirm ]"), "{sent}");
+    assert!(
+        !sent.contains(">[ Confirm ]"),
+        "Confirm before a digit:\n{sent}"
+    );
+    assert!(sent.contains("Resend in"), "{sent}");
+    let code = wait_for_code(&dir.join("mail"), ADDRESS, 1);
+
+    // Tab with five digits in: Confirm is not there yet, Resend waits.
+    w.type_text(&code[..5]);
+    w.send("\t");
+    let screen = w.settled(|s| s.to_string());
+    assert!(
+        !screen.contains(">["),
+        "the focus on a dead control:\n{screen}"
+    );
+    // The sixth digit, typed after the Tab: to the boxes, then Confirm.
+    w.type_text(&code[5..]);
+    let screen = w.wait_for(">[ Confirm ]");
+    assert!(!screen.contains("The code has 6 digits"), "{screen}");
+    // Tab goes round the controls that work: the boxes and Confirm.
+    w.send("\t");
+    let screen = w.settled(|s| s.to_string());
+    assert!(!screen.contains(">["), "{screen}");
+    w.send("\t");
+    w.wait_for(">[ Confirm ]");
+    w.send(ENTER);
+    w.wait_for("Create a new password");
+    assert!(w.quit().success());
+}

@@ -20,6 +20,9 @@ use ratatui::widgets::{Paragraph, Wrap};
 enum Focus {
     GetCode,
     Boxes,
+    /// Only once six digits are in.
+    Confirm,
+    /// Only while a new code can be sent.
     Resend,
 }
 
@@ -76,16 +79,34 @@ impl CheckEmail {
             .map(|c| c.expires_in_ms.saturating_sub(self.elapsed(now_ms)))
     }
 
-    fn focus_order(&self) -> Vec<Focus> {
-        if self.code_sent() {
-            vec![Focus::Boxes, Focus::Resend]
-        } else {
-            vec![Focus::GetCode]
+    /// The controls that can take the focus now: never a disabled one.
+    fn focus_order(&self, now_ms: u64) -> Vec<Focus> {
+        if !self.code_sent() {
+            return vec![Focus::GetCode];
+        }
+        let mut order = vec![Focus::Boxes];
+        if self.boxes.is_complete() {
+            order.push(Focus::Confirm);
+        }
+        if self.resend_wait(now_ms).is_none() {
+            order.push(Focus::Resend);
+        }
+        order
+    }
+
+    /// Where the focus goes when the one it is on stops being there.
+    fn keep_focus_enabled(&mut self, now_ms: u64) {
+        if !self.focus_order(now_ms).contains(&self.focus) {
+            self.focus = if self.code_sent() {
+                Focus::Boxes
+            } else {
+                Focus::GetCode
+            };
         }
     }
 
-    fn move_focus(&mut self, forward: bool) {
-        let order = self.focus_order();
+    fn move_focus(&mut self, forward: bool, now_ms: u64) {
+        let order = self.focus_order(now_ms);
         let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
         let n = order.len();
         self.focus = order[if forward {
@@ -102,14 +123,45 @@ impl CheckEmail {
 
     pub fn paste(&mut self, text: &str) {
         if self.code_sent() && self.boxes.paste(text) {
-            self.focus = Focus::Boxes;
+            self.focus = if self.boxes.is_complete() {
+                Focus::Confirm
+            } else {
+                Focus::Boxes
+            };
+        }
+    }
+
+    fn confirm(&self, cx: &mut Ctx<'_>) {
+        if self.boxes.is_complete() {
+            cx.call(
+                Call::ConfirmCode(self.boxes.code().as_str().into()),
+                "app.busy",
+            );
+        } else {
+            cx.error(cx.t.t("error.code_length"));
         }
     }
 
     pub fn key(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) -> Nav {
+        self.keep_focus_enabled(cx.now_ms);
+        // Digits and Backspace go to the boxes whatever has the focus: a
+        // person looking at the boxes types into them.
+        let for_boxes = matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
+            || key.code == KeyCode::Backspace;
+        if self.code_sent() && for_boxes {
+            if self.boxes.key(key) {
+                *cx.notice = None;
+            }
+            self.focus = if self.boxes.is_complete() {
+                Focus::Confirm
+            } else {
+                Focus::Boxes
+            };
+            return Nav::Stay;
+        }
         match key.code {
-            KeyCode::Tab => self.move_focus(true),
-            KeyCode::BackTab => self.move_focus(false),
+            KeyCode::Tab => self.move_focus(true, cx.now_ms),
+            KeyCode::BackTab => self.move_focus(false, cx.now_ms),
             _ => match self.focus {
                 Focus::GetCode => {
                     if key.code == KeyCode::Enter {
@@ -122,22 +174,23 @@ impl CheckEmail {
                         self.send(cx);
                     } else if key.code == KeyCode::Up {
                         self.focus = Focus::Boxes;
+                    } else if key.code == KeyCode::Left && self.boxes.is_complete() {
+                        self.focus = Focus::Confirm;
                     }
                 }
+                Focus::Confirm => match key.code {
+                    KeyCode::Enter => self.confirm(cx),
+                    KeyCode::Up => self.focus = Focus::Boxes,
+                    KeyCode::Right if self.resend_wait(cx.now_ms).is_none() => {
+                        self.focus = Focus::Resend;
+                    }
+                    _ => {}
+                },
                 Focus::Boxes => {
                     if key.code == KeyCode::Enter {
-                        if self.boxes.is_complete() {
-                            cx.call(
-                                Call::ConfirmCode(self.boxes.code().as_str().into()),
-                                "app.busy",
-                            );
-                        } else {
-                            cx.error(cx.t.t("error.code_length"));
-                        }
+                        self.confirm(cx);
                     } else if key.code == KeyCode::Down {
-                        self.focus = Focus::Resend;
-                    } else if self.boxes.key(key) {
-                        *cx.notice = None;
+                        self.move_focus(true, cx.now_ms);
                     }
                 }
             },
@@ -195,7 +248,8 @@ impl CheckEmail {
                     e,
                     ServiceError::Flow(FlowError::NoTriesLeft | FlowError::CodeExpired)
                 ) || matches!(e, ServiceError::WrongCode { attempts_left: 0 });
-                if dead {
+                self.focus = Focus::Boxes;
+                if dead && self.resend_wait(cx.now_ms).is_none() {
                     self.focus = Focus::Resend;
                 }
                 cx.effects
@@ -304,21 +358,31 @@ impl CheckEmail {
                 phrase,
             );
         }
-        let resend_line = match (self.view.resend, self.resend_wait(now)) {
-            (ResendStatus::HourlyLimit { .. }, Some(wait)) => Line::styled(
+        // Confirm, then Resend, on one row; a control that cannot be used
+        // now is shown dim, and the focus never lands on it.
+        let confirm = if self.boxes.is_complete() {
+            button(&t.t("check.confirm"), self.focus == Focus::Confirm, theme)
+        } else {
+            Span::styled(
+                format!(" [ {} ]", theme.text(&t.t("check.confirm"))),
+                theme.dim(),
+            )
+        };
+        let resend_part = match (self.view.resend, self.resend_wait(now)) {
+            (ResendStatus::HourlyLimit { .. }, Some(wait)) => Span::styled(
                 theme.text(&t.tf("check.resend_later", &[("time", &clock(wait))])),
                 theme.dim(),
             ),
-            (_, Some(wait)) => Line::styled(
+            (_, Some(wait)) => Span::styled(
                 theme.text(&t.tf("check.resend_in", &[("time", &clock(wait))])),
                 theme.dim(),
             ),
-            (_, None) => Line::from(button(
-                &t.t("check.resend"),
-                self.focus == Focus::Resend,
-                theme,
-            )),
+            (_, None) => button(&t.t("check.resend"), self.focus == Focus::Resend, theme),
         };
-        frame.render_widget(Paragraph::new(resend_line), resend);
+        let resend_line = Line::from(vec![confirm, Span::raw("  "), resend_part]);
+        frame.render_widget(
+            Paragraph::new(resend_line).wrap(Wrap { trim: false }),
+            resend,
+        );
     }
 }
