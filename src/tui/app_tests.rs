@@ -553,3 +553,41 @@ fn a_late_failure_after_going_back_to_the_start_leaves_the_start_alone() {
     assert!(screen(&app).contains("Sign in"), "{}", screen(&app));
     assert!(calls(&app.handle(Input::Tick, idle + 10 * RECONNECT_MS)).is_empty());
 }
+
+/// After a Resend the hourly limit refused, the focus is on Resend: the
+/// digits a person then types still go into the boxes.
+#[test]
+fn digits_typed_with_the_focus_on_resend_go_into_the_boxes() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    let mut ready = view(Stage::CodeSent);
+    ready.resend = ResendStatus::Ready;
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(ready))),
+        now,
+    );
+    // Down to Resend, Enter: refused.
+    app.handle(key(KeyCode::Down), now);
+    assert!(screen(&app).contains("›[ Resend ]"), "{}", screen(&app));
+    app.handle(key(KeyCode::Enter), now);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::SendCode,
+            Err(ServiceError::Flow(
+                crate::recovery::FlowError::HourlyLimit { wait_ms: 3_000_000 },
+            )),
+        )),
+        now,
+    );
+    typed(&mut app, "482913", now);
+    let text = screen(&app);
+    assert!(text.contains("[4][8][2] - [9][1][3]"), "{text}");
+    assert!(text.contains("›[ Confirm ]"), "{text}");
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert_eq!(calls(&effects).len(), 1, "{:?}", calls(&effects));
+    assert!(
+        calls(&effects)[0].starts_with("ConfirmCode"),
+        "{:?}",
+        calls(&effects)
+    );
+}
