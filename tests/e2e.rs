@@ -492,3 +492,25 @@ fn six_digits_focus_confirm_and_tab_skips_what_cannot_be_used() {
     w.wait_for("Create a new password");
     assert!(w.quit().success());
 }
+
+/// Below the minimum size the screen asks to be enlarged, and keys typed
+/// meanwhile are not acted on unseen: nothing was typed or submitted once
+/// the window is large again.
+#[test]
+fn keys_typed_in_a_window_too_small_to_show_them_do_nothing() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    add_account(dir, ADDRESS, NAME, OLD_PASSWORD);
+    let mut w = Wizard::embedded(dir, &[]);
+    open_recovery(&mut w);
+    w.resize(10, 30);
+    w.wait_for("Please enlarge");
+    w.type_text(ADDRESS);
+    w.send(ENTER);
+    w.settled(|s| s.to_string());
+    w.resize(24, 80);
+    w.wait_for("Step 1 of 5");
+    let screen = w.settled(|s| s.to_string());
+    assert!(!screen.contains(ADDRESS), "typed unseen:\n{screen}");
+    assert!(w.quit().success());
+}

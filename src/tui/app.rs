@@ -175,6 +175,9 @@ pub struct App {
     now_ms: u64,
     last_key_ms: u64,
     quit: bool,
+    /// The terminal's size, once known: below the minimum the screen asks
+    /// to be enlarged, and keys are not acted on unseen.
+    size: Option<(u16, u16)>,
     /// Contact with the service was lost and is not back yet.
     reconnecting: bool,
     /// When to try opening a session again; `None` while a try is on its
@@ -231,6 +234,7 @@ impl App {
             now_ms,
             last_key_ms: now_ms,
             quit: false,
+            size: None,
             reconnecting: false,
             reconnect_at: None,
         }
@@ -238,6 +242,16 @@ impl App {
 
     pub fn wants_quit(&self) -> bool {
         self.quit
+    }
+
+    /// The terminal is now `width` × `height`.
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.size = Some((width, height));
+    }
+
+    fn too_small(&self) -> bool {
+        self.size
+            .is_some_and(|(w, h)| w < MIN_WIDTH || h < MIN_HEIGHT)
     }
 
     pub fn screen(&self) -> &Screen {
@@ -271,7 +285,7 @@ impl App {
             }
             Input::Paste(text) => {
                 self.last_key_ms = now_ms;
-                if self.busy.is_none() && !self.help {
+                if self.busy.is_none() && !self.help && !self.too_small() {
                     let nav = self.with_screen(&mut effects, |s, cx| s.paste(&text, cx));
                     self.navigate(nav, &mut effects);
                 }
@@ -361,6 +375,9 @@ impl App {
             }
             // Suspend and quit-with-core: never a way out to a shell.
             KeyCode::Char('z' | '\\' | '4') if ctrl => return,
+            // What cannot be seen is not acted on: the screen only asks
+            // to be enlarged.
+            _ if self.too_small() => return,
             KeyCode::F(1) => {
                 self.help = !self.help;
                 return;

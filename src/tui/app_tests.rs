@@ -591,3 +591,27 @@ fn digits_typed_with_the_focus_on_resend_go_into_the_boxes() {
         calls(&effects)
     );
 }
+
+/// Below the minimum size keys and pastes are not acted on: the person
+/// cannot see what they would do.
+#[test]
+fn keys_are_ignored_while_the_window_is_too_small() {
+    let mut app = app(false);
+    app.resize(30, 10);
+    let effects = app.handle(key(KeyCode::Enter), T0);
+    assert!(calls(&effects).is_empty());
+    app.resize(80, 24);
+    assert!(screen(&app).contains("Forgot your password?"));
+    app.handle(key(KeyCode::Enter), T0);
+    app.resize(30, 10);
+    typed(&mut app, "ada@example.com", T0);
+    app.handle(Input::Paste("bob@example.com".into()), T0);
+    let effects = app.handle(key(KeyCode::Enter), T0);
+    assert!(calls(&effects).is_empty(), "{:?}", calls(&effects));
+    app.resize(80, 24);
+    let text = screen(&app);
+    assert!(
+        !text.contains("ada@example.com") && !text.contains("bob@"),
+        "{text}"
+    );
+}

@@ -100,6 +100,8 @@ pub async fn run(
     let mut sighup = signal(SignalKind::hangup())?;
     let _guard = terminal::TerminalGuard::enter()?;
     let mut terminal = open_terminal()?;
+    let size = terminal.size()?;
+    app.resize(size.width, size.height);
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
 
@@ -256,6 +258,7 @@ fn on_event(
         Event::Paste(text) => effects.extend(app.handle(Input::Paste(text), clock.now())),
         Event::Resize(w, h) if w > 0 && h > 0 => {
             terminal.resize(Rect::new(0, 0, w, h))?;
+            app.resize(w, h);
             return Ok(true);
         }
         _ => {}
