@@ -514,3 +514,23 @@ fn keys_typed_in_a_window_too_small_to_show_them_do_nothing() {
     assert!(!screen.contains(ADDRESS), "typed unseen:\n{screen}");
     assert!(w.quit().success());
 }
+
+/// A window resized while the wizard runs, then Ctrl-C: the terminal's own
+/// screen is as it was, with nothing of the wizard left on it.
+#[test]
+fn a_resize_then_quit_leaves_nothing_on_the_terminal() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    for _ in 0..3 {
+        let mut w = Wizard::embedded(dir, &[]);
+        w.resize(20, 60);
+        w.wait_for("Forgot your password?");
+        w.settled(|s| s.to_string());
+        w.resize(24, 80);
+        w.settled(|s| s.to_string());
+        assert!(w.quit().success());
+        let left = w.screen();
+        assert_eq!(left.trim(), "", "left on the terminal:\n{left}");
+        w.assert_terminal_restored();
+    }
+}
