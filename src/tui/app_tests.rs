@@ -98,12 +98,15 @@ fn the_whole_flow_by_typing_right_arrow_and_enter() {
     assert_eq!(calls(&effects), ["Open { language: \"en\" }"]);
     assert!(screen(&app).contains("Step 1 of 5"));
 
+    // No nagging while the address is being typed; Enter says what is
+    // wrong, and the next key lets the person go on.
     typed(&mut app, "ada@example", T0);
-    assert!(
-        screen(&app).contains("The domain needs a dot"),
-        "checked as typed"
-    );
+    assert!(!screen(&app).contains("The domain needs a dot"));
+    let effects = app.handle(key(KeyCode::Enter), T0);
+    assert!(calls(&effects).is_empty());
+    assert!(screen(&app).contains("The domain needs a dot"));
     typed(&mut app, ".com", T0);
+    assert!(!screen(&app).contains("The domain needs a dot"));
     assert!(screen(&app).contains("Looks right. Press Enter."));
     let effects = app.handle(key(KeyCode::Enter), T0);
     assert_eq!(calls(&effects), ["SubmitAddress(\"ada@example.com\")"]);
@@ -613,5 +616,36 @@ fn keys_are_ignored_while_the_window_is_too_small() {
     assert!(
         !text.contains("ada@example.com") && !text.contains("bob@"),
         "{text}"
+    );
+}
+
+/// Leaving the field with a wrong address says what is wrong; Enter on the
+/// knob before it slid says how it moves.
+#[test]
+fn a_wrong_address_is_explained_on_leaving_the_field_and_enter_on_the_knob_too() {
+    let mut app = app(false);
+    app.handle(key(KeyCode::Enter), T0);
+    typed(&mut app, "alex@exa", T0);
+    assert!(!screen(&app).contains("needs a dot"));
+    app.handle(key(KeyCode::Tab), T0);
+    assert!(
+        screen(&app).contains("The domain needs a dot"),
+        "{}",
+        screen(&app)
+    );
+
+    let mut app = self::app(false);
+    let now = T0;
+    app.handle(key(KeyCode::Enter), now);
+    typed(&mut app, "ada@example.com", now);
+    app.handle(key(KeyCode::Enter), now);
+    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
+    app.handle(Input::Reply(Reply::Address(Ok(address))), now);
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert!(calls(&effects).is_empty());
+    assert!(
+        screen(&app).contains("Slide the knob to the right end first."),
+        "{}",
+        screen(&app)
     );
 }

@@ -30,6 +30,10 @@ pub struct Forgot {
     focus: Focus,
     /// The address the service accepted for this session.
     accepted: Option<EmailAddress>,
+    /// The person pressed Enter in the field or left it since the last
+    /// edit: only then does a wrong address say what is wrong, not at
+    /// every key while it is still being typed.
+    checked: bool,
 }
 
 impl Forgot {
@@ -39,6 +43,7 @@ impl Forgot {
             slider: Slider::new(rules),
             focus: Focus::Address,
             accepted: None,
+            checked: false,
         }
     }
 
@@ -90,6 +95,7 @@ impl Forgot {
             // An address is one line: a pasted newline ends it.
             let line = text.lines().next().unwrap_or_default();
             if self.address.insert_str(line) == Edit::Changed {
+                self.checked = false;
                 self.address_edited();
             }
         }
@@ -97,12 +103,11 @@ impl Forgot {
 
     pub fn key(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) -> Nav {
         match key.code {
-            KeyCode::Tab => {
-                self.focus = self.next_focus(true);
-                return Nav::Stay;
-            }
-            KeyCode::BackTab => {
-                self.focus = self.next_focus(false);
+            KeyCode::Tab | KeyCode::BackTab => {
+                if self.focus == Focus::Address {
+                    self.checked = !self.address.is_empty();
+                }
+                self.focus = self.next_focus(key.code == KeyCode::Tab);
                 return Nav::Stay;
             }
             _ => {}
@@ -123,6 +128,7 @@ impl Forgot {
 
     fn key_address(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) {
         if key.code == KeyCode::Enter {
+            self.checked = true;
             match self.typed() {
                 Ok(address) if self.accepted.as_ref() == Some(&address) => {
                     self.focus = if self.slider.is_verified() {
@@ -141,6 +147,7 @@ impl Forgot {
         }
         if self.address.key(key) == Edit::Changed {
             *cx.notice = None;
+            self.checked = false;
             self.address_edited();
         }
     }
@@ -155,6 +162,11 @@ impl Forgot {
             KeyCode::Left | KeyCode::Char('h') => self.slider.left(),
             KeyCode::Enter if self.slider.is_verified() => {
                 self.focus = Focus::Request;
+                SlideEvent::None
+            }
+            // Enter is not how the knob moves: say what is.
+            KeyCode::Enter => {
+                cx.error(cx.t.t("error.slide_first"));
                 SlideEvent::None
             }
             KeyCode::Up => {
@@ -262,7 +274,10 @@ impl Forgot {
                     Line::styled(theme.glyphs().check.to_string(), theme.ok())
                 }
                 Ok(_) => Line::styled(theme.text(&t.t("forgot.address_ok")), theme.ok()),
-                Err(e) => Line::styled(theme.text(&address_error(&e, t)), theme.warn()),
+                Err(e) if self.checked => {
+                    Line::styled(theme.text(&address_error(&e, t)), theme.warn())
+                }
+                Err(_) => Line::default(),
             }
         };
         frame.render_widget(Paragraph::new(hint_line), hint);
