@@ -534,3 +534,33 @@ fn a_resize_then_quit_leaves_nothing_on_the_terminal() {
         w.assert_terminal_restored();
     }
 }
+
+/// Esc on "Create a new password" goes back to a code screen that says
+/// the truth: the code was confirmed (not "expired"); Enter goes on to
+/// the new password without typing the code again, and the change works.
+#[test]
+fn going_back_from_the_new_password_keeps_the_confirmation() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    add_account(dir, ADDRESS, NAME, OLD_PASSWORD);
+    let mut w = Wizard::embedded(dir, &[]);
+    walk_to_code_sent(&mut w, ADDRESS);
+    let code = wait_for_code(&dir.join("mail"), ADDRESS, 1);
+    right_code(&mut w, &code);
+    w.send("\x1b");
+    let screen = w.wait_for("Code confirmed");
+    assert!(!screen.contains("expired"), "{screen}");
+    assert!(!screen.contains("tries left"), "{screen}");
+    // A status poll later still says so.
+    std::thread::sleep(Duration::from_secs(3));
+    let screen = w.settled(|s| s.to_string());
+    assert!(
+        screen.contains("Code confirmed") && !screen.contains("expired"),
+        "{screen}"
+    );
+    w.send(ENTER);
+    w.wait_for("Create a new password");
+    set_password(&mut w, NEW_PASSWORD);
+    assert!(w.quit().success());
+    assert!(password_works(dir, ADDRESS, NEW_PASSWORD));
+}

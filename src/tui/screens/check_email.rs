@@ -56,6 +56,12 @@ impl CheckEmail {
         }
     }
 
+    /// The code was right: this screen, come back to from "Create a new
+    /// password", only leads on to it again.
+    fn confirmed(&self) -> bool {
+        self.view.stage == Stage::CodeConfirmed
+    }
+
     fn code_sent(&self) -> bool {
         self.view.stage != Stage::EmailChosen && self.view.stage != Stage::Requested
     }
@@ -143,6 +149,13 @@ impl CheckEmail {
     }
 
     pub fn key(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) -> Nav {
+        if self.confirmed() {
+            if key.code == KeyCode::Enter {
+                *cx.notice = None;
+                return Nav::To(Box::new(Screen::NewPassword(NewPassword::new(cx.address))));
+            }
+            return Nav::Stay;
+        }
         self.keep_focus_enabled(cx.now_ms);
         // Digits and Backspace go to the boxes whatever has the focus: a
         // person looking at the boxes types into them.
@@ -199,7 +212,8 @@ impl CheckEmail {
     }
 
     pub fn tick(&mut self, cx: &mut Ctx<'_>) -> Nav {
-        if self.view.stage != Stage::CodeSent || self.refreshing {
+        let live = matches!(self.view.stage, Stage::CodeSent | Stage::CodeConfirmed);
+        if !live || self.refreshing {
             return Nav::Stay;
         }
         let ran_out = self.expires_in(cx.now_ms) == Some(0);
@@ -237,7 +251,10 @@ impl CheckEmail {
                 self.refreshing = false;
                 cx.error(crate::tui::errors::text(&e, cx.t));
             }
-            Reply::Flow(FlowCall::Confirm, Ok(_)) => {
+            Reply::Flow(FlowCall::Confirm, Ok(view)) => {
+                // Kept, so that going back shows the truth: confirmed.
+                self.update(view, cx.now_ms);
+                self.boxes.clear();
                 *cx.notice = None;
                 return Nav::To(Box::new(Screen::NewPassword(NewPassword::new(cx.address))));
             }
@@ -306,6 +323,25 @@ impl CheckEmail {
                     theme,
                 ))),
                 action,
+            );
+            return;
+        }
+        if self.confirmed() {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    format!(
+                        "{} {}",
+                        theme.glyphs().check,
+                        theme.text(&t.t("check.confirmed"))
+                    ),
+                    theme.ok(),
+                ))
+                .wrap(Wrap { trim: true }),
+                label,
+            );
+            frame.render_widget(
+                Paragraph::new(Line::from(button(&t.t("check.continue"), true, theme))),
+                resend,
             );
             return;
         }
