@@ -564,3 +564,32 @@ fn going_back_from_the_new_password_keeps_the_confirmation() {
     assert!(w.quit().success());
     assert!(password_works(dir, ADDRESS, NEW_PASSWORD));
 }
+
+/// After a finished change, a new session for the same address shows
+/// what is true for it: no code yet. The spent code's countdown, words
+/// and "Sent" are not shown, and typing it changes nothing.
+#[test]
+fn a_new_session_after_a_finished_change_shows_no_code_yet() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    add_account(dir, ADDRESS, NAME, OLD_PASSWORD);
+    let mut w = Wizard::embedded(dir, &[]);
+    walk_to_code_sent(&mut w, ADDRESS);
+    let code = wait_for_code(&dir.join("mail"), ADDRESS, 1);
+    finish_and_quit(w, &code, NEW_PASSWORD);
+
+    let mut w = Wizard::embedded(dir, &[]);
+    open_recovery(&mut w);
+    enter_address_and_slide(&mut w, ADDRESS);
+    request(&mut w);
+    let screen = check_now(&mut w);
+    for stale in ["Valid for", "tries left", "Sent", "Resend"] {
+        assert!(!screen.contains(stale), "{stale:?} shown:\n{screen}");
+    }
+    // The spent code cannot even be typed: there are no boxes yet.
+    w.type_text(&code);
+    let screen = w.settled(|s| s.to_string());
+    assert!(screen.contains("Get a verification code"), "{screen}");
+    assert!(w.quit().success());
+    assert!(password_works(dir, ADDRESS, NEW_PASSWORD));
+}
