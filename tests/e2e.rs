@@ -593,3 +593,44 @@ fn a_new_session_after_a_finished_change_shows_no_code_yet() {
     assert!(w.quit().success());
     assert!(password_works(dir, ADDRESS, NEW_PASSWORD));
 }
+
+/// The code screen says where the code went once, and how to fix a wrong
+/// address: Esc goes straight back to it, and the corrected address gets
+/// its own code.
+#[test]
+fn a_wrong_address_is_one_esc_away_on_the_code_screen() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    add_account(dir, ADDRESS, NAME, OLD_PASSWORD);
+    add_account(dir, "bob@example.com", "Bob", OLD_PASSWORD);
+    let mut w = Wizard::embedded(dir, &[]);
+    walk_to_code_sent(&mut w, "bob@example.co");
+    // Words as a person reads them, whatever line they wrapped onto.
+    let screen = w.settled(|s| s.split_whitespace().collect::<Vec<_>>().join(" "));
+    assert!(
+        screen.contains("Wrong address? Esc to change it"),
+        "{screen}"
+    );
+    assert!(!screen.contains("we send"), "{screen}");
+    assert!(
+        screen.matches("It can take a minute").count() <= 1,
+        "{screen}"
+    );
+
+    w.send("\x1b");
+    w.wait_for("Step 1 of 5");
+    w.type_text("m");
+    w.send(ENTER);
+    let start = Instant::now();
+    while !w.screen().contains("Verified") {
+        assert!(start.elapsed() < TIMEOUT, "{}", w.screen());
+        w.send("\x1b[C");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    request(&mut w);
+    check_now(&mut w);
+    get_code(&mut w);
+    let code = wait_for_code(&dir.join("mail"), "bob@example.com", 1);
+    right_code(&mut w, &code);
+    assert!(w.quit().success());
+}

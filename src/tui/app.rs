@@ -137,6 +137,8 @@ pub enum Nav {
     Stay,
     Back,
     To(Box<Screen>),
+    /// Back to step 1, where the address is typed.
+    ToAddress,
     Landing,
 }
 
@@ -495,6 +497,16 @@ impl App {
                 }
                 if self.stack.len() == 1 {
                     self.go_landing(effects);
+                }
+            }
+            Nav::ToAddress => {
+                while self.stack.len() > 2 && !matches!(self.screen(), Screen::Forgot(_)) {
+                    self.stack.pop();
+                }
+                self.notice = None;
+                match self.current() {
+                    Screen::Forgot(forgot) => forgot.focus_address(),
+                    _ => self.go_landing(effects),
                 }
             }
             Nav::Landing => self.go_landing(effects),

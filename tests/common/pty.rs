@@ -402,7 +402,7 @@ pub fn check_now(w: &mut Wizard) -> String {
 pub fn get_code(w: &mut Wizard) -> String {
     w.send(ENTER);
     w.wait_until("the code sent", |s| {
-        s.contains("the code is on its way") && s.contains("Valid for")
+        s.contains("a 6-digit code is on its way there") && s.contains("Valid for")
     })
 }
 

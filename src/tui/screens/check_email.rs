@@ -62,7 +62,7 @@ impl CheckEmail {
         self.view.stage == Stage::CodeConfirmed
     }
 
-    fn code_sent(&self) -> bool {
+    pub fn code_sent(&self) -> bool {
         self.view.stage != Stage::EmailChosen && self.view.stage != Stage::Requested
     }
 
@@ -243,7 +243,8 @@ impl CheckEmail {
             Reply::Flow(FlowCall::SendCode, Ok(view)) => {
                 self.update(view, cx.now_ms);
                 self.focus = Focus::Boxes;
-                cx.info(cx.t.t("check.sent"));
+                // The intro and the mail's line say it now; once is enough.
+                *cx.notice = None;
             }
             Reply::Flow(FlowCall::Status, Ok(view)) => self.update(view, cx.now_ms),
             Reply::Flow(FlowCall::Status, Err(e)) => {
@@ -311,8 +312,15 @@ impl CheckEmail {
         ])
         .areas(area);
         frame.render_widget(
-            Paragraph::new(theme.text(&t.tf("check.intro", &[("address", view.address)])))
-                .wrap(Wrap { trim: true }),
+            Paragraph::new(theme.text(&t.tf(
+                if sent {
+                    "check.intro_sent"
+                } else {
+                    "check.intro"
+                },
+                &[("address", view.address)],
+            )))
+            .wrap(Wrap { trim: true }),
             intro,
         );
         if !self.code_sent() {

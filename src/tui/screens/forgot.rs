@@ -55,6 +55,11 @@ impl Forgot {
         self.focus = Focus::Address;
     }
 
+    /// Back here to change the address: the focus on its field.
+    pub fn focus_address(&mut self) {
+        self.focus = Focus::Address;
+    }
+
     fn typed(&self) -> Result<EmailAddress, crate::recovery::AddressError> {
         EmailAddress::parse(&self.address.value())
     }

@@ -104,6 +104,8 @@ impl Screen {
                 cx.address.clear();
                 Nav::Landing
             }
+            // "Wrong address? Esc to change it": straight to the address.
+            Self::CheckEmail(c) if c.code_sent() => Nav::ToAddress,
             _ => Nav::Back,
         }
     }
