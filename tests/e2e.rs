@@ -634,3 +634,28 @@ fn a_wrong_address_is_one_esc_away_on_the_code_screen() {
     right_code(&mut w, &code);
     assert!(w.quit().success());
 }
+
+/// A kiosk left mid-way asks "Still there?" before it goes back to the
+/// start; a key keeps the person where they were.
+#[test]
+fn an_idle_kiosk_asks_before_it_wipes_and_a_key_keeps_the_screen() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let config = dir.join("rekey.toml");
+    std::fs::write(&config, "[wizard]\nidle_secs = 22\n").expect("config");
+    let config = config.to_str().expect("UTF-8 path");
+    let mut w = Wizard::embedded(dir, &["--kiosk", "--config", config]);
+    open_recovery(&mut w);
+    w.type_text(ADDRESS);
+    let asked = w.wait_until("the question", |s| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("Still there? Going back to the start in")
+    });
+    assert!(asked.contains(ADDRESS), "{asked}");
+    w.send(" ");
+    let screen = w.wait_until("the question gone", |s| !s.contains("Still there?"));
+    assert!(screen.contains(ADDRESS), "{screen}");
+    assert!(screen.contains("Step 1 of 5"), "{screen}");
+}

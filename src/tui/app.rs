@@ -18,6 +18,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use zeroize::Zeroizing;
 
 /// Below this the wizard asks for a larger window.
+/// How long before a kiosk's idle reset the person is asked whether they
+/// are still there.
+const IDLE_WARNING_MS: u64 = 20_000;
+
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 12;
 /// Below this height the layout is compact.
@@ -282,8 +286,15 @@ impl App {
                 if key.kind == KeyEventKind::Release {
                     return effects;
                 }
+                // The key that answers "Still there?" only says so.
+                let warned = self.idle_warning_secs().is_some();
                 self.last_key_ms = now_ms;
-                self.key(key, &mut effects);
+                if !warned {
+                    self.key(key, &mut effects);
+                }
+            }
+            Input::Paste(_) if self.idle_warning_secs().is_some() => {
+                self.last_key_ms = now_ms;
             }
             Input::Paste(text) => {
                 self.last_key_ms = now_ms;
@@ -468,6 +479,17 @@ impl App {
         self.navigate(nav, effects);
     }
 
+    /// In kiosk mode, the seconds left before an idle wizard goes back to
+    /// the start, during the last `IDLE_WARNING_MS` of the wait.
+    fn idle_warning_secs(&self) -> Option<u64> {
+        if !self.options.kiosk || self.is_pristine() || self.busy.is_some() {
+            return None;
+        }
+        let idle = self.now_ms.saturating_sub(self.last_key_ms);
+        let left = self.options.idle_ms.checked_sub(idle).filter(|&l| l > 0)?;
+        (left <= IDLE_WARNING_MS).then(|| left.div_ceil(1000))
+    }
+
     /// Nothing typed and nothing started: the landing screen as it came up.
     fn is_pristine(&self) -> bool {
         self.stack.len() == 1 && self.notice.is_none() && self.address.is_empty()
@@ -640,7 +662,12 @@ impl App {
 
     fn draw_notice(&self, frame: &mut Frame, area: Rect, t: &Catalog) {
         let theme = &self.theme;
-        let line = if let Some(key) = self.busy {
+        let line = if let Some(secs) = self.idle_warning_secs() {
+            Line::styled(
+                theme.text(&t.tf("app.still_there", &[("secs", &secs.to_string())])),
+                theme.warn(),
+            )
+        } else if let Some(key) = self.busy {
             let spinner = theme.glyphs().spinner;
             let at = usize::try_from(self.now_ms / 100).unwrap_or(0) % spinner.len();
             Line::from(vec![

@@ -649,3 +649,34 @@ fn a_wrong_address_is_explained_on_leaving_the_field_and_enter_on_the_knob_too()
         screen(&app)
     );
 }
+
+/// 20 s before an idle kiosk goes back to the start it asks whether the
+/// person is still there; a key answers (and does nothing else), and the
+/// wait starts again.
+#[test]
+fn an_idle_kiosk_asks_first_and_a_key_keeps_what_was_typed() {
+    let mut kiosk = app(true);
+    kiosk.handle(key(KeyCode::Enter), T0);
+    typed(&mut kiosk, "ada@example.com", T0);
+    let idle = Config::default().wizard.idle_secs * 1000;
+    kiosk.handle(Input::Tick, T0 + idle - 20_001);
+    assert!(!screen(&kiosk).contains("Still there?"));
+    kiosk.handle(Input::Tick, T0 + idle - 19_500);
+    let text = screen(&kiosk);
+    assert!(
+        text.contains("Still there? Going back to the start in 20 s — press any key."),
+        "{text}"
+    );
+    // Enter answers; it does not submit the address.
+    let effects = kiosk.handle(key(KeyCode::Enter), T0 + idle - 19_000);
+    assert!(calls(&effects).is_empty(), "{:?}", calls(&effects));
+    let later = T0 + idle - 19_000;
+    kiosk.handle(Input::Tick, later + idle - 1);
+    let text = screen(&kiosk);
+    assert!(
+        text.contains("ada@example.com") && !text.contains("Sign in"),
+        "{text}"
+    );
+    kiosk.handle(Input::Tick, later + idle);
+    assert!(screen(&kiosk).contains("Sign in"));
+}
