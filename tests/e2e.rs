@@ -659,3 +659,47 @@ fn an_idle_kiosk_asks_before_it_wipes_and_a_key_keeps_the_screen() {
     assert!(screen.contains(ADDRESS), "{screen}");
     assert!(screen.contains("Step 1 of 5"), "{screen}");
 }
+
+/// Five wrong tries when this hour's codes are used up: the screen says
+/// when the e-mail way opens again and offers Support, which opens a
+/// ticket.
+#[test]
+fn out_of_tries_and_out_of_codes_leads_to_support() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    add_account(dir, ADDRESS, NAME, OLD_PASSWORD);
+    let config = dir.join("rekey.toml");
+    std::fs::write(
+        &config,
+        "[service]\nreply_floor_ms = 0\n[codes]\nmax_sends_per_hour = 1\n\
+         max_sends_per_address_per_hour = 1\n",
+    )
+    .expect("config");
+    let config = config.to_str().expect("UTF-8 path");
+    let mut w = Wizard::embedded(dir, &["--config", config]);
+    walk_to_code_sent(&mut w, ADDRESS);
+    let code = wait_for_code(&dir.join("mail"), ADDRESS, 1);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (0..5).rev() {
+        type_code(&mut w, wrong);
+        if left > 0 {
+            w.wait_for(&format!("{left} tries left"));
+        }
+    }
+    let screen = w.wait_until("the e-mail way closed", |s| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("Support can help")
+    });
+    let flat = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("you can ask for a new one in"), "{screen}");
+    assert!(!flat.contains("Ask for a new one."), "{screen}");
+    assert!(
+        !flat.contains("No more codes for now. Try again"),
+        "{screen}"
+    );
+    w.wait_for("[ Get help from Support ]");
+    w.send(ENTER);
+    w.wait_for("Your reference: RK-");
+}

@@ -680,3 +680,33 @@ fn an_idle_kiosk_asks_first_and_a_key_keeps_what_was_typed() {
     kiosk.handle(Input::Tick, later + idle);
     assert!(screen(&kiosk).contains("Sign in"));
 }
+
+/// Out of tries with no more codes this hour: one message that says when
+/// the e-mail way opens again, and Support, focused, instead of "ask for
+/// a new one" beside "no more codes".
+#[test]
+fn out_of_tries_and_out_of_codes_says_when_and_offers_support() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    let mut spent = view(Stage::LockedOut);
+    spent.resend = ResendStatus::HourlyLimit { ms: 3_574_000 };
+    app.handle(Input::Reply(Reply::Flow(FlowCall::Status, Ok(spent))), now);
+    let text = render_text(&app, 100, 24);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("you can ask for a new one in 59:34"),
+        "{text}"
+    );
+    assert!(flat.contains("Support can help"), "{text}");
+    assert!(!flat.contains("Ask for a new one."), "{text}");
+    assert!(!flat.contains("No more codes for now. Try again"), "{text}");
+    assert!(text.contains("›[ Get help from Support ]"), "{text}");
+    // Digits do nothing here; Enter opens a ticket.
+    assert!(calls(&typed(&mut app, "123", now)).is_empty());
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert_eq!(calls(&effects), ["Flow(OpenTicket)"]);
+}

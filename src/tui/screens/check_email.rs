@@ -1,7 +1,7 @@
 //! Screen 3, "Check your email": send the code, type or paste it, see how
 //! long it lives, how many tries are left and when Resend comes back.
 
-use super::{NewPassword, Screen, show_error};
+use super::{NewPassword, Screen, TicketShown, show_error};
 use crate::recovery::FlowError;
 use crate::recovery::{FlowView, MailProgress, ResendStatus, Stage};
 use crate::service::ServiceError;
@@ -24,6 +24,8 @@ enum Focus {
     Confirm,
     /// Only while a new code can be sent.
     Resend,
+    /// Only when the e-mail way is closed for now.
+    Support,
 }
 
 #[derive(Debug)]
@@ -62,6 +64,15 @@ impl CheckEmail {
         self.view.stage == Stage::CodeConfirmed
     }
 
+    /// The code is spent (out of tries or time) and no new one may be sent
+    /// for a while: the e-mail way is closed until then, and Support is
+    /// what is left.
+    fn email_closed(&self, now_ms: u64) -> bool {
+        matches!(self.view.stage, Stage::LockedOut | Stage::Expired)
+            && matches!(self.view.resend, ResendStatus::HourlyLimit { .. })
+            && self.resend_wait(now_ms).is_some()
+    }
+
     pub fn code_sent(&self) -> bool {
         self.view.stage != Stage::EmailChosen && self.view.stage != Stage::Requested
     }
@@ -90,6 +101,9 @@ impl CheckEmail {
         if !self.code_sent() {
             return vec![Focus::GetCode];
         }
+        if self.email_closed(now_ms) {
+            return vec![Focus::Support];
+        }
         let mut order = vec![Focus::Boxes];
         if self.boxes.is_complete() {
             order.push(Focus::Confirm);
@@ -102,12 +116,9 @@ impl CheckEmail {
 
     /// Where the focus goes when the one it is on stops being there.
     fn keep_focus_enabled(&mut self, now_ms: u64) {
-        if !self.focus_order(now_ms).contains(&self.focus) {
-            self.focus = if self.code_sent() {
-                Focus::Boxes
-            } else {
-                Focus::GetCode
-            };
+        let order = self.focus_order(now_ms);
+        if !order.contains(&self.focus) {
+            self.focus = order[0];
         }
     }
 
@@ -161,7 +172,7 @@ impl CheckEmail {
         // person looking at the boxes types into them.
         let for_boxes = matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
             || key.code == KeyCode::Backspace;
-        if self.code_sent() && for_boxes {
+        if self.code_sent() && for_boxes && !self.email_closed(cx.now_ms) {
             if self.boxes.key(key) {
                 *cx.notice = None;
             }
@@ -189,6 +200,11 @@ impl CheckEmail {
                         self.focus = Focus::Boxes;
                     } else if key.code == KeyCode::Left && self.boxes.is_complete() {
                         self.focus = Focus::Confirm;
+                    }
+                }
+                Focus::Support => {
+                    if key.code == KeyCode::Enter {
+                        cx.call(Call::Flow(FlowCall::OpenTicket), "app.busy");
                     }
                 }
                 Focus::Confirm => match key.code {
@@ -246,7 +262,16 @@ impl CheckEmail {
                 // The intro and the mail's line say it now; once is enough.
                 *cx.notice = None;
             }
-            Reply::Flow(FlowCall::Status, Ok(view)) => self.update(view, cx.now_ms),
+            Reply::Flow(FlowCall::Status, Ok(view)) => {
+                self.update(view, cx.now_ms);
+                self.keep_focus_enabled(cx.now_ms);
+            }
+            Reply::Flow(FlowCall::OpenTicket, Ok(view)) => {
+                *cx.notice = None;
+                return Nav::To(Box::new(Screen::Ticket(TicketShown {
+                    reference: view.ticket.unwrap_or_default(),
+                })));
+            }
             Reply::Flow(FlowCall::Status, Err(e)) => {
                 // Ask again at the next poll, and say what went wrong.
                 self.refreshing = false;
@@ -349,6 +374,30 @@ impl CheckEmail {
             );
             frame.render_widget(
                 Paragraph::new(Line::from(button(&t.t("check.continue"), true, theme))),
+                resend,
+            );
+            return;
+        }
+        if self.email_closed(now) {
+            // One message, not "ask for a new one" beside "no more codes".
+            let wait = self.resend_wait(now).unwrap_or_default();
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    theme.text(&t.tf("check.email_closed", &[("time", &clock(wait))])),
+                    theme.error(),
+                ))
+                .wrap(Wrap { trim: true }),
+                Rect {
+                    height: resend.y.saturating_sub(label.y),
+                    ..label
+                },
+            );
+            frame.render_widget(
+                Paragraph::new(Line::from(button(
+                    &t.t("check.support"),
+                    self.focus == Focus::Support,
+                    theme,
+                ))),
                 resend,
             );
             return;
