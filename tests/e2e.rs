@@ -703,3 +703,28 @@ fn out_of_tries_and_out_of_codes_leads_to_support() {
     w.send(ENTER);
     w.wait_for("Your reference: RK-");
 }
+
+/// On a large terminal the wizard is a dialog in the middle: its lines
+/// start well in from the left edge and stop well short of the right.
+#[test]
+fn a_large_terminal_shows_the_wizard_centred_and_no_wider_than_a_dialog() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut w = Wizard::embedded(tmp.path(), &[]);
+    w.resize(50, 200);
+    open_recovery(&mut w);
+    let screen = w.settled(|s| s.to_string());
+    let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let start = line.len() - line.trim_start().len();
+        let end = line.trim_end().chars().count();
+        assert!(start >= 50, "starts at column {start}: {line:?}\n{screen}");
+        assert!(end <= 150, "ends at column {end}: {line:?}\n{screen}");
+    }
+    let first = screen
+        .lines()
+        .position(|l| !l.trim().is_empty())
+        .unwrap_or(0);
+    assert!(first >= 8, "starts on row {first}:\n{screen}");
+    assert!(w.quit().success());
+}

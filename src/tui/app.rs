@@ -26,6 +26,22 @@ pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 12;
 /// Below this height the layout is compact.
 pub const COMPACT_BELOW: u16 = 18;
+/// On a large terminal the wizard is a dialog of at most this size in the
+/// middle, not lines stretched across 200 columns.
+pub const MAX_WIDTH: u16 = 88;
+pub const MAX_HEIGHT: u16 = 32;
+
+/// `area` capped at [`MAX_WIDTH`] × [`MAX_HEIGHT`], centred.
+fn dialog(area: Rect) -> Rect {
+    let width = area.width.min(MAX_WIDTH);
+    let height = area.height.min(MAX_HEIGHT);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
 /// Steps in the step indicator.
 pub const STEPS: u8 = 5;
 /// While the service cannot be reached, a new session is tried this often.
@@ -550,7 +566,7 @@ impl App {
     }
 
     pub fn draw(&self, frame: &mut Frame) {
-        let area = frame.area();
+        let area = dialog(frame.area());
         let t = self.catalogs.get(self.language);
         let theme = &self.theme;
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
