@@ -226,6 +226,7 @@ impl Operator<'_> {
             }
             return Err(OperatorFailure::Error(message));
         }
+        let password = crate::recovery::text::nfc(password);
         let hash = hash_secret(password.as_bytes(), &self.config.hash_cost())
             .map_err(|e| OperatorFailure::Error(e.to_string()))?;
         self.own("add")?
@@ -239,7 +240,7 @@ impl Operator<'_> {
         let Some(account) = self.directory.find(&address).await? else {
             return Err(no_account());
         };
-        let password = Password::from(password.to_string());
+        let password = Password::from(crate::recovery::text::nfc(&password).to_string());
         match self.directory.verify_password(&account, &password).await {
             Ok(true) => printed("password is right\n".into()),
             Ok(false) => Err(OperatorFailure::No("password is wrong".into())),

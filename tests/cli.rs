@@ -1164,3 +1164,27 @@ fn an_operator_without_connect_or_data_dir_is_told_where_to_look() {
         "{message}"
     );
 }
+
+/// `user add` and `user verify` take a password in Unicode NFC: `å` as one
+/// character or as `a` and a combining ring is the same password.
+#[test]
+fn a_password_is_the_same_whichever_way_its_letters_were_composed() {
+    let dir = tempfile::tempdir().unwrap();
+    add(
+        dir.path(),
+        "ada@example.com",
+        "Ada",
+        "ka\u{30a}pa under violetta regnmoln",
+    );
+    for typed in [
+        "k\u{e5}pa under violetta regnmoln",
+        "ka\u{30a}pa under violetta regnmoln",
+    ] {
+        let out = rekey(
+            dir.path(),
+            &["user", "verify", "ada@example.com"],
+            &format!("{typed}\n"),
+        );
+        assert_eq!(success(&out), "password is right\n", "{typed:?}");
+    }
+}

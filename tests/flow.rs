@@ -863,3 +863,25 @@ async fn audit_events_past_the_retention_go_and_the_rest_verifies() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A password is one password whichever way its letters were composed:
+/// set with `å` as `a` and a combining ring (as some input methods send
+/// it), it is the one typed with `å` as one character.
+#[tokio::test]
+async fn a_password_is_the_same_whichever_way_its_letters_were_composed() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada Lovelace", OLD_PASSWORD);
+    let decomposed = "ka\u{30a}pa under violetta regnmoln";
+    let composed = "k\u{e5}pa under violetta regnmoln";
+    let s = h.code_sent(ADA).await;
+    let code = h.last_code(ADA);
+    h.service.confirm_code(&s, &secret(&code)).await.unwrap();
+    // Typed once each way: the same password, so not "they differ".
+    let view = h
+        .service
+        .set_password(&s, &secret(decomposed), &secret(composed))
+        .await
+        .unwrap();
+    assert_eq!(view.stage, Stage::PasswordSet);
+    assert!(h.password_is(ADA, composed));
+}

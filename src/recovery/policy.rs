@@ -151,6 +151,8 @@ impl PasswordPolicy {
     }
 
     fn judge(&self, password: &str, hints: &[String], scored_chars: usize) -> PasswordVerdict {
+        let password = crate::recovery::text::nfc(password);
+        let password = password.as_str();
         let length = password.chars().count();
         let scored: String = password.chars().take(scored_chars).collect();
         let hint_refs: Vec<&str> = hints.iter().map(String::as_str).collect();
@@ -225,8 +227,10 @@ pub fn name_hints(name: &str) -> Vec<String> {
 }
 
 /// True when taking every hint of three or more characters out of the
-/// password leaves fewer than four letters or digits: `Maria.Svensson1!`
-/// for Maria Svensson, or her address twice over.
+/// password leaves fewer than four characters of its own, where a run of
+/// digits counts as one (a number added is one choice, not four), and
+/// symbols count as none: `Maria.Svensson1!` for Maria Svensson, her
+/// address twice over, or `alex@example.com2024`.
 fn built_from(password: &str, hints: &[String]) -> bool {
     const LEAST_OF_ITS_OWN: usize = 4;
     let lowered = password.to_lowercase();
@@ -240,7 +244,15 @@ fn built_from(password: &str, hints: &[String]) -> bool {
     for word in &words {
         rest = rest.replace(word.as_str(), " ");
     }
-    let own = rest.chars().filter(|c| c.is_alphanumeric()).count();
+    let mut own = 0;
+    let mut in_number = false;
+    for c in rest.chars() {
+        let digit = c.is_numeric();
+        if c.is_alphabetic() || (digit && !in_number) {
+            own += 1;
+        }
+        in_number = digit;
+    }
     rest != lowered && own < LEAST_OF_ITS_OWN
 }
 
@@ -338,6 +350,24 @@ mod tests {
         assert_eq!(status(&with, Rule::MinScore(3)), RuleStatus::Failed);
         assert_eq!(status(&with, Rule::NotPersonal), RuleStatus::Failed);
         assert_eq!(status(&without, Rule::NotPersonal), RuleStatus::Passed);
+    }
+
+    #[test]
+    fn the_address_with_a_number_or_symbols_added_is_still_the_address() {
+        let address = EmailAddress::parse("alex@example.com").unwrap();
+        let hints = address.password_hints();
+        let policy = PasswordPolicy::default();
+        for pw in [
+            "alex@example.com2024",
+            "alex@example.com!!",
+            "2024alex@example.com#1",
+        ] {
+            let v = policy.assess(pw, &hints);
+            assert_eq!(status(&v, Rule::NotPersonal), RuleStatus::Failed, "{pw}");
+        }
+        // Words of its own around a part of the address are its own.
+        let v = policy.assess("alex grows copper kettles", &hints);
+        assert_eq!(status(&v, Rule::NotPersonal), RuleStatus::Passed);
     }
 
     #[test]

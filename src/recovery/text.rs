@@ -4,6 +4,17 @@
 //! overrides that make `moc.elpmaxe@ada` read as `ada@example.com` on a
 //! terminal that honours them.
 
+/// A password as it is judged, hashed and sent to a directory: in Unicode
+/// NFC, so that `å` typed as one character or as `a` and a combining ring
+/// (keyboards and input methods differ) is the same password. Its buffer
+/// is wiped when dropped.
+pub fn nfc(password: &str) -> zeroize::Zeroizing<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let mut normal = zeroize::Zeroizing::new(String::with_capacity(password.len()));
+    normal.extend(password.nfc());
+    normal
+}
+
 /// A character that is never stored or drawn: the C0 and C1 controls and
 /// Unicode's format characters (general category Cf).
 pub fn is_hidden(c: char) -> bool {

@@ -687,10 +687,11 @@ impl RecoveryService for LocalService {
         password: &SecretString,
         again: &SecretString,
     ) -> Result<FlowView, ServiceError> {
-        if password.expose_secret() != again.expose_secret() {
+        let password = crate::recovery::text::nfc(password.expose_secret());
+        if *password != *crate::recovery::text::nfc(again.expose_secret()) {
             return Err(ServiceError::PasswordsDiffer);
         }
-        self.change_password(id, password.expose_secret()).await
+        self.change_password(id, &password).await
     }
 
     async fn close_session(&self, id: &str) -> Result<(), ServiceError> {

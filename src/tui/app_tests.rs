@@ -710,3 +710,32 @@ fn out_of_tries_and_out_of_codes_says_when_and_offers_support() {
     let effects = app.handle(key(KeyCode::Enter), now);
     assert_eq!(calls(&effects), ["Flow(OpenTicket)"]);
 }
+
+/// A password with letters outside A to Z asks whether the person can type
+/// it at every keyboard they use; one without does not.
+#[test]
+fn a_password_outside_ascii_asks_about_other_keyboards() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    typed(&mut app, "482913", now);
+    app.handle(key(KeyCode::Enter), now);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::Confirm,
+            Ok(view(Stage::CodeConfirmed)),
+        )),
+        now,
+    );
+    typed(&mut app, "copper kettles", now);
+    assert!(!screen(&app).contains("every keyboard"));
+    typed(&mut app, " på tåg", now);
+    let text = screen(&app);
+    assert!(
+        text.contains("Can you type this at every keyboard you use?"),
+        "{text}"
+    );
+}

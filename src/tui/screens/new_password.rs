@@ -179,6 +179,15 @@ impl NewPassword {
             meter_area.width,
             view.compact,
         );
+        // A Swedish or Russian kiosk's layout makes letters a person's own
+        // keyboard may not have.
+        let mut lines = lines;
+        if !self.pair.first().is_ascii() {
+            lines.insert(
+                0,
+                Line::styled(theme.text(&t.t("password.non_ascii")), theme.warn()),
+            );
+        }
         frame.render_widget(Paragraph::new(lines), meter_area);
     }
 }
