@@ -728,3 +728,61 @@ fn a_large_terminal_shows_the_wizard_centred_and_no_wider_than_a_dialog() {
     assert!(first >= 8, "starts on row {first}:\n{screen}");
     assert!(w.quit().success());
 }
+
+/// The colours come from the terminal's terminfo entry: a vt100 or an
+/// xterm-mono gets no colour at all, and the focus in reverse video; the
+/// Linux console gets its colours.
+#[test]
+fn a_terminal_without_colours_gets_none_and_sees_the_focus_in_reverse() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let colour = |raw: &str| {
+        // SGR foreground or background colours: 30-37, 40-47, 90-97,
+        // 100-107, 38;5 and 48;5.
+        let mut found = false;
+        for seq in raw.split("\x1b[").skip(1) {
+            let Some(end) = seq.find(|c: char| c.is_ascii_alphabetic()) else {
+                continue;
+            };
+            if &seq[end..=end] != "m" {
+                continue;
+            }
+            for part in seq[..end].split(';') {
+                if let Ok(n) = part.parse::<u32>()
+                    && matches!(n, 30..=38 | 40..=48 | 90..=97 | 100..=107)
+                {
+                    found = true;
+                }
+            }
+        }
+        found
+    };
+    for term in ["vt100", "xterm-mono"] {
+        let program = env!("CARGO_BIN_EXE_rekey");
+        let data = tmp.path().to_str().expect("UTF-8 path");
+        let mut w = Wizard::spawn_with(
+            program,
+            &["--data-dir", data],
+            tmp.path(),
+            &[("TERM", term)],
+        );
+        open_recovery(&mut w);
+        assert!(w.quit().success());
+        let raw = w.transcript();
+        assert!(!colour(&raw), "TERM={term} was sent colours");
+        assert!(
+            raw.contains("\x1b[7m") || raw.contains(";7m"),
+            "TERM={term}: no reverse video"
+        );
+    }
+    let program = env!("CARGO_BIN_EXE_rekey");
+    let data = tmp.path().to_str().expect("UTF-8 path");
+    let mut w = Wizard::spawn_with(
+        program,
+        &["--data-dir", data],
+        tmp.path(),
+        &[("TERM", "linux")],
+    );
+    open_recovery(&mut w);
+    assert!(w.quit().success());
+    assert!(colour(&w.transcript()), "the Linux console has colours");
+}

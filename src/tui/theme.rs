@@ -58,14 +58,25 @@ const ASCII: Glyphs = Glyphs {
     separator: "  -  ",
 };
 
+/// How many colours the terminal has, as its terminfo entry says
+/// (`colors`): none for a vt100 or an xterm-mono, whatever TERM's name
+/// suggests. Without an entry for TERM, crossterm's guess from the name.
+fn terminal_colors() -> u16 {
+    match termini::TermInfo::from_env() {
+        Ok(info) => info
+            .number_cap(termini::NumberCapability::MaxColors)
+            .map_or(0, |n| u16::try_from(n.clamp(0, 256)).unwrap_or(0)),
+        Err(_) => ratatui::crossterm::style::available_color_count(),
+    }
+}
+
 impl Theme {
     /// Decides from the environment: `NO_COLOR`, the terminal's colour
     /// count, and whether the locale is UTF-8.
     pub fn detect(force_ascii: bool) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let colors = ratatui::crossterm::style::available_color_count();
         Self {
-            color: !no_color && colors >= 8,
+            color: !no_color && terminal_colors() >= 8,
             unicode: !force_ascii && locale_is_utf8(),
         }
     }

@@ -86,6 +86,17 @@ impl Wizard {
     /// English UTF-8 locale, a colour xterm, and no `REKEY_*` setting from
     /// the test's own environment.
     pub fn spawn(program: impl AsRef<OsStr>, args: &[&str], cwd: &Path) -> Self {
+        Self::spawn_with(program, args, cwd, &[])
+    }
+
+    /// As [`Wizard::spawn`], with `env` set over the clean environment
+    /// (another TERM, say).
+    pub fn spawn_with(
+        program: impl AsRef<OsStr>,
+        args: &[&str],
+        cwd: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -95,7 +106,10 @@ impl Wizard {
             })
             .expect("a pseudo-terminal opens");
         let program = program.as_ref();
-        let cmd = clean_command(program, args, cwd);
+        let mut cmd = clean_command(program, args, cwd);
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
         let child = pair
             .slave
             .spawn_command(cmd)
