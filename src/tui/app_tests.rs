@@ -739,3 +739,43 @@ fn a_password_outside_ascii_asks_about_other_keyboards() {
         "{text}"
     );
 }
+
+/// A slide refused as a burst (a paste, a script) says how the knob is
+/// moved; the F2 label says what F2 does now: show, or hide.
+#[test]
+fn a_burst_slide_says_how_and_f2_says_what_it_will_do() {
+    let mut app = app(false);
+    app.handle(key(KeyCode::Enter), T0);
+    typed(&mut app, "ada@example.com", T0);
+    app.handle(key(KeyCode::Enter), T0);
+    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
+    app.handle(Input::Reply(Reply::Address(Ok(address))), T0);
+    app.handle(
+        Input::Reply(Reply::Slide(Ok(SlideVerdict::TryAgain(
+            crate::recovery::SlideRefusal::Burst,
+        )))),
+        T0,
+    );
+    let text = screen(&app);
+    assert!(text.contains("a paste does not count"), "{text}");
+
+    let mut app = self::app(false);
+    let now = at_check_email(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    typed(&mut app, "482913", now);
+    app.handle(key(KeyCode::Enter), now);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::Confirm,
+            Ok(view(Stage::CodeConfirmed)),
+        )),
+        now,
+    );
+    assert!(screen(&app).contains("F2 shows the password"));
+    app.handle(key(KeyCode::F(2)), now);
+    let text = screen(&app);
+    assert!(text.contains("F2 hides the password"), "{text}");
+}

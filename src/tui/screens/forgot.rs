@@ -215,6 +215,11 @@ impl Forgot {
                         *cx.notice = None;
                         self.focus = Focus::Request;
                     }
+                    // A burst is what a paste or a script makes: say how
+                    // the knob is moved instead.
+                    SlideVerdict::TryAgain(crate::recovery::SlideRefusal::Burst) => {
+                        cx.error(cx.t.t("forgot.burst"))
+                    }
                     SlideVerdict::TryAgain(_) => cx.error(cx.t.t("forgot.try_again")),
                 }
                 Nav::Stay

@@ -118,7 +118,14 @@ impl PasswordPair {
             Paragraph::new(Line::from(vec![
                 Span::raw(theme.text(&t.t("password.new"))),
                 Span::styled(
-                    format!("  ({})", theme.text(&t.t("password.reveal"))),
+                    format!(
+                        "  ({})",
+                        theme.text(&t.t(if self.reveal {
+                            "password.hide"
+                        } else {
+                            "password.reveal"
+                        }))
+                    ),
                     theme.dim(),
                 ),
             ])),
