@@ -779,3 +779,32 @@ fn a_burst_slide_says_how_and_f2_says_what_it_will_do() {
     let text = screen(&app);
     assert!(text.contains("F2 hides the password"), "{text}");
 }
+
+/// At 40x12 the slider's label fits whole ("✓ Verified", not "✓ Verifi"),
+/// and the track keeps its width from sliding to verified.
+#[test]
+fn the_slider_keeps_its_width_and_its_whole_label_in_a_small_window() {
+    let mut app = app(false);
+    app.handle(key(KeyCode::Enter), T0);
+    typed(&mut app, "ada@example.com", T0);
+    app.handle(key(KeyCode::Enter), T0);
+    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
+    app.handle(Input::Reply(Reply::Address(Ok(address))), T0);
+    let track_end = |text: &str| {
+        text.lines()
+            .find(|l| l.contains('[') && (l.contains('━') || l.contains('█') || l.contains('─')))
+            .and_then(|l| l.chars().position(|c| c == ']'))
+    };
+    let before = render_text(&app, 40, 12);
+    let end_before = track_end(&before).unwrap_or_else(|| panic!("{before}"));
+    assert!(before.contains("Slide to verify"), "{before}");
+    let mut now = T0;
+    for _ in 0..20 {
+        now += 30;
+        app.handle(key(KeyCode::Right), now);
+    }
+    app.handle(Input::Reply(Reply::Slide(Ok(SlideVerdict::Verified))), now);
+    let after = render_text(&app, 40, 12);
+    assert!(after.contains("✓ Verified"), "{after}");
+    assert_eq!(track_end(&after), Some(end_before), "{before}\n{after}");
+}

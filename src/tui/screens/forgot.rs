@@ -297,8 +297,19 @@ impl Forgot {
             _ => t.t("forgot.slider"),
         };
         let slider_focused = self.focus == Focus::Slider;
-        self.slider
-            .draw(frame, slider, theme, slider_focused, &theme.text(&label));
+        let widest = ["forgot.slider", "forgot.verified", "forgot.try_again"]
+            .iter()
+            .map(|key| theme.text(&t.t(key)).chars().count())
+            .max()
+            .unwrap_or(0);
+        self.slider.draw(
+            frame,
+            slider,
+            theme,
+            slider_focused,
+            &theme.text(&label),
+            widest,
+        );
         if slider_focused && self.slider.state == SlideState::Sliding {
             frame.render_widget(
                 Paragraph::new(Line::styled(

@@ -137,10 +137,23 @@ impl Slider {
     }
 
     /// Draws `[━━━━█─────] label` in one row.
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool, label: &str) {
+    /// Draws the track and `label` beside it. The track's width depends on
+    /// `area` and the widest label the slider shows (`widest`, in
+    /// characters) only, so it keeps its width as the label changes and
+    /// every label fits.
+    pub fn draw(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        focused: bool,
+        label: &str,
+        widest: usize,
+    ) {
         let g = theme.glyphs();
-        let label_width = u16::try_from(label.chars().count()).unwrap_or(0);
-        let track_width = area.width.saturating_sub(label_width + 3).clamp(4, 40);
+        // The label, with the check mark a verified slide adds.
+        let room = u16::try_from(widest + 2).unwrap_or(u16::MAX);
+        let track_width = area.width.saturating_sub(room + 3).clamp(4, 40);
         let cells = usize::from(track_width);
         let notches = usize::from(self.rules.notches.max(1));
         let knob_at = if self.state == SlideState::Verified {
