@@ -808,3 +808,34 @@ fn the_slider_keeps_its_width_and_its_whole_label_in_a_small_window() {
     assert!(after.contains("✓ Verified"), "{after}");
     assert_eq!(track_end(&after), Some(end_before), "{before}\n{after}");
 }
+
+/// On the password screen words wrap instead of being cut, and what still
+/// fails is on screen first, down to 40x12.
+#[test]
+fn the_password_screen_wraps_and_keeps_the_failing_rules_in_a_small_window() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    typed(&mut app, "482913", now);
+    app.handle(key(KeyCode::Enter), now);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::Confirm,
+            Ok(view(Stage::CodeConfirmed)),
+        )),
+        now,
+    );
+    typed(&mut app, "copper", now);
+    let verdict = crate::recovery::PasswordPolicy::default().assess("copper", &[]);
+    app.handle(Input::Verdict { seq: 6, verdict }, now);
+    let wide = render_text(&app, 60, 20);
+    assert!(wide.contains("easy to remember."), "{wide}");
+    let small = render_text(&app, 40, 12);
+    for failing in ["At least 15 characters", "Hard to guess"] {
+        assert!(small.contains(failing), "{failing}:\n{small}");
+    }
+    assert!(!small.contains("(F2 shows the passwo"), "cut:\n{small}");
+}

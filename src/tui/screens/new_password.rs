@@ -14,7 +14,7 @@ use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 /// A field holds a little more than the longest password allowed, so the
 /// meter can say "too long" rather than the field cutting silently.
@@ -157,18 +157,17 @@ impl NewPassword {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, view: &View<'_>) {
         let (t, theme) = (view.t, view.theme);
+        let intro_text = theme.text(&t.t("password.intro"));
+        let intro_rows = crate::tui::widgets::wrapped_height(&intro_text, area.width).min(3);
         let [intro, pair, _, meter_area] = Layout::vertical([
-            Constraint::Length(if view.compact { 0 } else { 1 }),
+            Constraint::Length(if view.compact { 0 } else { intro_rows }),
             Constraint::Length(4),
             Constraint::Length(view.gap()),
             Constraint::Fill(1),
         ])
         .areas(area);
         frame.render_widget(
-            Paragraph::new(Line::styled(
-                theme.text(&t.t("password.intro")),
-                theme.dim(),
-            )),
+            Paragraph::new(Line::styled(intro_text, theme.dim())).wrap(Wrap { trim: true }),
             intro,
         );
         self.pair.draw(frame, pair, theme, t);
@@ -188,6 +187,6 @@ impl NewPassword {
                 Line::styled(theme.text(&t.t("password.non_ascii")), theme.warn()),
             );
         }
-        frame.render_widget(Paragraph::new(lines), meter_area);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), meter_area);
     }
 }

@@ -36,25 +36,9 @@ pub fn lines(
     let Some(v) = verdict else {
         return out;
     };
-    out.push(Line::styled(
-        theme.text(&t.tf(
-            "password.crack_time",
-            &[("time", &crack_time(v.crack_seconds, t))],
-        )),
-        theme.dim(),
-    ));
-    if let Some(warning) = &v.warning {
-        out.push(Line::styled(
-            theme.text(&advice(t, &warning.key, &warning.text)),
-            theme.warn(),
-        ));
-    }
-    if let Some(first) = v.suggestions.first() {
-        out.push(Line::styled(
-            theme.text(&advice(t, &first.key, &first.text)),
-            theme.dim(),
-        ));
-    }
+    // The rules first, in a fixed place: the list does not jump as
+    // advice comes and goes, and in a short window what still fails is
+    // what stays on screen.
     for check in &v.rules {
         let (mark, style) = match check.status {
             RuleStatus::Passed => (g.check, theme.ok()),
@@ -74,6 +58,25 @@ pub fn lines(
             Span::styled(format!("{mark} "), style),
             Span::styled(theme.text(&rule_text(check.rule, t)), style),
         ]));
+    }
+    out.push(Line::styled(
+        theme.text(&t.tf(
+            "password.crack_time",
+            &[("time", &crack_time(v.crack_seconds, t))],
+        )),
+        theme.dim(),
+    ));
+    if let Some(warning) = &v.warning {
+        out.push(Line::styled(
+            theme.text(&advice(t, &warning.key, &warning.text)),
+            theme.warn(),
+        ));
+    }
+    if let Some(first) = v.suggestions.first() {
+        out.push(Line::styled(
+            theme.text(&advice(t, &first.key, &first.text)),
+            theme.dim(),
+        ));
     }
     out
 }

@@ -19,3 +19,42 @@ pub fn button(label: &str, focused: bool, theme: &Theme) -> Span<'static> {
     };
     Span::styled(format!("{marker}[ {} ]", theme.text(label)), style)
 }
+
+/// The rows `text` takes wrapped at word boundaries to `width` columns, as
+/// a wrapping paragraph lays it out (a word longer than the width takes
+/// rows of its own).
+pub fn wrapped_height(text: &str, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let mut rows = 0usize;
+    for paragraph in text.lines() {
+        let mut used = 0usize;
+        rows += 1;
+        for word in paragraph.split_whitespace() {
+            let len = word.chars().count();
+            if used > 0 && used + 1 + len > width {
+                rows += 1;
+                used = 0;
+            }
+            if used > 0 {
+                used += 1;
+            }
+            used += len;
+            while used > width {
+                rows += 1;
+                used -= width;
+            }
+        }
+    }
+    u16::try_from(rows.max(1)).unwrap_or(u16::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wrapped_height_counts_rows_at_word_boundaries() {
+        assert_eq!(super::wrapped_height("a few words", 80), 1);
+        assert_eq!(super::wrapped_height("a few words", 7), 2);
+        assert_eq!(super::wrapped_height("abcdefghij", 4), 3);
+        assert_eq!(super::wrapped_height("", 10), 1);
+    }
+}

@@ -114,23 +114,22 @@ impl PasswordPair {
         let [label1, field1, label2, field2] =
             Layout::vertical([Constraint::Length(1); 4]).areas(area);
         let width = area.width.min(56);
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::raw(theme.text(&t.t("password.new"))),
-                Span::styled(
-                    format!(
-                        "  ({})",
-                        theme.text(&t.t(if self.reveal {
-                            "password.hide"
-                        } else {
-                            "password.reveal"
-                        }))
-                    ),
-                    theme.dim(),
-                ),
-            ])),
-            label1,
+        let label = theme.text(&t.t("password.new"));
+        let hint = format!(
+            "  ({})",
+            theme.text(&t.t(if self.reveal {
+                "password.hide"
+            } else {
+                "password.reveal"
+            }))
         );
+        // The hint only where it fits whole (F1 lists F2 too).
+        let fits = label.chars().count() + hint.chars().count() <= usize::from(label1.width);
+        let mut spans = vec![Span::raw(label)];
+        if fits {
+            spans.push(Span::styled(hint, theme.dim()));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), label1);
         self.first.draw(
             frame,
             Rect { width, ..field1 },
