@@ -885,3 +885,39 @@ async fn a_password_is_the_same_whichever_way_its_letters_were_composed() {
     assert_eq!(view.stage, Stage::PasswordSet);
     assert!(h.password_is(ADA, composed));
 }
+
+/// Support for the same address from the same origin within a day shows
+/// the ticket already open, for an address with or without an account;
+/// another origin gets a ticket of its own, and a day later it is a new
+/// ticket.
+#[tokio::test]
+async fn one_ticket_a_day_per_address_and_origin() {
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada Lovelace", OLD_PASSWORD);
+    let ticket = |client: &'static str, address: &'static str| {
+        let h = &h;
+        async move {
+            let (s, _) = h.requested_from(client, address).await;
+            let view = h.service.open_ticket(&s).await.expect("ticket");
+            h.service.close_session(&s).await.expect("closed");
+            view.ticket.expect("a reference")
+        }
+    };
+    for address in [ADA, "nobody@example.com"] {
+        let first = ticket("kiosk lobby", address).await;
+        assert_eq!(ticket("kiosk lobby", address).await, first, "{address}");
+        let other = ticket("ssh 203.0.113.9", address).await;
+        assert_ne!(other, first, "another origin gets its own: {address}");
+    }
+    let first = ticket("kiosk lobby", ADA).await;
+    h.clock.advance(Duration::from_secs(24 * 3600));
+    assert_ne!(ticket("kiosk lobby", ADA).await, first, "a day later");
+    let open = h
+        .store
+        .tickets()
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.address.as_str() == ADA)
+        .count();
+    assert_eq!(open, 3);
+}

@@ -619,7 +619,34 @@ impl RecoveryService for LocalService {
                     ..view
                 }));
             }
+            // The same address from the same origin within a day: the
+            // ticket already open, not a second one. Another origin gets its
+            // own, so a stranger's ticket never stands in for the owner's.
+            const DAY_MS: Millis = 24 * 3600 * 1000;
+            if let Some(last) = tx.last_ticket(&flow.address, &session.origin)?
+                && now.saturating_sub(last.created_ms) < DAY_MS
+                && tx.ticket(&last.reference)?.is_some_and(|t| {
+                    same_address(&t) && t.status == crate::store::tickets::TicketStatus::Open
+                })
+            {
+                session.ticket = Some(last.reference.clone());
+                let view = self.view(tx, session, flow, now)?;
+                return Ok(Ok(FlowView {
+                    stage: Stage::TicketOpened,
+                    code: None,
+                    ticket: Some(last.reference),
+                    ..view
+                }));
+            }
             session.ticket = Some(reference.clone());
+            tx.put_last_ticket(
+                &flow.address,
+                &session.origin,
+                &crate::store::tickets::LastTicket {
+                    reference: reference.clone(),
+                    created_ms: now,
+                },
+            )?;
             tx.put_ticket(&crate::store::tickets::Ticket {
                 reference: reference.clone(),
                 address: flow.address.clone(),

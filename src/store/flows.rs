@@ -62,10 +62,25 @@ impl Store {
                 _ => false,
             })
         })?;
+        // Which ticket an address and origin opened last: kept a day.
+        for entry in self.meta.scan_prefix(b"ticket_of/") {
+            let (key, value) = entry?;
+            let last: Option<super::tickets::LastTicket> = super::decode(&value).ok();
+            if last.is_none_or(|l| now.saturating_sub(l.created_ms) >= 24 * HOUR_MS)
+                && self
+                    .meta
+                    .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                removed += 1;
+            }
+        }
         self.flush()?;
         Ok(removed)
     }
 }
+
+const HOUR_MS: Millis = 3600 * 1000;
 
 #[cfg(test)]
 mod tests {

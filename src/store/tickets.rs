@@ -21,6 +21,41 @@ pub struct Ticket {
     pub status: TicketStatus,
 }
 
+/// In `meta`: the last ticket opened for an address from an origin, so the
+/// same person asking again within a day is shown the same reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastTicket {
+    pub reference: String,
+    pub created_ms: Millis,
+}
+
+fn last_ticket_key(address: &EmailAddress, origin: &str) -> Vec<u8> {
+    let mut key = b"ticket_of/".to_vec();
+    key.extend_from_slice(address.as_str().as_bytes());
+    key.push(0);
+    key.extend_from_slice(origin.as_bytes());
+    key
+}
+
+impl StoreTx<'_> {
+    pub fn last_ticket(
+        &self,
+        address: &EmailAddress,
+        origin: &str,
+    ) -> Result<Option<LastTicket>, TxFault> {
+        get_json(self.meta, &last_ticket_key(address, origin))
+    }
+
+    pub fn put_last_ticket(
+        &self,
+        address: &EmailAddress,
+        origin: &str,
+        last: &LastTicket,
+    ) -> Result<(), TxFault> {
+        put_json(self.meta, &last_ticket_key(address, origin), last)
+    }
+}
+
 // No 0/O or 1/I: a reference is read aloud over the phone.
 const REFERENCE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
