@@ -36,6 +36,30 @@ pub struct Config {
     pub daemon: DaemonSettings,
     pub directory: crate::directory::DirectorySettings,
     pub audit: AuditSettings,
+    pub support: SupportSettings,
+}
+
+/// Who a person who lost their mailbox turns to, shown with their ticket's
+/// reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SupportSettings {
+    /// The desk as people know it ("the IT service desk").
+    pub desk: String,
+    /// How to reach it; empty: not shown.
+    pub phone: String,
+    /// When it is open; empty: not shown.
+    pub hours: String,
+}
+
+impl Default for SupportSettings {
+    fn default() -> Self {
+        Self {
+            desk: "the support desk".to_string(),
+            phone: String::new(),
+            hours: String::new(),
+        }
+    }
 }
 
 /// How long the audit trail keeps its events.

@@ -88,6 +88,7 @@ pub struct AppOptions {
     pub idle_ms: u64,
     pub done_return_ms: u64,
     pub demo: Option<DemoAccount>,
+    pub support: crate::config::SupportSettings,
 }
 
 impl AppOptions {
@@ -99,6 +100,7 @@ impl AppOptions {
             idle_ms: config.wizard.idle_secs * 1000,
             done_return_ms: config.wizard.done_return_secs * 1000,
             demo,
+            support: config.support.clone(),
         }
     }
 }

@@ -839,3 +839,56 @@ fn the_password_screen_wraps_and_keeps_the_failing_rules_in_a_small_window() {
     }
     assert!(!small.contains("(F2 shows the passwo"), "cut:\n{small}");
 }
+
+/// The ticket screen says to write the reference down and whom to contact,
+/// with the desk's phone and hours from the config.
+#[test]
+fn the_ticket_says_write_it_down_and_whom_to_contact() {
+    let mut config = Config::default();
+    config.support.desk = "the IT service desk".into();
+    config.support.phone = "+46 8 123 45 67".into();
+    config.support.hours = "Mon-Fri 8-17".into();
+    let options = AppOptions::from_config(&config, false, None);
+    let theme = Theme {
+        color: false,
+        unicode: true,
+    };
+    let mut app = App::new(Catalogs::shipped(), 0, theme, options, T0);
+    let mut now = T0;
+    app.handle(key(KeyCode::Enter), now);
+    typed(&mut app, "ada@example.com", now);
+    app.handle(key(KeyCode::Enter), now);
+    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
+    app.handle(Input::Reply(Reply::Address(Ok(address))), now);
+    for _ in 0..20 {
+        now += 30;
+        app.handle(key(KeyCode::Right), now);
+    }
+    app.handle(Input::Reply(Reply::Slide(Ok(SlideVerdict::Verified))), now);
+    app.handle(key(KeyCode::Enter), now);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::Request, Ok(view(Stage::Requested)))),
+        now,
+    );
+    app.handle(key(KeyCode::Down), now);
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert_eq!(calls(&effects), ["Flow(OpenTicket)"]);
+    let mut opened = view(Stage::TicketOpened);
+    opened.ticket = Some("RK-7F3K-9Q2M".into());
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::OpenTicket, Ok(opened))),
+        now,
+    );
+    let text = screen(&app);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for said in [
+        "Your reference: RK-7F3K-9Q2M",
+        "Write this reference down.",
+        "Contact the IT service desk and quote it",
+        "Phone: +46 8 123 45 67",
+        "Open: Mon-Fri 8-17",
+    ] {
+        assert!(flat.contains(said), "{said}:\n{text}");
+    }
+    assert!(!flat.contains("will contact you"), "{text}");
+}

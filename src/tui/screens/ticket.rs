@@ -23,16 +23,29 @@ impl TicketShown {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, view: &View<'_>) {
         let (t, theme) = (view.t, view.theme);
-        let lines = vec![
+        let support = &view.options.support;
+        let shown = |text: &str| theme.text(&crate::recovery::text::visible(text, 80));
+        let mut lines = vec![
             Line::styled(
                 theme.text(&t.tf("ticket.reference", &[("reference", &self.reference)])),
                 theme.ok(),
             ),
+            Line::raw(theme.text(&t.t("ticket.write_down"))),
             Line::default(),
-            Line::raw(theme.text(&t.t("ticket.next"))),
-            Line::default(),
-            Line::from(button(&t.t("ticket.back"), true, theme)),
+            Line::raw(theme.text(&t.tf("ticket.next", &[("desk", &shown(&support.desk))]))),
         ];
+        if !support.phone.is_empty() {
+            lines.push(Line::raw(
+                theme.text(&t.tf("ticket.phone", &[("phone", &shown(&support.phone))])),
+            ));
+        }
+        if !support.hours.is_empty() {
+            lines.push(Line::raw(
+                theme.text(&t.tf("ticket.hours", &[("hours", &shown(&support.hours))])),
+            ));
+        }
+        lines.push(Line::default());
+        lines.push(Line::from(button(&t.t("ticket.back"), true, theme)));
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 }
