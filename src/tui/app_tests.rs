@@ -197,7 +197,11 @@ fn the_whole_flow_by_typing_right_arrow_and_enter() {
         calls(&effects).is_empty(),
         "a password that fails a rule is not sent"
     );
-    assert!(screen(&app).contains("does not meet every rule"));
+    assert!(
+        screen(&app).contains("The password needs at least 15 characters."),
+        "the refusal names the rule: {}",
+        screen(&app)
+    );
 }
 
 #[test]
@@ -891,4 +895,37 @@ fn the_ticket_says_write_it_down_and_whom_to_contact() {
         assert!(flat.contains(said), "{said}:\n{text}");
     }
     assert!(!flat.contains("will contact you"), "{text}");
+}
+
+/// A password the service refuses for its history says so in words.
+#[test]
+fn a_refusal_for_an_old_password_says_it_was_used_before() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    typed(&mut app, "482913", now);
+    app.handle(key(KeyCode::Enter), now);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::Confirm,
+            Ok(view(Stage::CodeConfirmed)),
+        )),
+        now,
+    );
+    let pw = "copper kettles whistle under violet rain";
+    let verdict = crate::recovery::PasswordPolicy::default()
+        .assess(pw, &[])
+        .with_history_checked(true);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::SetPassword,
+            Err(ServiceError::PasswordRefused(Box::new(verdict))),
+        )),
+        now,
+    );
+    let text = screen(&app);
+    assert!(text.contains("You used this password before."), "{text}");
 }

@@ -8,6 +8,7 @@ use crate::recovery::{EmailAddress, PasswordVerdict};
 use crate::service::ServiceError;
 use crate::tui::app::{Ctx, Effect, Nav, View};
 use crate::tui::calls::{Call, FlowCall, Reply};
+use crate::tui::i18n::Catalog;
 use crate::tui::widgets::meter;
 use crate::tui::widgets::password_pair::{PairEvent, PasswordPair};
 use ratatui::Frame;
@@ -109,7 +110,7 @@ impl NewPassword {
                     "password.saving",
                 );
             }
-            Some(_) => cx.error(cx.t.t("error.password_refused")),
+            Some(v) => cx.error(refusal(&v, cx.t)),
             // The whole verdict is still coming: the service judges anyway.
             None => cx.call(
                 Call::SetPassword(
@@ -144,8 +145,8 @@ impl NewPassword {
             }
             Reply::Flow(FlowCall::SetPassword, Err(ServiceError::PasswordRefused(verdict))) => {
                 // The service's verdict includes the history check.
+                cx.error(refusal(&verdict, cx.t));
                 self.verdict = Some((self.seq, *verdict));
-                cx.error(cx.t.t("error.password_refused"));
                 Nav::Stay
             }
             other => {
@@ -188,5 +189,20 @@ impl NewPassword {
             );
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), meter_area);
+    }
+}
+
+/// Why a password was refused, naming the first rule it fails ("You used
+/// this password before"), not only that some rule failed.
+fn refusal(verdict: &PasswordVerdict, t: &Catalog) -> String {
+    use crate::recovery::Rule;
+    match verdict.failed_rules().next() {
+        Some(Rule::NotRecent(_)) => t.t("error.refused_recent"),
+        Some(Rule::MinLength(n)) => t.tf("error.refused_short", &[("n", &n.to_string())]),
+        Some(Rule::MaxLength(n)) => t.tf("error.refused_long", &[("n", &n.to_string())]),
+        Some(Rule::MinScore(_)) => t.t("error.refused_guessable"),
+        Some(Rule::NotPersonal) => t.t("error.refused_personal"),
+        Some(Rule::Printable) => t.t("error.refused_control"),
+        None => t.t("error.password_refused"),
     }
 }
