@@ -110,7 +110,7 @@ impl NewPassword {
                     "password.saving",
                 );
             }
-            Some(v) => cx.error(refusal(&v, cx.t)),
+            Some(v) => cx.error(refusal(v, cx.t)),
             // The whole verdict is still coming: the service judges anyway.
             None => cx.call(
                 Call::SetPassword(
