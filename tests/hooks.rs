@@ -593,3 +593,33 @@ fn the_python_hook_suite_passes() {
         .join(", ");
     eprintln!("python hook suite: {summary} in {:?}", started.elapsed());
 }
+
+/// Where the accounts live elsewhere, rekey keeps no history of their
+/// passwords, so its meter and its gate list no "Not one of your last 5
+/// passwords" rule that nobody checks; rekey's own accounts do list it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_rule_is_listed_only_where_rekey_checks_it() {
+    use rekey::recovery::Rule;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let settings = sh_hook(dir, FOUND, NO_STAMP, "echo '{\"result\":\"done\"}'", 5);
+    let on = OnDirectory::open(&dir.join("store"), settings);
+    let s = on.confirmed("ada@example.com").await;
+    let verdict = on
+        .service
+        .assess_password(&s, &secret(NEW_PASSWORD))
+        .await
+        .unwrap();
+    assert!(
+        !verdict
+            .rules
+            .iter()
+            .any(|r| matches!(r.rule, Rule::NotRecent(_))),
+        "{:?}",
+        verdict.rules
+    );
+    assert_eq!(on.service.password_policy().history, 0);
+
+    let h = common::Harness::new(common::quick_config());
+    assert!(h.service.password_policy().history > 0);
+}

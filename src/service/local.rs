@@ -226,11 +226,24 @@ impl LocalService {
     ) -> Result<PasswordVerdict, ServiceError> {
         let mut hints = address.password_hints();
         hints.extend(name_hints(name));
-        let policy = self.config().password;
+        let policy = self.password_policy();
         let password = Zeroizing::new(password.to_string());
         self.strength_checks
             .run(move || policy.assess(&password, &hints))
             .await
+    }
+
+    /// The password rules as this service enforces them: the history rule
+    /// only where rekey keeps the history (its own accounts). An LDAP or
+    /// AD directory checks its own history, or none (an administrator's
+    /// reset in Samba AD checks none), so the meter never lists a rule
+    /// nobody enforces.
+    pub fn password_policy(&self) -> crate::recovery::PasswordPolicy {
+        let mut policy = self.config().password;
+        if self.directory.own_accounts().is_none() {
+            policy.history = 0;
+        }
+        policy
     }
 
     /// At most once a minute, and one at a time, off the request path:

@@ -235,7 +235,10 @@ fn run(
             tokio::time::sleep(FAULT_SHOWN).await;
             let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTERM);
         });
-        let result = super::run(service, &config, options).await;
+        // The meter shows the rules this service enforces.
+        let mut shown = config.clone();
+        shown.password = service.password_policy();
+        let result = super::run(service, &shown, options).await;
         stop_on_fault.abort();
         let _ = stop_tx.send(true);
         let _ = mail_task.await;

@@ -173,7 +173,7 @@ impl Connection {
                 protocol: PROTOCOL,
                 version: version.to_string(),
                 rules: Rules {
-                    policy: config.password,
+                    policy: self.shared.service.password_policy(),
                     slide: config.slide,
                 },
             }
