@@ -429,23 +429,6 @@ impl Operator<'_> {
         // Read before the transaction: sled blocks a plain read of a tree
         // that a transaction holds.
         let ids: Vec<u64> = match id {
-            // Delivered mail leaves the outbox; the audit trail says so.
-            Some(id) if self.store.outbox()?.iter().all(|r| r.id != id) => {
-                let sent = format!("message {id} (");
-                let delivered = self
-                    .store
-                    .audit_events()?
-                    .into_iter()
-                    .rev()
-                    .find(|e| e.kind == AuditKind::MailSent && e.detail.starts_with(&sent));
-                return Err(OperatorFailure::Error(match delivered {
-                    Some(e) => format!(
-                        "message {id} was already sent, at {}",
-                        format_time(e.time_ms)
-                    ),
-                    None => format!("no message {id} in the outbox"),
-                }));
-            }
             Some(id) => vec![id],
             None => self
                 .store
@@ -455,15 +438,14 @@ impl Operator<'_> {
                 .map(|r| r.id)
                 .collect(),
         };
-        let (requeued, codes_gone) = self
+        let missing = |one: u64| format!("no message {one} in the outbox");
+        let outcome = self
             .store
             .transact(|tx| -> TxResult<(usize, usize), OperatorFailure> {
                 let (mut requeued, mut codes_gone) = (0, 0);
                 for &one in &ids {
                     let Some(mut record) = tx.outbox_record(one)? else {
-                        return abort(OperatorFailure::Error(format!(
-                            "no message {one} in the outbox"
-                        )));
+                        return abort(OperatorFailure::Error(missing(one)));
                     };
                     if matches!(record.state, OutboxState::Sent { .. }) {
                         return abort(OperatorFailure::Error(format!(
@@ -497,8 +479,20 @@ impl Operator<'_> {
                     requeued += 1;
                 }
                 Ok((requeued, codes_gone))
-            })
-            ?;
+            });
+        let (requeued, codes_gone) = match (outcome, id) {
+            // Delivered mail leaves the outbox; the audit trail says when.
+            (Err(OperatorFailure::Error(message)), Some(one)) if message == missing(one) => {
+                return Err(OperatorFailure::Error(match self.store.mail_sent(one)? {
+                    Some(sent) => format!(
+                        "message {one} was already sent, at {}",
+                        format_time(sent.time_ms)
+                    ),
+                    None => message,
+                }));
+            }
+            (outcome, _) => outcome?,
+        };
         Ok(OperatorReport {
             output: if codes_gone == 0 {
                 format!("queued again: {requeued}")

@@ -43,8 +43,10 @@ pub struct MailSettings {
     /// Tell an address with no account that a reset was asked for it. Off
     /// by default: such a mail says the account does not exist.
     pub notify_unknown_addresses: bool,
-    /// Sent and given-up messages stay this many days for `rekey outbox
-    /// list`, and delivered `.eml` files as long; then both are removed.
+    /// Given-up messages stay this many days for `rekey outbox list` and
+    /// `outbox retry`, and delivered `.eml` files as long; then both are
+    /// removed. (A delivered message leaves the outbox at once; the audit
+    /// trail keeps its `mail_sent`.)
     pub keep_delivered_days: u32,
 }
 

@@ -347,7 +347,6 @@ pub fn key(record: &OutboxRecord) -> String {
     format!("rekey-{:010}", record.id)
 }
 
-/// A code has no business in the store once its mail is out (or given up).
 /// What a message is, as `rekey outbox list` and the audit trail say it;
 /// `None` for a probe, which is no mail.
 pub fn mail_kind(message: &OutboxMessage) -> Option<&'static str> {
@@ -359,6 +358,7 @@ pub fn mail_kind(message: &OutboxMessage) -> Option<&'static str> {
     }
 }
 
+/// A code has no business in the store once its mail is given up.
 fn redact(message: &mut OutboxMessage) {
     if let OutboxMessage::Code { code, .. } = message {
         *code = String::new();

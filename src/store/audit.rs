@@ -24,6 +24,8 @@ use sha2::{Digest, Sha256};
 use std::sync::PoisonError;
 
 const HEAD_KEY: &[u8] = b"audit_head";
+/// How far the journal is on disk (`journal::Acknowledged`).
+pub(crate) const JOURNAL_ACK_KEY: &[u8] = b"audit_journal_acknowledged";
 const CHECKPOINT_KEY: &[u8] = b"audit_checkpoint";
 /// Events moved to the journal in one append.
 const SETTLE_BATCH: usize = 4096;
@@ -242,6 +244,24 @@ impl Store {
         Ok(events)
     }
 
+    /// The `mail_sent` event of outbox message `id`, if the kept trail has
+    /// one: read until it is found, not gathered whole.
+    pub fn mail_sent(&self, id: u64) -> Result<Option<AuditEvent>, StoreError> {
+        let wanted = format!("message {id} (");
+        let mut found = None;
+        self.walk_audit(|event| {
+            if let Found::Event(e) = event
+                && e.kind == AuditKind::MailSent
+                && e.detail.starts_with(&wanted)
+            {
+                found = Some(*e);
+                return false;
+            }
+            true
+        })?;
+        Ok(found)
+    }
+
     fn checkpoint(&self) -> Result<Result<Option<Checkpoint>, ()>, StoreError> {
         Ok(match self.meta.get(CHECKPOINT_KEY)? {
             None => Ok(None),
@@ -321,39 +341,76 @@ impl Store {
             let settled = journal.last_seq();
             let mut stale = Vec::new();
             let mut batch = Vec::new();
+            // What stops settling short of the end: left in sled for
+            // verify to report, and said, so it does not go unseen.
+            let mut stuck = None;
             for entry in self.audit.iter() {
                 let (key, value) = entry?;
-                // An unreadable or misfiled record stays for verify to report.
                 let Ok(event) = super::decode::<AuditEvent>(&value) else {
+                    stuck = Some("an event waiting in the store is unreadable".to_string());
                     break;
                 };
                 if key.as_ref() != event.seq.to_be_bytes() {
+                    stuck = Some(format!(
+                        "event {} is stored under another number",
+                        event.seq
+                    ));
                     break;
                 }
                 if event.seq <= settled {
-                    // In the journal already: an earlier move's crash.
+                    // In the journal already: a crash of a store from before
+                    // the acknowledged point was kept.
                     stale.push(key);
                     continue;
                 }
-                if event.seq != settled + 1 + batch.len() as u64 || batch.len() >= SETTLE_BATCH {
+                if batch.len() >= SETTLE_BATCH {
+                    break;
+                }
+                let next = settled + 1 + batch.len() as u64;
+                if event.seq != next {
+                    stuck = Some(format!(
+                        "event {} cannot follow event {} in the journal",
+                        event.seq,
+                        next - 1
+                    ));
                     break;
                 }
                 batch.push(event);
             }
-            if batch.is_empty() && stale.is_empty() {
-                return Ok(moved);
-            }
             let dir = journal.dir().to_path_buf();
-            journal
-                .append(&batch)
-                .map_err(|e| self.journal_error(&dir, &e))?;
-            for key in stale {
-                self.audit.remove(key)?;
-            }
-            for event in &batch {
-                self.audit.remove(event.seq.to_be_bytes())?;
+            let acknowledged = if batch.is_empty() {
+                None
+            } else {
+                Some(
+                    journal
+                        .append(&batch)
+                        .map_err(|e| self.journal_error(&dir, &e))?,
+                )
+            };
+            if !batch.is_empty() || !stale.is_empty() {
+                // Out of sled, and the point the journal reached, together:
+                // a crash before this commits leaves the events in sled, and
+                // the next open cuts the journal back to the point before.
+                self.transact(|tx| -> super::TxResult<(), StoreError> {
+                    for key in &stale {
+                        tx.audit.remove(key)?;
+                    }
+                    for event in &batch {
+                        tx.audit.remove(&event.seq.to_be_bytes())?;
+                    }
+                    if let Some(ack) = &acknowledged {
+                        put_json(tx.meta, JOURNAL_ACK_KEY, ack)?;
+                    }
+                    Ok(())
+                })?;
             }
             moved += batch.len();
+            if let Some(why) = stuck {
+                return Err(StoreError::Journal {
+                    path: dir,
+                    message: format!("{why}; the events from there on stay in the store"),
+                });
+            }
             if batch.len() < SETTLE_BATCH {
                 return Ok(moved);
             }
@@ -377,8 +434,25 @@ impl Store {
             None => (1, GENESIS.to_string()),
         };
         let first_kept = expected_seq;
+        // The trail's end as it is now, read first: events a step adds
+        // while the walk goes on are after it, and are not counted as
+        // removed ones.
+        let head: Result<Option<Head>, ()> = match self.meta.get(HEAD_KEY)? {
+            None => Ok(None),
+            Some(bytes) => super::decode(&bytes).map(Some).map_err(|_| ()),
+        };
+        let end = match &head {
+            Ok(Some(h)) => h.seq,
+            Ok(None) => 0,
+            Err(()) => u64::MAX,
+        };
         let mut broken: Option<&'static str> = None;
         self.walk_audit(|found| {
+            if let Found::Event(e) = &found
+                && e.seq > end
+            {
+                return false;
+            }
             let event = match found {
                 Found::UnreadableLine | Found::Unreadable => {
                     broken = Some("the event is unreadable");
@@ -418,17 +492,11 @@ impl Store {
         }
         let last = expected_seq - 1;
         let events = expected_seq - first_kept;
-        let head: Option<Head> = match self.meta.get(HEAD_KEY)? {
-            None => None,
-            Some(bytes) => match super::decode(&bytes) {
-                Ok(head) => Some(head),
-                Err(_) => {
-                    return Ok(ChainReport::Broken {
-                        at_seq: last + 1,
-                        reason: "the record of the trail's end is unreadable".to_string(),
-                    });
-                }
-            },
+        let Ok(head) = head else {
+            return Ok(ChainReport::Broken {
+                at_seq: last + 1,
+                reason: "the record of the trail's end is unreadable".to_string(),
+            });
         };
         let head_matches = match &head {
             None => last == 0,
@@ -487,8 +555,20 @@ impl Store {
                     return Ok(0);
                 }
                 let already = before.as_ref().map_or(0, |c| c.seq);
-                let newly = last.seq.saturating_sub(already.max(segment.first_seq - 1));
-                let newly = newly.min(count);
+                // Events missing between the checkpoint and this file: moving
+                // the checkpoint over them would hide that they went.
+                if segment.first_seq > already + 1 {
+                    return super::abort(StoreError::Journal {
+                        path: segment.path.clone(),
+                        message: format!(
+                            "events {} to {} are missing before this file; rekey audit verify \
+                             reports it, and nothing is pruned past it",
+                            already + 1,
+                            segment.first_seq - 1
+                        ),
+                    });
+                }
+                let newly = last.seq.saturating_sub(already).min(count);
                 put_json(
                     tx.meta,
                     CHECKPOINT_KEY,
@@ -660,6 +740,121 @@ mod tests {
                 pruned: Some(checkpoint)
             }
         );
+    }
+
+    #[test]
+    fn what_lies_past_the_acknowledged_point_is_cut_and_appended_again() {
+        let (dir, store) = settled_store(30);
+        // Five more, still in sled...
+        for i in 30..35 {
+            store
+                .transact(|tx| -> super::super::TxResult<(), StoreError> {
+                    tx.audit(
+                        AuditDraft::new(AuditKind::CodeSent, None, "kiosk"),
+                        10 * DAY + i * HOUR,
+                    )?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+        store.flush().unwrap();
+        let pending: Vec<AuditEvent> = store
+            .audit
+            .iter()
+            .values()
+            .map(|v| serde_json::from_slice(&v.unwrap()).unwrap())
+            .collect();
+        drop(store);
+        // ...and an append that a power cut left half on disk: a hole of
+        // zeros, then lines, and a file begun after it, none of it
+        // acknowledged in sled.
+        let last = journal_files(dir.path()).pop().unwrap();
+        let mut tail = vec![0u8; 300];
+        tail.push(b'\n');
+        for e in &pending[2..] {
+            tail.extend(serde_json::to_vec(e).unwrap());
+            tail.push(b'\n');
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&last)
+            .unwrap();
+        std::io::Write::write_all(&mut file, &tail).unwrap();
+        let later = dir.path().join("audit").join(format!("{:020}.jsonl", 36));
+        std::fs::write(&later, serde_json::to_vec(&pending[4]).unwrap()).unwrap();
+
+        let store = Store::open(dir.path()).unwrap();
+        assert!(!later.exists());
+        assert_eq!(store.settle_audit().unwrap(), 5);
+        let seqs: Vec<u64> = store
+            .audit_events()
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, (1..=35).collect::<Vec<_>>());
+        assert!(matches!(
+            store.verify_audit().unwrap(),
+            ChainReport::Intact { events: 35, .. }
+        ));
+    }
+
+    #[test]
+    fn a_journal_from_before_the_acknowledged_point_loses_only_a_torn_line() {
+        let (dir, store) = settled_store(30);
+        store.meta.remove(JOURNAL_ACK_KEY).unwrap();
+        store.flush().unwrap();
+        drop(store);
+        let last = journal_files(dir.path()).pop().unwrap();
+        let whole = std::fs::read(&last).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&last)
+            .unwrap();
+        std::io::Write::write_all(&mut file, br#"{"seq":31,"time_"#).unwrap();
+        drop(file);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(std::fs::read(&last).unwrap(), whole);
+        assert!(matches!(
+            store.verify_audit().unwrap(),
+            ChainReport::Intact { events: 30, .. }
+        ));
+    }
+
+    #[test]
+    fn settling_that_cannot_go_on_says_why() {
+        let (_dir, store) = settled_store(3);
+        let mut event = AuditEvent {
+            seq: 9,
+            time_ms: 11 * DAY,
+            kind: AuditKind::Requested,
+            account: None,
+            outcome: Outcome::Ok,
+            detail: String::new(),
+            client: "kiosk".into(),
+            prev: GENESIS.into(),
+            hash: String::new(),
+        };
+        event.hash = event.compute_hash();
+        store
+            .audit
+            .insert(9u64.to_be_bytes(), serde_json::to_vec(&event).unwrap())
+            .unwrap();
+        let error = store.settle_audit().unwrap_err().to_string();
+        assert!(error.contains("event 9 cannot follow event 3"), "{error}");
+    }
+
+    #[test]
+    fn pruning_stops_at_a_missing_day_instead_of_hiding_it() {
+        let (dir, store) = settled_store(100);
+        std::fs::remove_file(journal_files(dir.path()).remove(0)).unwrap();
+        let error = store.prune_audit(13 * DAY, 0).unwrap_err().to_string();
+        assert!(error.contains("events 1 to 24 are missing"), "{error}");
+        assert!(store.meta.get(CHECKPOINT_KEY).unwrap().is_none());
+        assert!(matches!(
+            store.verify_audit().unwrap(),
+            ChainReport::Broken { at_seq: 1, .. }
+        ));
     }
 
     #[test]

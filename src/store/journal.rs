@@ -11,16 +11,20 @@
 //! whole files, which frees their disk space at once, where sled's file
 //! never shrinks.
 //!
-//! A crash between the append and the removal leaves events in both; the
-//! journal's copy counts, and the next settling drops sled's. A crash in
-//! the middle of an append leaves a torn last line, whose events are still
-//! in sled: it is cut off when the journal is opened.
+//! How far the journal is known to be on disk (the file, its length and
+//! the last event's number: the acknowledged point) is written into sled
+//! in the transaction that removes the moved events. At open, whatever
+//! lies past that point (a torn line, a batch whose sync a power cut
+//! interrupted, holes and all) is cut: sled still holds those events, and
+//! they are appended again. A store from before the acknowledged point was
+//! kept has only a torn last line (no newline) cut.
 //!
 //! Written by hand: the format is a line per event, and what matters
 //! (sync before removal, whole-file pruning, a torn tail cut) is a few
 //! dozen lines that no logging crate promises.
 
 use super::audit::AuditEvent;
+use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -47,8 +51,20 @@ pub(crate) enum Line {
 struct Current {
     file: File,
     path: PathBuf,
+    first_seq: u64,
     day: u64,
     len: u64,
+}
+
+/// How far the journal is on disk, as sled records it with each settling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Acknowledged {
+    /// The file appended to: named by its first event's number.
+    pub(crate) file: u64,
+    /// Its length once the events were synced.
+    pub(crate) len: u64,
+    /// The last event in the journal.
+    pub(crate) last_seq: u64,
 }
 
 pub(crate) struct Journal {
@@ -56,34 +72,50 @@ pub(crate) struct Journal {
     current: Option<Current>,
     /// The number of the last event in the journal (0 if none).
     last_seq: u64,
+    /// An append failed and could not be undone: no more appends until
+    /// the store is opened again, which cuts back to the acknowledged point.
+    broken: Option<String>,
 }
 
 impl Journal {
-    /// Opens the journal in `dir` (made if missing, private), cutting a
-    /// torn last line off.
-    pub(crate) fn open(dir: &Path) -> std::io::Result<Self> {
+    /// Opens the journal in `dir` (made if missing, private), cut back to
+    /// `acknowledged`, the point sled recorded last; without one, only a
+    /// torn last line is cut.
+    pub(crate) fn open(dir: &Path, acknowledged: Option<Acknowledged>) -> std::io::Result<Self> {
         super::create_private_dir(dir)?;
         let mut journal = Self {
             dir: dir.to_path_buf(),
             current: None,
             last_seq: 0,
+            broken: None,
         };
         let segments = journal.segments()?;
-        for segment in segments.iter().rev() {
-            let (good_len, last) = complete_lines(&segment.path)?;
-            let len = std::fs::metadata(&segment.path)?.len();
-            if good_len < len {
-                let file = OpenOptions::new().write(true).open(&segment.path)?;
-                file.set_len(good_len)?;
-                file.sync_all()?;
-            }
-            match last {
-                Some(event) => {
-                    journal.last_seq = event.seq;
-                    break;
+        if let Some(ack) = acknowledged {
+            for segment in &segments {
+                if segment.first_seq > ack.file {
+                    // Begun after the last acknowledged settling: its
+                    // events are still in sled.
+                    std::fs::remove_file(&segment.path)?;
+                } else if segment.first_seq == ack.file
+                    && std::fs::metadata(&segment.path)?.len() > ack.len
+                {
+                    cut(&segment.path, ack.len)?;
                 }
-                // Nothing complete in it: only a torn first line.
-                None => std::fs::remove_file(&segment.path)?,
+            }
+            File::open(dir)?.sync_all()?;
+            journal.last_seq = ack.last_seq;
+            return Ok(journal);
+        }
+        // A store from before the acknowledged point: a line torn by a
+        // crash has no newline; a bad line with one is left for verify.
+        for segment in segments.iter().rev() {
+            let (whole_len, last) = whole_lines(&segment.path)?;
+            if whole_len < std::fs::metadata(&segment.path)?.len() {
+                cut(&segment.path, whole_len)?;
+            }
+            if let Some(event) = last {
+                journal.last_seq = event.seq;
+                break;
             }
         }
         Ok(journal)
@@ -129,26 +161,44 @@ impl Journal {
     }
 
     /// Appends `events` (numbered on from the last one) and syncs them to
-    /// the disk. On failure the journal is as it was.
-    pub(crate) fn append(&mut self, events: &[AuditEvent]) -> std::io::Result<()> {
+    /// the disk; returns the point reached, for sled to record. On failure
+    /// the journal is as it was.
+    pub(crate) fn append(&mut self, events: &[AuditEvent]) -> std::io::Result<Acknowledged> {
+        if let Some(why) = &self.broken {
+            return Err(std::io::Error::other(why.clone()));
+        }
         let mut written: Vec<(PathBuf, u64, bool)> = Vec::new();
         let result = self.append_all(events, &mut written);
-        if result.is_err() {
+        if let Err(e) = result {
             // Back to where each file was; a file begun here goes.
             for (path, len, fresh) in written.iter().rev() {
-                if *fresh {
-                    let _ = std::fs::remove_file(path);
-                } else if let Ok(file) = OpenOptions::new().write(true).open(path) {
-                    let _ = file.set_len(*len);
+                let undone = if *fresh {
+                    std::fs::remove_file(path)
+                } else {
+                    cut(path, *len)
+                };
+                if let Err(undo) = undone {
+                    self.broken = Some(format!(
+                        "an append failed ({e}) and could not be undone ({undo}); the journal \
+                         takes events again once the store is opened again"
+                    ));
                 }
             }
             self.current = None;
-            return result;
+            return Err(e);
         }
         if let Some(last) = events.last() {
             self.last_seq = last.seq;
         }
-        Ok(())
+        let (file, len) = self
+            .current
+            .as_ref()
+            .map_or((0, 0), |c| (c.first_seq, c.len));
+        Ok(Acknowledged {
+            file,
+            len,
+            last_seq: self.last_seq,
+        })
     }
 
     fn append_all(
@@ -205,12 +255,14 @@ impl Journal {
         if self.current.is_none()
             && let Some(newest) = self.segments()?.pop()
         {
-            let (len, last) = complete_lines(&newest.path)?;
+            let len = std::fs::metadata(&newest.path)?.len();
+            let last = last_event(&newest.path)?;
             if last.is_some_and(|e| e.time_ms / DAY_MS == day) && len < MAX_FILE_BYTES {
                 let file = OpenOptions::new().append(true).open(&newest.path)?;
                 return Ok(Current {
                     file,
                     path: newest.path,
+                    first_seq: newest.first_seq,
                     day,
                     len,
                 });
@@ -231,6 +283,7 @@ impl Journal {
         Ok(Current {
             file,
             path,
+            first_seq,
             day,
             len: 0,
         })
@@ -270,24 +323,39 @@ pub(crate) fn read_segment(
     Ok(())
 }
 
-/// How many bytes of `path` are whole lines that read as events, and the
-/// last such event. A line after an unreadable one still counts: only a
-/// torn end (no newline, or not an event, at the very end) is cut.
-fn complete_lines(path: &Path) -> std::io::Result<(u64, Option<AuditEvent>)> {
-    let bytes = std::fs::read(path)?;
-    let mut good = 0;
+/// Cuts `path` to `len` bytes, on disk.
+fn cut(path: &Path, len: u64) -> std::io::Result<()> {
+    let file = OpenOptions::new().write(true).open(path)?;
+    file.set_len(len)?;
+    file.sync_all()
+}
+
+/// The last line of `path` that reads as an event, read a line at a time.
+pub(crate) fn last_event(path: &Path) -> std::io::Result<Option<AuditEvent>> {
     let mut last = None;
-    let mut start = 0;
-    while let Some(end) = bytes[start..].iter().position(|&b| b == b'\n') {
-        let line = &bytes[start..start + end];
-        if let Ok(event) = serde_json::from_slice::<AuditEvent>(line) {
+    for line in BufReader::new(File::open(path)?).split(b'\n') {
+        if let Ok(event) = serde_json::from_slice::<AuditEvent>(&line?) {
             last = Some(event);
-            good = start + end + 1;
-        } else if bytes[start + end + 1..].contains(&b'\n') {
-            // Not the end: an edited line, for verify to report.
-            good = start + end + 1;
         }
-        start += end + 1;
     }
-    Ok((good as u64, last))
+    Ok(last)
+}
+
+/// How many bytes of `path` end in a newline, and the last line that reads
+/// as an event, read a line at a time.
+fn whole_lines(path: &Path) -> std::io::Result<(u64, Option<AuditEvent>)> {
+    let mut reader = BufReader::new(File::open(path)?);
+    let (mut whole, mut last) = (0u64, None);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            return Ok((whole, last));
+        }
+        whole += n as u64;
+        if let Ok(event) = serde_json::from_slice::<AuditEvent>(&line[..n - 1]) {
+            last = Some(event);
+        }
+    }
 }

@@ -294,7 +294,14 @@ impl Store {
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| classify_open_error(e, path))?;
-        let journal = journal::Journal::open(audit_dir).map_err(|e| {
+        let tree = |name: &str| db.open_tree(name).map_err(|e| classify(e, path));
+        let meta = tree("meta")?;
+        // An unreadable record: as if none (only a torn line is cut).
+        let acknowledged = meta
+            .get(audit::JOURNAL_ACK_KEY)
+            .map_err(|e| classify(e, path))?
+            .and_then(|bytes| decode::<journal::Acknowledged>(&bytes).ok());
+        let journal = journal::Journal::open(audit_dir, acknowledged).map_err(|e| {
             if is_no_space(&e) {
                 StoreError::NoSpace(audit_dir.to_path_buf())
             } else {
@@ -304,7 +311,6 @@ impl Store {
                 }
             }
         })?;
-        let tree = |name: &str| db.open_tree(name).map_err(|e| classify(e, path));
         Ok(Self {
             accounts: tree("accounts")?,
             flows: tree("flows")?,
@@ -313,7 +319,7 @@ impl Store {
             outbox: tree("outbox")?,
             audit: tree("audit")?,
             tickets: tree("tickets")?,
-            meta: tree("meta")?,
+            meta,
             changes: tree("changes")?,
             db,
             path: path.to_path_buf(),
