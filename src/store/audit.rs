@@ -641,6 +641,16 @@ mod tests {
     const HOUR: Millis = 3600 * 1000;
     const DAY: Millis = 24 * HOUR;
 
+    /// One event of `kind` at `time_ms`, written as a step writes it.
+    fn append(store: &Store, kind: AuditKind, time_ms: Millis) {
+        store
+            .transact(|tx| -> super::super::TxResult<(), StoreError> {
+                tx.audit(AuditDraft::new(kind, None, "kiosk"), time_ms)?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
     /// `n` events, one an hour from the start of day 10 (24 a day), moved
     /// to the journal.
     fn settled_store(n: u64) -> (tempfile::TempDir, Store) {
@@ -678,15 +688,7 @@ mod tests {
         assert_eq!(journal_files(dir.path()).len(), 3);
         // More, some still in sled: read in order, verified together.
         for i in 50..60 {
-            store
-                .transact(|tx| -> super::super::TxResult<(), StoreError> {
-                    tx.audit(
-                        AuditDraft::new(AuditKind::CodeSent, None, "kiosk"),
-                        10 * DAY + i * HOUR,
-                    )?;
-                    Ok(())
-                })
-                .unwrap();
+            append(&store, AuditKind::CodeSent, 10 * DAY + i * HOUR);
         }
         store.flush().unwrap();
         drop(store);
@@ -747,15 +749,7 @@ mod tests {
         let (dir, store) = settled_store(30);
         // Five more, still in sled...
         for i in 30..35 {
-            store
-                .transact(|tx| -> super::super::TxResult<(), StoreError> {
-                    tx.audit(
-                        AuditDraft::new(AuditKind::CodeSent, None, "kiosk"),
-                        10 * DAY + i * HOUR,
-                    )?;
-                    Ok(())
-                })
-                .unwrap();
+            append(&store, AuditKind::CodeSent, 10 * DAY + i * HOUR);
         }
         store.flush().unwrap();
         let pending: Vec<AuditEvent> = store

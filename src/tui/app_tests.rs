@@ -89,6 +89,25 @@ fn at_check_email(app: &mut App) -> u64 {
     now
 }
 
+/// Walks on to "Create a new password": a code sent, typed and confirmed.
+fn at_new_password(app: &mut App) -> u64 {
+    let now = at_check_email(app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    typed(app, "482913", now);
+    app.handle(key(KeyCode::Enter), now);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::Confirm,
+            Ok(view(Stage::CodeConfirmed)),
+        )),
+        now,
+    );
+    now
+}
+
 #[test]
 fn the_whole_flow_by_typing_right_arrow_and_enter() {
     let mut app = app(false);
@@ -720,20 +739,7 @@ fn out_of_tries_and_out_of_codes_says_when_and_offers_support() {
 #[test]
 fn a_password_outside_ascii_asks_about_other_keyboards() {
     let mut app = app(false);
-    let now = at_check_email(&mut app);
-    app.handle(
-        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
-        now,
-    );
-    typed(&mut app, "482913", now);
-    app.handle(key(KeyCode::Enter), now);
-    app.handle(
-        Input::Reply(Reply::Flow(
-            FlowCall::Confirm,
-            Ok(view(Stage::CodeConfirmed)),
-        )),
-        now,
-    );
+    let now = at_new_password(&mut app);
     typed(&mut app, "copper kettles", now);
     assert!(!screen(&app).contains("every keyboard"));
     typed(&mut app, " på tåg", now);
@@ -764,20 +770,7 @@ fn a_burst_slide_says_how_and_f2_says_what_it_will_do() {
     assert!(text.contains("a paste does not count"), "{text}");
 
     let mut app = self::app(false);
-    let now = at_check_email(&mut app);
-    app.handle(
-        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
-        now,
-    );
-    typed(&mut app, "482913", now);
-    app.handle(key(KeyCode::Enter), now);
-    app.handle(
-        Input::Reply(Reply::Flow(
-            FlowCall::Confirm,
-            Ok(view(Stage::CodeConfirmed)),
-        )),
-        now,
-    );
+    let now = at_new_password(&mut app);
     assert!(screen(&app).contains("F2 shows the password"));
     app.handle(key(KeyCode::F(2)), now);
     let text = screen(&app);
@@ -818,20 +811,7 @@ fn the_slider_keeps_its_width_and_its_whole_label_in_a_small_window() {
 #[test]
 fn the_password_screen_wraps_and_keeps_the_failing_rules_in_a_small_window() {
     let mut app = app(false);
-    let now = at_check_email(&mut app);
-    app.handle(
-        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
-        now,
-    );
-    typed(&mut app, "482913", now);
-    app.handle(key(KeyCode::Enter), now);
-    app.handle(
-        Input::Reply(Reply::Flow(
-            FlowCall::Confirm,
-            Ok(view(Stage::CodeConfirmed)),
-        )),
-        now,
-    );
+    let now = at_new_password(&mut app);
     typed(&mut app, "copper", now);
     let verdict = crate::recovery::PasswordPolicy::default().assess("copper", &[]);
     app.handle(Input::Verdict { seq: 6, verdict }, now);
@@ -901,20 +881,7 @@ fn the_ticket_says_write_it_down_and_whom_to_contact() {
 #[test]
 fn a_refusal_for_an_old_password_says_it_was_used_before() {
     let mut app = app(false);
-    let now = at_check_email(&mut app);
-    app.handle(
-        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
-        now,
-    );
-    typed(&mut app, "482913", now);
-    app.handle(key(KeyCode::Enter), now);
-    app.handle(
-        Input::Reply(Reply::Flow(
-            FlowCall::Confirm,
-            Ok(view(Stage::CodeConfirmed)),
-        )),
-        now,
-    );
+    let now = at_new_password(&mut app);
     let pw = "copper kettles whistle under violet rain";
     let verdict = crate::recovery::PasswordPolicy::default()
         .assess(pw, &[])
