@@ -896,3 +896,29 @@ fn a_refusal_for_an_old_password_says_it_was_used_before() {
     let text = screen(&app);
     assert!(text.contains("You used this password before."), "{text}");
 }
+
+/// When the hour's limit runs out and a code can be sent again, Support
+/// gives the focus back: Enter does not open a ticket from an unseen
+/// control.
+#[test]
+fn the_focus_leaves_support_when_the_e_mail_way_opens_again() {
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    let mut spent = view(Stage::LockedOut);
+    spent.resend = ResendStatus::HourlyLimit { ms: 10_000 };
+    app.handle(Input::Reply(Reply::Flow(FlowCall::Status, Ok(spent))), now);
+    assert!(screen(&app).contains("›[ Get help from Support ]"));
+    app.handle(Input::Tick, now + 11_000);
+    let text = screen(&app);
+    assert!(!text.contains("Get help from Support"), "{text}");
+    let effects = app.handle(key(KeyCode::Enter), now + 11_000);
+    assert!(
+        !calls(&effects).iter().any(|c| c.contains("OpenTicket")),
+        "{:?}",
+        calls(&effects)
+    );
+}

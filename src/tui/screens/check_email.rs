@@ -228,6 +228,9 @@ impl CheckEmail {
     }
 
     pub fn tick(&mut self, cx: &mut Ctx<'_>) -> Nav {
+        // A control that time took away (Resend's countdown began, the
+        // e-mail way opened again) does not keep an unseen focus.
+        self.keep_focus_enabled(cx.now_ms);
         let live = matches!(self.view.stage, Stage::CodeSent | Stage::CodeConfirmed);
         if !live || self.refreshing {
             return Nav::Stay;
