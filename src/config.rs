@@ -423,6 +423,11 @@ impl Config {
                 "wizard.idle_secs must be 1 to 86400 and wizard.done_return_secs at most 86400",
             );
         }
+        if self.support.desk.trim().is_empty() {
+            return bad(
+                "support.desk must name the desk people contact, e.g. \"the IT service desk\"",
+            );
+        }
         if let Some(problem) = self.directory.problem() {
             return Err(ConfigError::OutOfRange(problem));
         }
@@ -493,6 +498,17 @@ mod tests {
         // left out of the example.
         let example = Config::load(&path).unwrap();
         assert_eq!(example, Config::default());
+    }
+
+    #[test]
+    fn a_support_desk_without_a_name_is_refused() {
+        let c: Config = toml::from_str("[support]\ndesk = \" \"\n").unwrap();
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("support.desk")
+        );
     }
 
     #[test]
