@@ -262,7 +262,10 @@ impl LocalService {
         }
         let (store, config, sweeping) = (self.store.clone(), self.config(), self.sweeping.clone());
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = store.settle_audit() {
+            // Pruning settles first; without a retention, settle alone.
+            if config.audit.keep_ms().is_none()
+                && let Err(e) = store.settle_audit()
+            {
                 tracing::warn!("audit events could not be moved to the journal yet: {e}");
             }
             let idle_ms = config.service.session_idle_secs * 1000;

@@ -594,7 +594,8 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn store_with_events(n: u64) -> (tempfile::TempDir, Store) {
+    /// `n` events in sled, the `i`th at `time_of(i)`.
+    fn store_with_events_at(n: u64, time_of: impl Fn(u64) -> Millis) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let address = EmailAddress::parse("a@example.com").unwrap();
@@ -603,13 +604,17 @@ mod tests {
                 .transact(|tx| -> super::super::TxResult<(), StoreError> {
                     tx.audit(
                         AuditDraft::new(AuditKind::Requested, Some(&address), "ssh 10.0.0.1"),
-                        1_000 + i,
+                        time_of(i),
                     )?;
                     Ok(())
                 })
                 .unwrap();
         }
         (dir, store)
+    }
+
+    fn store_with_events(n: u64) -> (tempfile::TempDir, Store) {
+        store_with_events_at(n, |i| 1_000 + i)
     }
 
     fn rewrite(store: &Store, seq: u64, change: impl Fn(&mut AuditEvent)) {
@@ -654,20 +659,7 @@ mod tests {
     /// `n` events, one an hour from the start of day 10 (24 a day), moved
     /// to the journal.
     fn settled_store(n: u64) -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let address = EmailAddress::parse("a@example.com").unwrap();
-        for i in 0..n {
-            store
-                .transact(|tx| -> super::super::TxResult<(), StoreError> {
-                    tx.audit(
-                        AuditDraft::new(AuditKind::Requested, Some(&address), "ssh 10.0.0.1"),
-                        10 * DAY + i * HOUR,
-                    )?;
-                    Ok(())
-                })
-                .unwrap();
-        }
+        let (dir, store) = store_with_events_at(n, |i| 10 * DAY + i * HOUR);
         assert_eq!(store.settle_audit().unwrap(), n as usize);
         assert!(store.audit.is_empty());
         (dir, store)

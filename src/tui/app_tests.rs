@@ -60,8 +60,8 @@ fn view(stage: Stage) -> FlowView {
     }
 }
 
-/// Walks to the "Check your email" screen, playing the service's part.
-fn at_check_email(app: &mut App) -> u64 {
+/// Walks to "Verify your identity", playing the service's part.
+fn at_verify(app: &mut App) -> u64 {
     let mut now = T0;
     app.handle(key(KeyCode::Enter), now);
     typed(app, "ada@example.com", now);
@@ -78,6 +78,12 @@ fn at_check_email(app: &mut App) -> u64 {
         Input::Reply(Reply::Flow(FlowCall::Request, Ok(view(Stage::Requested)))),
         now,
     );
+    now
+}
+
+/// Walks to the "Check your email" screen, playing the service's part.
+fn at_check_email(app: &mut App) -> u64 {
+    let now = at_verify(app);
     app.handle(key(KeyCode::Enter), now);
     app.handle(
         Input::Reply(Reply::Flow(
@@ -838,22 +844,7 @@ fn the_ticket_says_write_it_down_and_whom_to_contact() {
         unicode: true,
     };
     let mut app = App::new(Catalogs::shipped(), 0, theme, options, T0);
-    let mut now = T0;
-    app.handle(key(KeyCode::Enter), now);
-    typed(&mut app, "ada@example.com", now);
-    app.handle(key(KeyCode::Enter), now);
-    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
-    app.handle(Input::Reply(Reply::Address(Ok(address))), now);
-    for _ in 0..20 {
-        now += 30;
-        app.handle(key(KeyCode::Right), now);
-    }
-    app.handle(Input::Reply(Reply::Slide(Ok(SlideVerdict::Verified))), now);
-    app.handle(key(KeyCode::Enter), now);
-    app.handle(
-        Input::Reply(Reply::Flow(FlowCall::Request, Ok(view(Stage::Requested)))),
-        now,
-    );
+    let now = at_verify(&mut app);
     app.handle(key(KeyCode::Down), now);
     let effects = app.handle(key(KeyCode::Enter), now);
     assert_eq!(calls(&effects), ["Flow(OpenTicket)"]);
