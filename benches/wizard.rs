@@ -36,10 +36,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use rekey::config::Config;
+use rekey::i18n::Catalogs;
 use rekey::recovery::{EmailAddress, PasswordPolicy, SlideVerdict, Stage};
 use rekey::tui::app::{App, AppOptions, Effect, Input, render_text};
 use rekey::tui::calls::{FlowCall, Reply};
-use rekey::tui::i18n::Catalogs;
 use rekey::tui::screens::Screen;
 use rekey::tui::theme::Theme;
 

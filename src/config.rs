@@ -50,6 +50,9 @@ pub struct SupportSettings {
     pub phone: String,
     /// When it is open; empty: not shown.
     pub hours: String,
+    /// A ticket needs a way to reach the person (a phone number or
+    /// another address); false: they may leave it out.
+    pub contact_required: bool,
 }
 
 impl Default for SupportSettings {
@@ -58,6 +61,7 @@ impl Default for SupportSettings {
             desk: "the support desk".to_string(),
             phone: String::new(),
             hours: String::new(),
+            contact_required: true,
         }
     }
 }
@@ -332,6 +336,12 @@ impl Config {
         }
         if p.history > 24 {
             return bad("password.history must be 24 or less");
+        }
+        if !crate::i18n::CODES.contains(&self.wizard.language.as_str()) {
+            return bad(&format!(
+                "wizard.language must be one of {}",
+                crate::i18n::CODES.join(", ")
+            ));
         }
         const DAY: u64 = 24 * 3600;
         let c = &self.codes;

@@ -15,6 +15,7 @@ pub mod client;
 pub mod config;
 pub mod directory;
 pub mod hardening;
+pub mod i18n;
 pub mod mail;
 pub mod operator;
 pub mod recovery;

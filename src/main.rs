@@ -56,8 +56,9 @@ struct Cli {
     #[arg(long)]
     kiosk: bool,
 
-    /// The wizard's language (en, sv) [default: from the locale]
-    #[arg(long, value_name = "CODE")]
+    /// The wizard's language [default: from the locale, else the config's
+    /// wizard.language]
+    #[arg(long, value_name = "CODE", value_parser = clap::builder::PossibleValuesParser::new(rekey::i18n::CODES))]
     lang: Option<String>,
 
     /// Draw with ASCII only (automatic when the locale is not UTF-8)

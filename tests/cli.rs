@@ -892,7 +892,12 @@ fn in_a_session<T>(
 fn ticket_opened_by(dir: &Path, address: &str) -> String {
     use rekey::service::RecoveryService;
     in_a_session(dir, "ssh 192.0.2.7", address, async |service, s| {
-        service.open_ticket(s).await.unwrap().ticket.unwrap()
+        service
+            .open_ticket(s, Some("+46 70 123 45 67"))
+            .await
+            .unwrap()
+            .ticket
+            .unwrap()
     })
 }
 

@@ -324,13 +324,27 @@ fn the_demo_landing_screen_shows_the_password_as_it_is_now() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let mut w = Wizard::rekey(&["demo"], tmp.path());
     demo_walk_to_password_changed(&mut w);
-    // Enter on "Sign in": back to the landing screen.
+    // Enter on "Try your new password": the sign-in form, the address
+    // filled in, the focus on the password.
     w.send(ENTER);
     let landing = w.wait_for("Its password now: ");
     assert!(
         landing.contains(&format!("Its password now: {NEW_PASSWORD}")),
         "the landing screen does not show the new password:\n{landing}"
     );
+    // The old password no longer works; the new one does.
+    w.type_text("not the password");
+    w.send(ENTER);
+    w.wait_for("That address and password do not match.");
+    w.type_text(NEW_PASSWORD);
+    w.send(ENTER);
+    let signed_in = w.wait_for("Signed in. Your password works.");
+    assert!(signed_in.contains("opens nothing else"), "{signed_in}");
+    // Enter: back to the start, the form empty.
+    w.send(ENTER);
+    w.wait_until("an empty sign-in form", |s| {
+        s.contains("Forgot your password?") && !s.contains("Your password works")
+    });
 }
 
 /// Ctrl-C leaves from the landing screen, restoring the terminal; in kiosk
@@ -701,7 +715,11 @@ fn out_of_tries_and_out_of_codes_leads_to_support() {
     );
     w.wait_for("[ Get help from Support ]");
     w.send(ENTER);
+    w.wait_for("Ask Support for help");
+    w.type_text("+46 70 123 45 67");
+    w.send(ENTER);
     w.wait_for("Your reference: RK-");
+    w.wait_for("Support will contact you at +46 70 123 45 67.");
 }
 
 /// On a large terminal the wizard is a dialog in the middle: its lines

@@ -572,7 +572,11 @@ async fn support_opens_a_ticket_for_known_and_unknown_alike() {
     let mut references = Vec::new();
     for address in [ADA, NOBODY] {
         let (s, _) = h.requested(address).await;
-        let view = h.service.open_ticket(&s).await.unwrap();
+        let view = h
+            .service
+            .open_ticket(&s, Some("+46 70 123 45 67"))
+            .await
+            .unwrap();
         assert_eq!(view.stage, Stage::TicketOpened);
         let reference = view.ticket.unwrap();
         assert!(reference.starts_with("RK-"), "{reference}");
@@ -816,8 +820,18 @@ async fn a_confirmation_does_not_outlive_a_code() {
 async fn asking_support_again_gives_the_same_ticket() {
     let h = Harness::new(quick_config());
     let (s, _) = h.requested(ADA).await;
-    let first = h.service.open_ticket(&s).await.unwrap().ticket;
-    let again = h.service.open_ticket(&s).await.unwrap().ticket;
+    let first = h
+        .service
+        .open_ticket(&s, Some("+46 70 123 45 67"))
+        .await
+        .unwrap()
+        .ticket;
+    let again = h
+        .service
+        .open_ticket(&s, Some("+46 70 123 45 67"))
+        .await
+        .unwrap()
+        .ticket;
     assert_eq!(first, again);
     assert_eq!(h.store.tickets().unwrap().len(), 1);
 }
@@ -898,7 +912,11 @@ async fn one_ticket_a_day_per_address_and_origin() {
         let h = &h;
         async move {
             let (s, _) = h.requested_from(client, address).await;
-            let view = h.service.open_ticket(&s).await.expect("ticket");
+            let view = h
+                .service
+                .open_ticket(&s, Some("+46 70 123 45 67"))
+                .await
+                .expect("ticket");
             h.service.close_session(&s).await.expect("closed");
             view.ticket.expect("a reference")
         }
@@ -920,4 +938,171 @@ async fn one_ticket_a_day_per_address_and_origin() {
         .filter(|t| t.address.as_str() == ADA)
         .count();
     assert_eq!(open, 3);
+}
+
+/// The landing screen's sign-in: the right password works; a wrong one
+/// and an unknown address get the same answer, counted alike; three tries
+/// per address and origin in 15 minutes, then a pause; another origin has
+/// its own three, under a ceiling on failures for the address from all
+/// origins (one origin's worth and one more) that stays below a
+/// directory's lockout.
+#[tokio::test]
+async fn sign_in_checks_the_password_with_three_tries_per_origin_and_a_ceiling() {
+    use rekey::service::SignInAnswer;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada Lovelace", OLD_PASSWORD);
+    let open = |client: &'static str| {
+        let h = &h;
+        async move { h.service.open_session(client, "en").await.unwrap() }
+    };
+    let kiosk = open("kiosk lobby").await;
+    let works = h.service.sign_in(&kiosk, ADA, &secret(OLD_PASSWORD)).await;
+    assert_eq!(works.unwrap(), SignInAnswer::Works);
+    let again = h
+        .service
+        .sign_in(&kiosk, " Ada@Example.COM ", &secret(OLD_PASSWORD))
+        .await;
+    assert_eq!(
+        again.unwrap(),
+        SignInAnswer::Works,
+        "a good sign-in takes no try"
+    );
+
+    for address in [ADA, NOBODY] {
+        let s = open("ssh 203.0.113.9").await;
+        let mut answers = Vec::new();
+        for _ in 0..4 {
+            answers.push(
+                h.service
+                    .sign_in(&s, address, &secret("wrong horse"))
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(
+            answers[..3],
+            [
+                SignInAnswer::NoMatch { tries_left: 2 },
+                SignInAnswer::NoMatch { tries_left: 1 },
+                SignInAnswer::NoMatch { tries_left: 0 },
+            ],
+            "{address}"
+        );
+        let SignInAnswer::Paused { wait_ms } = answers[3] else {
+            panic!("{address}: {:?}", answers[3]);
+        };
+        assert!(
+            wait_ms > 14 * 60 * 1000 && wait_ms <= 15 * 60 * 1000,
+            "{wait_ms}"
+        );
+    }
+    // Paused, even the right password is not tried at the directory.
+    let s = open("ssh 203.0.113.9").await;
+    let paused = h
+        .service
+        .sign_in(&s, ADA, &secret(OLD_PASSWORD))
+        .await
+        .unwrap();
+    assert!(matches!(paused, SignInAnswer::Paused { .. }), "{paused:?}");
+    // Another origin has its own tries, up to the address's ceiling of
+    // four failures in all.
+    let other = open("ssh 198.51.100.7").await;
+    let answer = h
+        .service
+        .sign_in(&other, ADA, &secret("wrong horse"))
+        .await
+        .unwrap();
+    assert_eq!(answer, SignInAnswer::NoMatch { tries_left: 0 });
+    let answer = h
+        .service
+        .sign_in(&other, ADA, &secret(OLD_PASSWORD))
+        .await
+        .unwrap();
+    assert!(
+        matches!(answer, SignInAnswer::Paused { .. }),
+        "the ceiling: {answer:?}"
+    );
+    // 15 minutes on, the tries are back.
+    h.clock.advance(Duration::from_secs(15 * 60));
+    let answer = h
+        .service
+        .sign_in(&other, ADA, &secret(OLD_PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(answer, SignInAnswer::Works);
+
+    let events = h.store.audit_events().unwrap();
+    let sign_ins: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == AuditKind::SignIn)
+        .collect();
+    assert_eq!(sign_ins.len(), 14);
+    assert!(
+        sign_ins
+            .iter()
+            .all(|e| !format!("{e:?}").contains("wrong horse"))
+    );
+    assert!(
+        sign_ins
+            .iter()
+            .any(|e| e.outcome == Outcome::Refused && e.detail.contains("no such account"))
+    );
+}
+
+/// A sign-in answers no sooner than the reply floor, for a known address
+/// with a wrong password as for an unknown address.
+#[tokio::test]
+async fn sign_in_answers_no_sooner_than_the_floor_for_both_kinds_of_address() {
+    let mut config = quick_config();
+    config.service.reply_floor_ms = 300;
+    let h = Harness::new(config);
+    h.add_account(ADA, "Ada Lovelace", OLD_PASSWORD);
+    let floor = Duration::from_millis(300);
+    for address in [ADA, NOBODY] {
+        let s = h.service.open_session("tty", "en").await.unwrap();
+        let start = Instant::now();
+        h.service
+            .sign_in(&s, address, &secret("wrong horse"))
+            .await
+            .unwrap();
+        assert!(start.elapsed() >= floor, "{address}: {:?}", start.elapsed());
+    }
+}
+
+/// A ticket needs a contact (by default): none, or one that is neither a
+/// phone number nor an address, is refused and opens nothing; the ticket
+/// keeps the contact given.
+#[tokio::test]
+async fn a_ticket_keeps_how_support_can_reach_the_person() {
+    use rekey::recovery::contact::ContactError;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada Lovelace", OLD_PASSWORD);
+    let (s, _) = h.requested(ADA).await;
+    let none = h.service.open_ticket(&s, None).await;
+    assert!(
+        matches!(none, Err(ServiceError::Contact(ContactError::Needed))),
+        "{none:?}"
+    );
+    let bad = h.service.open_ticket(&s, Some("call me")).await;
+    assert!(
+        matches!(bad, Err(ServiceError::Contact(ContactError::Invalid))),
+        "{bad:?}"
+    );
+    assert!(h.store.tickets().unwrap().is_empty());
+    let view = h
+        .service
+        .open_ticket(&s, Some(" Ada@Home.example "))
+        .await
+        .unwrap();
+    let tickets = h.store.tickets().unwrap();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(Some(tickets[0].reference.clone()), view.ticket);
+    assert_eq!(tickets[0].contact.as_deref(), Some("ada@home.example"));
+
+    let mut config = quick_config();
+    config.support.contact_required = false;
+    let h = Harness::new(config);
+    let (s, _) = h.requested(ADA).await;
+    let view = h.service.open_ticket(&s, None).await.unwrap();
+    assert!(view.ticket.is_some(), "optional by config");
 }

@@ -11,10 +11,10 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Color, Modifier, Style};
 use rekey::config::Config;
+use rekey::i18n::Catalogs;
 use rekey::recovery::{EmailAddress, PasswordPolicy, SlideVerdict, Stage};
 use rekey::tui::app::{App, AppOptions, DemoAccount, Input};
 use rekey::tui::calls::{FlowCall, Reply};
-use rekey::tui::i18n::Catalogs;
 use rekey::tui::mailbox::MailboxView;
 use rekey::tui::theme::Theme;
 

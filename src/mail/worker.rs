@@ -186,7 +186,7 @@ impl OutboxWorker {
 
     /// The message to deliver; `None` for a probe.
     fn envelope(&self, record: &OutboxRecord) -> Result<Option<Message>, String> {
-        let Some(mail) = render(record) else {
+        let Some(mail) = render(record, &jiff::tz::TimeZone::system()) else {
             return Ok(None);
         };
         let from: Mailbox = self.settings.from.parse().map_err(|e| {

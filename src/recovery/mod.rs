@@ -5,6 +5,7 @@
 pub mod address;
 pub mod clock;
 pub mod code;
+pub mod contact;
 pub mod flow;
 pub mod hashing;
 pub mod phrase;

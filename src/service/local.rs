@@ -3,7 +3,7 @@
 //! rules of `recovery`, and writes the result with its audit event in one
 //! transaction. Hashing goes through the [`HashPool`].
 
-use super::{HashPool, RecoveryService, ServiceError, SessionId};
+use super::{HashPool, RecoveryService, ServiceError, SessionId, SignInAnswer};
 use crate::config::Config;
 use crate::directory::Directory;
 use crate::recovery::hashing::{hash_secret, verify_secret};
@@ -352,23 +352,23 @@ impl LocalService {
         let limits = self.limits();
         // Refuse early, before hashing, when the limits say no anyway.
         let now = self.clock.now();
-        let origin = self
-            .store
-            .transact(|tx| -> TxResult<String, ServiceError> {
-                let session = self.live_session(tx, id, now)?;
-                let address = match session.flow_address() {
-                    Ok(a) => a.clone(),
-                    Err(e) => return abort(ServiceError::Session(e)),
-                };
-                let Some(mut flow) = session_flow(tx, &session, &address)? else {
-                    return abort(ServiceError::Flow(FlowError::Ended));
-                };
-                flow.refresh(now);
-                match flow.may_issue(&tx.sends(&address, &session.origin)?, now, &limits) {
-                    Ok(()) => Ok(session.origin.clone()),
-                    Err(e) => abort(ServiceError::Flow(e)),
-                }
-            })?;
+        let (origin, language) =
+            self.store
+                .transact(|tx| -> TxResult<(String, String), ServiceError> {
+                    let session = self.live_session(tx, id, now)?;
+                    let address = match session.flow_address() {
+                        Ok(a) => a.clone(),
+                        Err(e) => return abort(ServiceError::Session(e)),
+                    };
+                    let Some(mut flow) = session_flow(tx, &session, &address)? else {
+                        return abort(ServiceError::Flow(FlowError::Ended));
+                    };
+                    flow.refresh(now);
+                    match flow.may_issue(&tx.sends(&address, &session.origin)?, now, &limits) {
+                        Ok(()) => Ok((session.origin.clone(), session.language.clone())),
+                        Err(e) => abort(ServiceError::Flow(e)),
+                    }
+                })?;
         let code =
             Code::generate().map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
         let digits = code.digits();
@@ -379,7 +379,7 @@ impl LocalService {
             .await??;
         let lifetime_secs = self.config().codes.lifetime_secs;
         let notify_unknown = self.config().mail.notify_unknown_addresses;
-        let phrase = crate::recovery::phrase::generate()
+        let phrase = crate::recovery::phrase::generate(&language)
             .map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
         self.flow_step(id, |tx, session, flow, now| {
             let mut sends = tx.sends(&flow.address, &session.origin)?;
@@ -525,6 +525,98 @@ impl LocalService {
         Ok(session.id)
     }
 
+    async fn sign_in_now(
+        &self,
+        id: &str,
+        address: &str,
+        password: &SecretString,
+    ) -> Result<SignInAnswer, ServiceError> {
+        use crate::store::sign_in::{SIGN_IN_FAILURES, SIGN_IN_TRIES, SignInTries};
+        let address = EmailAddress::parse(address)?;
+        let now = self.clock.now();
+        // A try is taken before the directory is asked, and counted as a
+        // failure until it is known not to be one: sign-ins at the same
+        // time cannot go past the limits.
+        let taken = self.store.transact(|tx| -> TxResult<_, ServiceError> {
+            let session = self.live_session(tx, id, now)?;
+            tx.put_session(&session)?;
+            let here = tx.sign_in_tries(&address, &session.origin, now)?;
+            let failures = tx.sign_in_failures(&address, now)?;
+            let wait = [
+                here.and_then(|t| t.wait_ms(now, SIGN_IN_TRIES)),
+                failures.and_then(|t| t.wait_ms(now, SIGN_IN_FAILURES)),
+            ]
+            .into_iter()
+            .flatten()
+            .max();
+            let draft = AuditDraft::new(AuditKind::SignIn, Some(&address), &session.client);
+            if let Some(wait_ms) = wait {
+                tx.audit(draft.refused("no tries left for now"), now)?;
+                return Ok(Err(wait_ms));
+            }
+            let here = SignInTries::add_one(here, now);
+            let failures = SignInTries::add_one(failures, now);
+            tx.put_sign_in_tries(&address, &session.origin, &here)?;
+            tx.put_sign_in_failures(&address, &failures)?;
+            let left = (SIGN_IN_TRIES.saturating_sub(here.count))
+                .min(SIGN_IN_FAILURES.saturating_sub(failures.count));
+            Ok(Ok((session.origin.clone(), session.client.clone(), left)))
+        })?;
+        let (origin, client, tries_left) = match taken {
+            Ok(taken) => taken,
+            Err(wait_ms) => return Ok(SignInAnswer::Paused { wait_ms }),
+        };
+        let password = crate::recovery::text::nfc(password.expose_secret());
+        let account = self.directory.find(&address).await?;
+        let works = match &account {
+            None => false,
+            Some(account) if self.directory.own_accounts().is_some() => {
+                // rekey's own accounts hash: in the pool, like every hash.
+                let directory = self.directory.clone();
+                let address = account.address.clone();
+                self.hashes
+                    .run_as(&origin, move || match directory.own_accounts() {
+                        Some(own) => own.verify(&address, &password),
+                        None => Ok(false),
+                    })
+                    .await??
+            }
+            Some(account) => {
+                let password = SecretString::from(password.as_str());
+                self.directory.verify_password(account, &password).await?
+            }
+        };
+        self.store.transact(|tx| -> TxResult<(), ServiceError> {
+            let draft = AuditDraft::new(AuditKind::SignIn, Some(&address), &client);
+            if works {
+                // This origin's count starts again; of the failures, only
+                // the one reserved for this try is given back (whether a
+                // directory forgets others at a good bind is its own
+                // policy). A try the directory could not answer stays
+                // counted: it may have reached it.
+                tx.forget_sign_in_tries(&address, &origin)?;
+                if let Some(mut failures) = tx.sign_in_failures(&address, now)? {
+                    failures.count = failures.count.saturating_sub(1);
+                    tx.put_sign_in_failures(&address, &failures)?;
+                }
+                tx.audit(draft, now)?;
+            } else {
+                let why = if account.is_some() {
+                    "wrong password"
+                } else {
+                    "no such account"
+                };
+                tx.audit(draft.refused(why), now)?;
+            }
+            Ok(())
+        })?;
+        Ok(if works {
+            SignInAnswer::Works
+        } else {
+            SignInAnswer::NoMatch { tries_left }
+        })
+    }
+
     pub(super) fn audit_refusal(
         &self,
         id: &str,
@@ -551,6 +643,18 @@ impl RecoveryService for LocalService {
     /// says: that is the origin too.
     async fn open_session(&self, client: &str, language: &str) -> Result<SessionId, ServiceError> {
         self.open_session_from(client, client, language).await
+    }
+
+    async fn sign_in(
+        &self,
+        id: &str,
+        address: &str,
+        password: &SecretString,
+    ) -> Result<SignInAnswer, ServiceError> {
+        let floor = self.reply_floor();
+        let answer = self.sign_in_now(id, address, password).await;
+        tokio::time::sleep_until(floor).await;
+        answer
     }
 
     async fn submit_address(&self, id: &str, address: &str) -> Result<EmailAddress, ServiceError> {
@@ -614,7 +718,12 @@ impl RecoveryService for LocalService {
         })
     }
 
-    async fn open_ticket(&self, id: &str) -> Result<FlowView, ServiceError> {
+    async fn open_ticket(&self, id: &str, contact: Option<&str>) -> Result<FlowView, ServiceError> {
+        use crate::recovery::contact::{self, ContactError};
+        let contact = contact::parse(contact.unwrap_or_default())?;
+        if contact.is_none() && self.config().support.contact_required {
+            return Err(ContactError::Needed.into());
+        }
         let reference = crate::store::tickets::new_reference()?;
         // The ticket is this session's: the flow, which other sessions on
         // the same address share, is left as it is.
@@ -667,6 +776,7 @@ impl RecoveryService for LocalService {
                 reference: reference.clone(),
                 address: flow.address.clone(),
                 client: session.client.clone(),
+                contact: contact.clone(),
                 created_ms: now,
                 status: crate::store::tickets::TicketStatus::Open,
             })?;

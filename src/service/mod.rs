@@ -43,6 +43,8 @@ pub enum ServiceError {
     Flow(#[from] FlowError),
     #[error(transparent)]
     CodeFormat(#[from] CodeFormatError),
+    #[error(transparent)]
+    Contact(#[from] crate::recovery::contact::ContactError),
     #[error("that code is not right; {attempts_left} tries left")]
     WrongCode { attempts_left: u8 },
     #[error("the new password does not meet the rules")]
@@ -116,6 +118,18 @@ impl From<DirectoryError> for ServiceError {
     }
 }
 
+/// What a sign-in on the landing screen found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SignInAnswer {
+    /// The password is the account's current one.
+    Works,
+    /// The address and password do not match: the same answer for an
+    /// address without an account.
+    NoMatch { tries_left: u8 },
+    /// No tries are left for this address from here for now.
+    Paused { wait_ms: u64 },
+}
+
 /// The steps of recovery, in the order a wizard takes them. Every rule is
 /// enforced behind this trait; a wizard that skips or repeats a step gets
 /// an error, never an advantage.
@@ -124,6 +138,21 @@ pub trait RecoveryService: Send + Sync {
     /// Starts a session for a person at `client` (SSH address or terminal)
     /// who reads `language` (a code such as `en`; mail is sent in it).
     async fn open_session(&self, client: &str, language: &str) -> Result<SessionId, ServiceError>;
+
+    /// The landing screen's sign-in: is `password` the current password
+    /// of the account with `address`, where the account lives? Only
+    /// [`SIGN_IN_TRIES`](crate::store::sign_in::SIGN_IN_TRIES) tries an
+    /// address has from one origin in 15 minutes, fewer than a
+    /// directory's lockout takes, so nobody can lock an account through
+    /// rekey. The answer is the same, in content and timing, for an
+    /// unknown address as for a wrong password. It opens nothing: rekey
+    /// only says whether the password works.
+    async fn sign_in(
+        &self,
+        session: &str,
+        address: &str,
+        password: &SecretString,
+    ) -> Result<SignInAnswer, ServiceError>;
 
     /// The address typed on the "Forgot your password?" screen.
     async fn submit_address(
@@ -147,8 +176,14 @@ pub trait RecoveryService: Send + Sync {
     /// Verify by e-mail.
     async fn choose_email(&self, session: &str) -> Result<FlowView, ServiceError>;
 
-    /// Support: opens a ticket; its reference is in the view.
-    async fn open_ticket(&self, session: &str) -> Result<FlowView, ServiceError>;
+    /// Support: opens a ticket, with how support can reach the person (a
+    /// phone number or another address; see [`contact`]); its reference
+    /// is in the view.
+    async fn open_ticket(
+        &self,
+        session: &str,
+        contact: Option<&str>,
+    ) -> Result<FlowView, ServiceError>;
 
     /// Get a verification code (or Resend).
     async fn send_code(&self, session: &str) -> Result<FlowView, ServiceError>;

@@ -11,12 +11,12 @@ use crate::recovery::{
     EmailAddress, FlowView, PasswordPolicy, PasswordVerdict, SlideEvidence, SlideRules,
     SlideVerdict,
 };
-use crate::service::{ServiceError, SessionId};
+use crate::service::{ServiceError, SessionId, SignInAnswer};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 /// Raised whenever a message below changes shape.
-pub const PROTOCOL: u32 = 3;
+pub const PROTOCOL: u32 = 4;
 
 /// The largest request the daemon reads. Passwords are at most 4096
 /// characters by policy; everything else is far smaller.
@@ -64,6 +64,11 @@ pub enum Request {
         client: String,
         language: String,
     },
+    SignIn {
+        session: SessionId,
+        address: String,
+        password: Zeroizing<String>,
+    },
     SubmitAddress {
         session: SessionId,
         address: String,
@@ -80,6 +85,7 @@ pub enum Request {
     },
     OpenTicket {
         session: SessionId,
+        contact: Option<String>,
     },
     SendCode {
         session: SessionId,
@@ -112,6 +118,7 @@ impl Request {
         use Request as R;
         match self {
             R::OpenSession { .. } => "open_session",
+            R::SignIn { .. } => "sign_in",
             R::SubmitAddress { .. } => "submit_address",
             R::CheckSlide { .. } => "check_slide",
             R::Request { .. } => "request",
@@ -133,11 +140,12 @@ impl Request {
         use Request as R;
         match self {
             R::OpenSession { .. } | R::Operator(_) => None,
-            R::SubmitAddress { session, .. }
+            R::SignIn { session, .. }
+            | R::SubmitAddress { session, .. }
             | R::CheckSlide { session, .. }
             | R::Request { session }
             | R::ChooseEmail { session }
-            | R::OpenTicket { session }
+            | R::OpenTicket { session, .. }
             | R::SendCode { session }
             | R::ConfirmCode { session, .. }
             | R::FlowStatus { session }
@@ -151,6 +159,7 @@ impl Request {
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Answer {
     Session(SessionId),
+    SignIn(SignInAnswer),
     Address(EmailAddress),
     Slide(SlideVerdict),
     Flow(FlowView),

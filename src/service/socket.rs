@@ -4,7 +4,7 @@
 
 use super::frame::{self, FrameError, MAX_FRAME};
 use super::protocol::{Answer, Hello, PROTOCOL, Reply, Request, Rules, Welcome};
-use super::{RecoveryService, ServiceError, SessionId};
+use super::{RecoveryService, ServiceError, SessionId, SignInAnswer};
 use crate::operator::{OperatorCommand, OperatorFailure, OperatorReport};
 use crate::recovery::{EmailAddress, FlowView, PasswordVerdict};
 use crate::recovery::{SlideEvidence, SlideVerdict};
@@ -208,11 +208,26 @@ impl RecoveryService for SocketService {
         expect!(self.call(request).await, Flow)
     }
 
-    async fn open_ticket(&self, s: &str) -> Result<FlowView, ServiceError> {
+    async fn open_ticket(&self, s: &str, contact: Option<&str>) -> Result<FlowView, ServiceError> {
         let request = Request::OpenTicket {
             session: session(s),
+            contact: contact.map(|c| c.chars().take(200).collect()),
         };
         expect!(self.call(request).await, Flow)
+    }
+
+    async fn sign_in(
+        &self,
+        s: &str,
+        address: &str,
+        password: &SecretString,
+    ) -> Result<SignInAnswer, ServiceError> {
+        let request = Request::SignIn {
+            session: session(s),
+            address: address.to_string(),
+            password: secret(password),
+        };
+        expect!(self.call(request).await, SignIn)
     }
 
     async fn send_code(&self, s: &str) -> Result<FlowView, ServiceError> {

@@ -54,6 +54,8 @@ pub enum AuditKind {
     /// A mail left the outbox: the server took it. Its record goes from
     /// the outbox then; this is what is kept of it.
     MailSent,
+    /// A sign-in on the landing screen: `Ok` when the password works.
+    SignIn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -75,6 +75,19 @@ impl Store {
                 removed += 1;
             }
         }
+        // Sign-in tries: kept while their window is open.
+        for entry in self.meta.scan_prefix(super::sign_in::PREFIX) {
+            let (key, value) = entry?;
+            let tries: Option<super::sign_in::SignInTries> = super::decode(&value).ok();
+            if tries.is_none_or(|t| t.is_over(now))
+                && self
+                    .meta
+                    .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                removed += 1;
+            }
+        }
         self.flush()?;
         Ok(removed)
     }

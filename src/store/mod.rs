@@ -18,6 +18,7 @@ pub mod meta;
 pub mod outbox;
 pub mod rate;
 pub mod sessions;
+pub mod sign_in;
 pub mod tickets;
 
 use serde::Serialize;

@@ -17,6 +17,9 @@ pub struct Ticket {
     pub reference: String,
     pub address: EmailAddress,
     pub client: String,
+    /// How support can reach the person: a phone number or an address.
+    #[serde(default)]
+    pub contact: Option<String>,
     pub created_ms: Millis,
     pub status: TicketStatus,
 }

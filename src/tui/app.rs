@@ -4,9 +4,9 @@
 //! without a terminal.
 
 use crate::config::Config;
+use crate::i18n::{Catalog, Catalogs};
 use crate::recovery::{PasswordPolicy, PasswordVerdict, SlideRules};
 use crate::tui::calls::{Call, Reply};
-use crate::tui::i18n::{Catalog, Catalogs};
 use crate::tui::mailbox::MailboxView;
 use crate::tui::screens::Screen;
 use crate::tui::theme::Theme;
@@ -162,6 +162,8 @@ pub enum Nav {
     /// Back to step 1, where the address is typed.
     ToAddress,
     Landing,
+    /// To the sign-in form, with the address of this recovery filled in.
+    TryPassword,
 }
 
 /// What a screen may read while it draws.
@@ -331,7 +333,7 @@ impl App {
                 if matches!(reply, Reply::Opened(Ok(()))) && self.reconnecting {
                     self.reconnecting = false;
                     self.reconnect_at = None;
-                    let text = self.catalogs.get(self.language).t("error.reconnected");
+                    let text = self.catalogs.get(self.language).t("error-reconnected");
                     self.notice = Some(Notice {
                         kind: NoticeKind::Info,
                         text,
@@ -463,13 +465,13 @@ impl App {
             Lost::Contact => {
                 self.reconnecting = true;
                 self.reconnect_at = Some(self.now_ms + RECONNECT_MS);
-                "error.unavailable"
+                "error-unavailable"
             }
             Lost::Session => {
                 effects.push(Effect::Call(Call::Open {
                     language: self.language().to_string(),
                 }));
-                "error.no_session"
+                "error-no-session"
             }
         };
         self.notice = Some(Notice {
@@ -510,7 +512,9 @@ impl App {
 
     /// Nothing typed and nothing started: the landing screen as it came up.
     fn is_pristine(&self) -> bool {
-        self.stack.len() == 1 && self.notice.is_none() && self.address.is_empty()
+        matches!(self.stack.as_slice(), [Screen::SignIn(s)] if s.is_pristine())
+            && self.notice.is_none()
+            && self.address.is_empty()
     }
 
     fn navigate(&mut self, nav: Nav, effects: &mut Vec<Effect>) {
@@ -550,6 +554,13 @@ impl App {
                 }
             }
             Nav::Landing => self.go_landing(effects),
+            Nav::TryPassword => {
+                let address = std::mem::take(&mut self.address);
+                self.go_landing(effects);
+                self.stack = vec![Screen::SignIn(crate::tui::screens::SignIn::for_address(
+                    &address,
+                ))];
+            }
         }
     }
 
@@ -579,7 +590,7 @@ impl App {
             ])
             .areas(area);
             frame.render_widget(
-                Paragraph::new(theme.text(&t.t("app.enlarge")))
+                Paragraph::new(theme.text(&t.t("app-enlarge")))
                     .alignment(Alignment::Center)
                     .wrap(Wrap { trim: true })
                     .style(theme.title()),
@@ -639,12 +650,7 @@ impl App {
             Layout::vertical([Constraint::Length(1), Constraint::Length(2)]).areas(area);
         let step = screen
             .step()
-            .map(|n| {
-                t.tf(
-                    "app.step",
-                    &[("n", &n.to_string()), ("total", &STEPS.to_string())],
-                )
-            })
+            .map(|n| t.tf("app-step", &[("n", n.into()), ("total", STEPS.into())]))
             .unwrap_or_default();
         let left = if compact {
             Span::styled(
@@ -682,7 +688,7 @@ impl App {
         let theme = &self.theme;
         let line = if let Some(secs) = self.idle_warning_secs() {
             Line::styled(
-                theme.text(&t.tf("app.still_there", &[("secs", &secs.to_string())])),
+                theme.text(&t.tf("app-still-there", &[("secs", secs.into())])),
                 theme.warn(),
             )
         } else if let Some(key) = self.busy {
@@ -706,9 +712,9 @@ impl App {
 
     fn draw_footer(&self, frame: &mut Frame, area: Rect, t: &Catalog) {
         let theme = &self.theme;
-        let mut hints = vec![t.t("app.keys_hint")];
+        let mut hints = vec![t.t("app-keys-hint")];
         if !self.options.kiosk {
-            hints.push(t.t("app.quit_hint"));
+            hints.push(t.t("app-quit-hint"));
         }
         let text = format!(" {}", hints.join(theme.glyphs().separator));
         frame.render_widget(
@@ -720,16 +726,16 @@ impl App {
     fn draw_help(&self, frame: &mut Frame, area: Rect, t: &Catalog, screen: &Screen) {
         let theme = &self.theme;
         let mut keys: Vec<&str> = screen.help_keys().to_vec();
-        keys.extend(["keys.tab", "keys.enter", "keys.esc"]);
+        keys.extend(["keys-tab", "keys-enter", "keys-esc"]);
         if !self.options.kiosk {
-            keys.push("keys.quit");
+            keys.push("keys-quit");
         }
         let mut lines: Vec<Line> = keys
             .iter()
             .map(|k| Line::raw(theme.text(&t.t(k))))
             .collect();
         lines.push(Line::default());
-        lines.push(Line::styled(theme.text(&t.t("keys.close")), theme.dim()));
+        lines.push(Line::styled(theme.text(&t.t("keys-close")), theme.dim()));
         let height = u16::try_from(lines.len()).unwrap_or(10) + 2;
         let width = area.width.saturating_sub(4).min(70);
         let popup = Rect {
@@ -744,7 +750,7 @@ impl App {
                 Block::default()
                     .border_set(theme.border())
                     .borders(Borders::ALL)
-                    .title(theme.text(&format!(" {} ", t.t("keys.title")))),
+                    .title(theme.text(&format!(" {} ", t.t("keys-title")))),
             ),
             popup,
         );

@@ -26,6 +26,13 @@ fn ctrl(c: char) -> Input {
     Input::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
 }
 
+/// From the sign-in form to "Forgot your password?", right under the
+/// address field: Tab, Enter. The effects of the Enter.
+fn forgot(app: &mut App, now: u64) -> Vec<Effect> {
+    app.handle(key(KeyCode::Tab), now);
+    app.handle(key(KeyCode::Enter), now)
+}
+
 fn typed(app: &mut App, text: &str, now: u64) -> Vec<Effect> {
     text.chars()
         .flat_map(|c| app.handle(key(KeyCode::Char(c)), now))
@@ -63,7 +70,7 @@ fn view(stage: Stage) -> FlowView {
 /// Walks to "Verify your identity", playing the service's part.
 fn at_verify(app: &mut App) -> u64 {
     let mut now = T0;
-    app.handle(key(KeyCode::Enter), now);
+    forgot(app, now);
     typed(app, "ada@example.com", now);
     app.handle(key(KeyCode::Enter), now);
     let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
@@ -119,7 +126,7 @@ fn the_whole_flow_by_typing_right_arrow_and_enter() {
     let mut app = app(false);
     assert!(screen(&app).contains("Sign in"));
 
-    let effects = app.handle(key(KeyCode::Enter), T0);
+    let effects = forgot(&mut app, T0);
     assert_eq!(calls(&effects), ["Open { language: \"en\" }"]);
     assert!(screen(&app).contains("Step 1 of 5"));
 
@@ -387,7 +394,7 @@ fn ctrl_c_quits_except_in_kiosk_mode_and_ctrl_z_never_suspends() {
 #[test]
 fn an_idle_kiosk_goes_back_to_the_start_and_forgets_what_was_typed() {
     let mut kiosk = app(true);
-    kiosk.handle(key(KeyCode::Enter), T0);
+    forgot(&mut kiosk, T0);
     typed(&mut kiosk, "ada@example.com", T0);
     let idle = Config::default().wizard.idle_secs * 1000;
     kiosk.handle(Input::Tick, T0 + idle - 1);
@@ -432,7 +439,7 @@ fn a_kiosk_returns_to_the_start_after_password_changed() {
 #[test]
 fn f1_shows_the_keys_of_the_screen() {
     let mut app = app(false);
-    app.handle(key(KeyCode::Enter), T0);
+    forgot(&mut app, T0);
     app.handle(key(KeyCode::F(1)), T0);
     let text = screen(&app);
     assert!(text.contains("move the knob right"), "{text}");
@@ -448,11 +455,15 @@ fn f1_shows_the_keys_of_the_screen() {
 #[test]
 fn the_language_is_chosen_on_the_landing_screen() {
     let mut app = app(false);
-    app.handle(key(KeyCode::Tab), T0);
+    // The language is the form's last control: Shift-Tab from the address.
+    app.handle(key(KeyCode::BackTab), T0);
     app.handle(key(KeyCode::Right), T0);
     assert!(screen(&app).contains("Logga in"), "{}", screen(&app));
+    app.handle(key(KeyCode::Right), T0);
+    assert!(screen(&app).contains("Войти"), "{}", screen(&app));
+    app.handle(key(KeyCode::Left), T0);
     app.handle(key(KeyCode::Tab), T0);
-    let effects = app.handle(key(KeyCode::Enter), T0);
+    let effects = forgot(&mut app, T0);
     assert_eq!(calls(&effects), ["Open { language: \"sv\" }"]);
     assert!(screen(&app).contains("Steg 1 av 5"), "{}", screen(&app));
 }
@@ -468,7 +479,7 @@ fn a_small_window_asks_to_be_enlarged() {
 #[test]
 fn a_refused_slide_says_please_try_again_and_starts_over() {
     let mut app = app(false);
-    app.handle(key(KeyCode::Enter), T0);
+    forgot(&mut app, T0);
     typed(&mut app, "ada@example.com", T0);
     app.handle(key(KeyCode::Enter), T0);
     let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
@@ -634,7 +645,7 @@ fn keys_are_ignored_while_the_window_is_too_small() {
     assert!(calls(&effects).is_empty());
     app.resize(80, 24);
     assert!(screen(&app).contains("Forgot your password?"));
-    app.handle(key(KeyCode::Enter), T0);
+    forgot(&mut app, T0);
     app.resize(30, 10);
     typed(&mut app, "ada@example.com", T0);
     app.handle(Input::Paste("bob@example.com".into()), T0);
@@ -653,7 +664,7 @@ fn keys_are_ignored_while_the_window_is_too_small() {
 #[test]
 fn a_wrong_address_is_explained_on_leaving_the_field_and_enter_on_the_knob_too() {
     let mut app = app(false);
-    app.handle(key(KeyCode::Enter), T0);
+    forgot(&mut app, T0);
     typed(&mut app, "alex@exa", T0);
     assert!(!screen(&app).contains("needs a dot"));
     app.handle(key(KeyCode::Tab), T0);
@@ -665,7 +676,7 @@ fn a_wrong_address_is_explained_on_leaving_the_field_and_enter_on_the_knob_too()
 
     let mut app = self::app(false);
     let now = T0;
-    app.handle(key(KeyCode::Enter), now);
+    forgot(&mut app, now);
     typed(&mut app, "ada@example.com", now);
     app.handle(key(KeyCode::Enter), now);
     let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
@@ -685,7 +696,7 @@ fn a_wrong_address_is_explained_on_leaving_the_field_and_enter_on_the_knob_too()
 #[test]
 fn an_idle_kiosk_asks_first_and_a_key_keeps_what_was_typed() {
     let mut kiosk = app(true);
-    kiosk.handle(key(KeyCode::Enter), T0);
+    forgot(&mut kiosk, T0);
     typed(&mut kiosk, "ada@example.com", T0);
     let idle = Config::default().wizard.idle_secs * 1000;
     kiosk.handle(Input::Tick, T0 + idle - 20_001);
@@ -734,10 +745,15 @@ fn out_of_tries_and_out_of_codes_says_when_and_offers_support() {
     assert!(!flat.contains("Ask for a new one."), "{text}");
     assert!(!flat.contains("No more codes for now. Try again"), "{text}");
     assert!(text.contains("›[ Get help from Support ]"), "{text}");
-    // Digits do nothing here; Enter opens a ticket.
+    // Digits do nothing here; Enter asks Support for help.
     assert!(calls(&typed(&mut app, "123", now)).is_empty());
     let effects = app.handle(key(KeyCode::Enter), now);
-    assert_eq!(calls(&effects), ["Flow(OpenTicket)"]);
+    assert!(calls(&effects).is_empty());
+    assert!(
+        screen(&app).contains("Ask Support for help"),
+        "{}",
+        screen(&app)
+    );
 }
 
 /// A password with letters outside A to Z asks whether the person can type
@@ -761,7 +777,7 @@ fn a_password_outside_ascii_asks_about_other_keyboards() {
 #[test]
 fn a_burst_slide_says_how_and_f2_says_what_it_will_do() {
     let mut app = app(false);
-    app.handle(key(KeyCode::Enter), T0);
+    forgot(&mut app, T0);
     typed(&mut app, "ada@example.com", T0);
     app.handle(key(KeyCode::Enter), T0);
     let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
@@ -788,7 +804,7 @@ fn a_burst_slide_says_how_and_f2_says_what_it_will_do() {
 #[test]
 fn the_slider_keeps_its_width_and_its_whole_label_in_a_small_window() {
     let mut app = app(false);
-    app.handle(key(KeyCode::Enter), T0);
+    forgot(&mut app, T0);
     typed(&mut app, "ada@example.com", T0);
     app.handle(key(KeyCode::Enter), T0);
     let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
@@ -846,8 +862,33 @@ fn the_ticket_says_write_it_down_and_whom_to_contact() {
     let mut app = App::new(Catalogs::shipped(), 0, theme, options, T0);
     let now = at_verify(&mut app);
     app.handle(key(KeyCode::Down), now);
+    app.handle(key(KeyCode::Enter), now);
+    let text = screen(&app);
+    assert!(text.contains("Ask Support for help"), "{text}");
+    assert!(text.contains("Phone or another e-mail address"), "{text}");
+    // The contact is checked here: none, or one that is neither a phone
+    // number nor an address, says what is needed and asks nothing.
     let effects = app.handle(key(KeyCode::Enter), now);
-    assert_eq!(calls(&effects), ["Flow(OpenTicket)"]);
+    assert!(calls(&effects).is_empty());
+    assert!(screen(&app).contains("Support needs a way to reach you"));
+    typed(&mut app, "call me", now);
+    assert!(
+        !screen(&app).contains("Support needs a way"),
+        "the message goes at a key"
+    );
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert!(calls(&effects).is_empty());
+    assert!(
+        screen(&app).contains("neither a phone number"),
+        "{}",
+        screen(&app)
+    );
+    for _ in 0.."call me".len() {
+        app.handle(key(KeyCode::Backspace), now);
+    }
+    typed(&mut app, "+46 70 123  45 67", now);
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert_eq!(calls(&effects), ["OpenTicket(Some(\"+46 70 123 45 67\"))"]);
     let mut opened = view(Stage::TicketOpened);
     opened.ticket = Some("RK-7F3K-9Q2M".into());
     app.handle(
@@ -862,10 +903,13 @@ fn the_ticket_says_write_it_down_and_whom_to_contact() {
         "Contact the IT service desk and quote it",
         "Phone: +46 8 123 45 67",
         "Open: Mon-Fri 8-17",
+        "Support will contact you at +46 70 123 45 67.",
     ] {
         assert!(flat.contains(said), "{said}:\n{text}");
     }
-    assert!(!flat.contains("will contact you"), "{text}");
+    // The reference stays until the person leaves.
+    app.handle(Input::Tick, now + 600_000);
+    assert!(screen(&app).contains("RK-7F3K-9Q2M"));
 }
 
 /// A password the service refuses for its history says so in words.
@@ -911,5 +955,135 @@ fn the_focus_leaves_support_when_the_e_mail_way_opens_again() {
         !calls(&effects).iter().any(|c| c.contains("OpenTicket")),
         "{:?}",
         calls(&effects)
+    );
+}
+
+/// The landing screen is a sign-in form: address, Enter, password, Enter.
+/// A wrong pair says so in the same words for any address, and how many
+/// tries are left; a right one says it works, then goes back to the start.
+#[test]
+fn the_landing_screen_signs_in_and_says_only_whether_the_password_works() {
+    use crate::service::SignInAnswer;
+    let mut app = app(false);
+    let text = screen(&app);
+    for said in [
+        "E-mail address",
+        "Forgot your password?",
+        "Password",
+        "[ Sign in ]",
+    ] {
+        assert!(text.contains(said), "{said}:\n{text}");
+    }
+    // Enter with nothing typed says what is missing.
+    let effects = app.handle(key(KeyCode::Enter), T0);
+    assert!(calls(&effects).is_empty());
+    assert!(screen(&app).contains("Type your e-mail address."));
+    typed(&mut app, "ada@example.com", T0);
+    app.handle(key(KeyCode::Enter), T0);
+    let effects = app.handle(key(KeyCode::Enter), T0);
+    assert!(calls(&effects).is_empty());
+    assert!(
+        screen(&app).contains("Type your password."),
+        "{}",
+        screen(&app)
+    );
+    typed(&mut app, "wrong horse", T0);
+    assert!(
+        !screen(&app).contains("wrong horse"),
+        "the password is masked"
+    );
+    let effects = app.handle(key(KeyCode::Enter), T0);
+    let sent = calls(&effects);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0].starts_with("SignIn { language: \"en\", address: \"ada@example.com\""),
+        "{sent:?}"
+    );
+    assert!(!sent[0].contains("wrong horse"), "{sent:?}");
+    app.handle(
+        Input::Reply(Reply::SignIn(Ok(SignInAnswer::NoMatch { tries_left: 1 }))),
+        T0,
+    );
+    let flat = screen(&app)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("That address and password do not match. 1 more try, then a pause"),
+        "{flat}"
+    );
+    typed(&mut app, "x", T0);
+    app.handle(key(KeyCode::Enter), T0);
+    app.handle(
+        Input::Reply(Reply::SignIn(Ok(SignInAnswer::Paused { wait_ms: 840_000 }))),
+        T0,
+    );
+    assert!(
+        screen(&app).contains("Try again in 14:00"),
+        "{}",
+        screen(&app)
+    );
+    typed(&mut app, "correct horse", T0);
+    app.handle(key(KeyCode::Enter), T0);
+    app.handle(Input::Reply(Reply::SignIn(Ok(SignInAnswer::Works))), T0);
+    let text = screen(&app);
+    assert!(text.contains("Signed in. Your password works."), "{text}");
+    assert!(text.contains("opens nothing else"), "{text}");
+    let back = Config::default().wizard.done_return_secs * 1000;
+    app.handle(Input::Tick, T0 + back - 1);
+    assert!(screen(&app).contains("Your password works"));
+    let effects = app.handle(Input::Tick, T0 + back);
+    assert_eq!(calls(&effects), ["Close"]);
+    let text = screen(&app);
+    assert!(
+        !text.contains("ada@example.com") && !text.contains("works"),
+        "{text}"
+    );
+}
+
+/// "Try your new password" on "Password changed" opens the sign-in form
+/// with the address filled in and the focus on the password.
+#[test]
+fn password_changed_offers_to_try_the_new_password() {
+    let mut app = app(false);
+    let now = at_new_password(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::SetPassword,
+            Ok(view(Stage::PasswordSet)),
+        )),
+        now,
+    );
+    let text = screen(&app);
+    assert!(text.contains("[ Try your new password ]"), "{text}");
+    assert!(
+        text.contains("It can take a few minutes to reach every system."),
+        "{text}"
+    );
+    app.handle(key(KeyCode::Enter), now);
+    let text = screen(&app);
+    assert!(
+        text.contains("Sign in") && text.contains("ada@example.com"),
+        "{text}"
+    );
+    typed(&mut app, "new password", now);
+    let effects = app.handle(key(KeyCode::Enter), now);
+    assert!(
+        calls(&effects)[0].starts_with("SignIn"),
+        "{:?}",
+        calls(&effects)
+    );
+}
+
+/// "Forgot your password?" carries the address typed in the form.
+#[test]
+fn forgot_carries_the_address_typed_in_the_sign_in_form() {
+    let mut app = app(false);
+    typed(&mut app, "ada@example.com", T0);
+    forgot(&mut app, T0);
+    let text = screen(&app);
+    assert!(
+        text.contains("Step 1 of 5") && text.contains("ada@example.com"),
+        "{text}"
     );
 }

@@ -2,15 +2,26 @@
 //! messages: the screens never wait on the service.
 
 use crate::recovery::{EmailAddress, FlowView, SlideEvidence, SlideVerdict};
-use crate::service::{RecoveryService, SecretString, ServiceError, SessionId};
+use crate::service::{RecoveryService, SecretString, ServiceError, SessionId, SignInAnswer};
 
 #[derive(Debug)]
 pub enum Call {
-    Open { language: String },
+    Open {
+        language: String,
+    },
+    /// The landing screen's sign-in, in a session of its own when none is
+    /// open yet.
+    SignIn {
+        language: String,
+        address: String,
+        password: SecretString,
+    },
     SubmitAddress(String),
     CheckSlide(SlideEvidence),
     Flow(FlowCall),
     ConfirmCode(SecretString),
+    /// Support, with how support can reach the person.
+    OpenTicket(Option<String>),
     SetPassword(SecretString, SecretString),
     Close,
 }
@@ -29,6 +40,7 @@ pub enum FlowCall {
 #[derive(Debug)]
 pub enum Reply {
     Opened(Result<(), ServiceError>),
+    SignIn(Result<SignInAnswer, ServiceError>),
     Address(Result<EmailAddress, ServiceError>),
     Slide(Result<SlideVerdict, ServiceError>),
     Flow(FlowCall, Result<FlowView, ServiceError>),
@@ -58,6 +70,26 @@ pub async fn run(
             }
             Reply::Closed
         }
+        Call::SignIn {
+            language,
+            address,
+            password,
+        } => {
+            let id = match session.clone() {
+                Some(id) => id,
+                None => match service.open_session(client, &language).await {
+                    Ok(id) => session.insert(id).clone(),
+                    Err(e) => return Reply::SignIn(Err(e)),
+                },
+            };
+            let answer = service.sign_in(&id, &address, &password).await;
+            if matches!(answer, Err(ServiceError::NoSession)) {
+                // The session idled out on the landing screen: the next try
+                // opens another.
+                *session = None;
+            }
+            Reply::SignIn(answer)
+        }
         call => {
             let Some(s) = session.as_deref() else {
                 return match call {
@@ -66,6 +98,9 @@ pub async fn run(
                     Call::Flow(kind) => Reply::Flow(kind, Err(ServiceError::NoSession)),
                     Call::ConfirmCode(_) => {
                         Reply::Flow(FlowCall::Confirm, Err(ServiceError::NoSession))
+                    }
+                    Call::OpenTicket(_) => {
+                        Reply::Flow(FlowCall::OpenTicket, Err(ServiceError::NoSession))
                     }
                     _ => Reply::Flow(FlowCall::SetPassword, Err(ServiceError::NoSession)),
                 };
@@ -79,10 +114,9 @@ pub async fn run(
                     let answer = match kind {
                         FlowCall::Request => service.request(s).await,
                         FlowCall::ChooseEmail => service.choose_email(s).await,
-                        FlowCall::OpenTicket => service.open_ticket(s).await,
                         FlowCall::SendCode => service.send_code(s).await,
                         FlowCall::Status => service.flow_status(s).await,
-                        FlowCall::Confirm | FlowCall::SetPassword => {
+                        FlowCall::Confirm | FlowCall::SetPassword | FlowCall::OpenTicket => {
                             Err(ServiceError::Internal("a call without its input".into()))
                         }
                     };
@@ -91,11 +125,15 @@ pub async fn run(
                 Call::ConfirmCode(code) => {
                     Reply::Flow(FlowCall::Confirm, service.confirm_code(s, &code).await)
                 }
+                Call::OpenTicket(contact) => Reply::Flow(
+                    FlowCall::OpenTicket,
+                    service.open_ticket(s, contact.as_deref()).await,
+                ),
                 Call::SetPassword(pw, again) => Reply::Flow(
                     FlowCall::SetPassword,
                     service.set_password(s, &pw, &again).await,
                 ),
-                Call::Open { .. } | Call::Close => Reply::Closed,
+                Call::Open { .. } | Call::Close | Call::SignIn { .. } => Reply::Closed,
             }
         }
     }

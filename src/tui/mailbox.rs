@@ -1,7 +1,7 @@
 //! The demo's on-screen mailbox: the newest message the wizard sent, read
 //! back from the `.eml` file as a mail program would read it.
 
-use crate::tui::i18n::Catalog;
+use crate::i18n::Catalog;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -57,13 +57,13 @@ impl MailboxView {
     pub fn draw(&self, frame: &mut Frame, area: Rect, t: &Catalog, theme: &Theme) {
         let clean = |s: &str| theme.text(&crate::recovery::text::visible(s, usize::MAX));
         let lines = if self.count == 0 {
-            vec![Line::styled(theme.text(&t.t("mailbox.empty")), theme.dim())]
+            vec![Line::styled(theme.text(&t.t("mailbox-empty")), theme.dim())]
         } else {
             vec![
                 Line::styled(
                     theme.text(&t.tf(
-                        "mailbox.count",
-                        &[("n", &self.count.to_string()), ("to", &clean(&self.to))],
+                        "mailbox-count",
+                        &[("n", self.count.into()), ("to", clean(&self.to).into())],
                     )),
                     theme.dim(),
                 ),
@@ -77,7 +77,7 @@ impl MailboxView {
                     .border_set(theme.border())
                     .borders(Borders::ALL)
                     .border_style(theme.dim())
-                    .title(theme.text(&format!(" {} ", t.t("mailbox.title")))),
+                    .title(theme.text(&format!(" {} ", t.t("mailbox-title")))),
             ),
             area,
         );

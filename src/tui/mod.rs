@@ -5,7 +5,6 @@
 pub mod app;
 pub mod calls;
 pub mod errors;
-pub mod i18n;
 pub mod launch;
 pub mod mailbox;
 pub mod screens;
@@ -14,12 +13,12 @@ pub mod theme;
 pub mod widgets;
 
 use crate::config::Config;
+use crate::i18n::{self, Catalogs};
 use crate::recovery::{Clock, PasswordVerdict, SystemClock};
 use crate::service::RecoveryService;
 use app::{App, AppOptions, DemoAccount, Effect, Input};
 use calls::Call;
 use futures::StreamExt;
-use i18n::Catalogs;
 use mailbox::MailboxView;
 use ratatui::backend::CrosstermBackend;
 use ratatui::backend::TestBackend;

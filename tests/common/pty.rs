@@ -28,6 +28,7 @@ pub const SLIDE_GAP: Duration = Duration::from_millis(30);
 
 /// What the keys send.
 pub const ENTER: &str = "\r";
+pub const TAB: &str = "\t";
 pub const RIGHT: &str = "\x1b[C";
 pub const CTRL_C: &str = "\x03";
 
@@ -372,6 +373,8 @@ pub fn open_recovery(w: &mut Wizard) -> String {
     w.wait_until("the landing screen", |s| {
         s.contains("Sign in") && s.contains("Forgot your password?")
     });
+    // "Forgot your password?" is right under the sign-in form's address.
+    w.send(TAB);
     w.send(ENTER);
     w.wait_for("Step 1 of 5")
 }

@@ -231,7 +231,18 @@ impl Connection {
                 .map(Answer::Slide),
             R::Request { session } => service.request(&session).await.map(Answer::Flow),
             R::ChooseEmail { session } => service.choose_email(&session).await.map(Answer::Flow),
-            R::OpenTicket { session } => service.open_ticket(&session).await.map(Answer::Flow),
+            R::OpenTicket { session, contact } => service
+                .open_ticket(&session, contact.as_deref())
+                .await
+                .map(Answer::Flow),
+            R::SignIn {
+                session,
+                address,
+                password,
+            } => service
+                .sign_in(&session, &address, &SecretString::from(password.as_str()))
+                .await
+                .map(Answer::SignIn),
             R::SendCode { session } => service.send_code(&session).await.map(Answer::Flow),
             R::ConfirmCode { session, code } => service
                 .confirm_code(&session, &SecretString::from(code.as_str()))

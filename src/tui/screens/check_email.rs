@@ -1,7 +1,7 @@
 //! Screen 3, "Check your email": send the code, type or paste it, see how
 //! long it lives, how many tries are left and when Resend comes back.
 
-use super::{NewPassword, Screen, TicketShown, show_error};
+use super::{NewPassword, Screen, Ticket, show_error};
 use crate::recovery::FlowError;
 use crate::recovery::{FlowView, MailProgress, ResendStatus, Stage};
 use crate::service::ServiceError;
@@ -135,7 +135,7 @@ impl CheckEmail {
 
     fn send(&mut self, cx: &mut Ctx<'_>) {
         *cx.notice = None;
-        cx.call(Call::Flow(FlowCall::SendCode), "check.sending");
+        cx.call(Call::Flow(FlowCall::SendCode), "check-sending");
     }
 
     pub fn paste(&mut self, text: &str) {
@@ -152,10 +152,10 @@ impl CheckEmail {
         if self.boxes.is_complete() {
             cx.call(
                 Call::ConfirmCode(self.boxes.code().as_str().into()),
-                "app.busy",
+                "app-busy",
             );
         } else {
-            cx.error(cx.t.t("error.code_length"));
+            cx.error(cx.t.t("error-code-length"));
         }
     }
 
@@ -204,7 +204,8 @@ impl CheckEmail {
                 }
                 Focus::Support => {
                     if key.code == KeyCode::Enter {
-                        cx.call(Call::Flow(FlowCall::OpenTicket), "app.busy");
+                        *cx.notice = None;
+                        return Nav::To(Box::new(Screen::Ticket(Ticket::new())));
                     }
                 }
                 Focus::Confirm => match key.code {
@@ -268,12 +269,6 @@ impl CheckEmail {
             Reply::Flow(FlowCall::Status, Ok(view)) => {
                 self.update(view, cx.now_ms);
                 self.keep_focus_enabled(cx.now_ms);
-            }
-            Reply::Flow(FlowCall::OpenTicket, Ok(view)) => {
-                *cx.notice = None;
-                return Nav::To(Box::new(Screen::Ticket(TicketShown {
-                    reference: view.ticket.unwrap_or_default(),
-                })));
             }
             Reply::Flow(FlowCall::Status, Err(e)) => {
                 // Ask again at the next poll, and say what went wrong.
@@ -342,11 +337,11 @@ impl CheckEmail {
         frame.render_widget(
             Paragraph::new(theme.text(&t.tf(
                 if sent {
-                    "check.intro_sent"
+                    "check-intro-sent"
                 } else {
-                    "check.intro"
+                    "check-intro"
                 },
-                &[("address", view.address)],
+                &[("address", view.address.into())],
             )))
             .wrap(Wrap { trim: true }),
             intro,
@@ -354,7 +349,7 @@ impl CheckEmail {
         if !self.code_sent() {
             frame.render_widget(
                 Paragraph::new(Line::from(button(
-                    &t.t("check.get_code"),
+                    &t.t("check-get-code"),
                     self.focus == Focus::GetCode,
                     theme,
                 ))),
@@ -368,7 +363,7 @@ impl CheckEmail {
                     format!(
                         "{} {}",
                         theme.glyphs().check,
-                        theme.text(&t.t("check.confirmed"))
+                        theme.text(&t.t("check-confirmed"))
                     ),
                     theme.ok(),
                 ))
@@ -376,7 +371,7 @@ impl CheckEmail {
                 label,
             );
             frame.render_widget(
-                Paragraph::new(Line::from(button(&t.t("check.continue"), true, theme))),
+                Paragraph::new(Line::from(button(&t.t("check-continue"), true, theme))),
                 resend,
             );
             return;
@@ -386,7 +381,7 @@ impl CheckEmail {
             let wait = self.resend_wait(now).unwrap_or_default();
             frame.render_widget(
                 Paragraph::new(Line::styled(
-                    theme.text(&t.tf("check.email_closed", &[("time", &clock(wait))])),
+                    theme.text(&t.tf("check-email-closed", &[("time", clock(wait).into())])),
                     theme.error(),
                 ))
                 .wrap(Wrap { trim: true }),
@@ -397,7 +392,7 @@ impl CheckEmail {
             );
             frame.render_widget(
                 Paragraph::new(Line::from(button(
-                    &t.t("check.support"),
+                    &t.t("check-support"),
                     self.focus == Focus::Support,
                     theme,
                 ))),
@@ -405,7 +400,7 @@ impl CheckEmail {
             );
             return;
         }
-        frame.render_widget(Paragraph::new(theme.text(&t.t("check.code"))), label);
+        frame.render_widget(Paragraph::new(theme.text(&t.t("check-code"))), label);
         self.boxes
             .draw(frame, boxes, theme, self.focus == Focus::Boxes);
         let status_line = match (
@@ -414,33 +409,32 @@ impl CheckEmail {
             self.expires_in(now),
         ) {
             (Stage::CodeSent, Some(code), Some(left)) if left > 0 => Line::from(vec![
-                Span::raw(theme.text(&t.tf("check.valid_for", &[("time", &clock(left))]))),
+                Span::raw(theme.text(&t.tf("check-valid-for", &[("time", clock(left).into())]))),
                 Span::styled(theme.glyphs().separator, theme.dim()),
-                Span::raw(theme.text(&t.tf(
-                    "check.tries_left",
-                    &[("n", &code.attempts_left.to_string())],
-                ))),
+                Span::raw(
+                    theme.text(&t.tf("check-tries-left", &[("n", code.attempts_left.into())])),
+                ),
             ]),
             (Stage::LockedOut, _, _) => {
-                Line::styled(theme.text(&t.t("check.locked")), theme.error())
+                Line::styled(theme.text(&t.t("check-locked")), theme.error())
             }
-            _ => Line::styled(theme.text(&t.t("check.expired")), theme.error()),
+            _ => Line::styled(theme.text(&t.t("check-expired")), theme.error()),
         };
         frame.render_widget(Paragraph::new(status_line), status);
         let mail_line = match self.view.mail {
             Some(MailProgress::Sending) => {
-                Line::styled(theme.text(&t.t("check.mail_sending")), theme.dim())
+                Line::styled(theme.text(&t.t("check-mail-sending")), theme.dim())
             }
             Some(MailProgress::Sent) => Line::styled(
                 format!(
                     "{} {}",
                     theme.glyphs().check,
-                    theme.text(&t.t("check.mail_sent"))
+                    theme.text(&t.t("check-mail-sent"))
                 ),
                 theme.ok(),
             ),
             Some(MailProgress::Delayed) => {
-                Line::styled(theme.text(&t.t("check.mail_delayed")), theme.warn())
+                Line::styled(theme.text(&t.t("check-mail-delayed")), theme.warn())
             }
             None => Line::default(),
         };
@@ -448,7 +442,7 @@ impl CheckEmail {
         if let Some(code) = self.view.code.as_ref().filter(|c| !c.phrase.is_empty()) {
             frame.render_widget(
                 Paragraph::new(Line::styled(
-                    theme.text(&t.tf("check.phrase", &[("phrase", &code.phrase)])),
+                    theme.text(&t.tf("check-phrase", &[("phrase", code.phrase.as_str().into())])),
                     theme.dim(),
                 )),
                 phrase,
@@ -457,23 +451,23 @@ impl CheckEmail {
         // Confirm, then Resend, on one row; a control that cannot be used
         // now is shown dim, and the focus never lands on it.
         let confirm = if self.boxes.is_complete() {
-            button(&t.t("check.confirm"), self.focus == Focus::Confirm, theme)
+            button(&t.t("check-confirm"), self.focus == Focus::Confirm, theme)
         } else {
             Span::styled(
-                format!(" [ {} ]", theme.text(&t.t("check.confirm"))),
+                format!(" [ {} ]", theme.text(&t.t("check-confirm"))),
                 theme.dim(),
             )
         };
         let resend_part = match (self.view.resend, self.resend_wait(now)) {
             (ResendStatus::HourlyLimit { .. }, Some(wait)) => Span::styled(
-                theme.text(&t.tf("check.resend_later", &[("time", &clock(wait))])),
+                theme.text(&t.tf("check-resend-later", &[("time", clock(wait).into())])),
                 theme.dim(),
             ),
             (_, Some(wait)) => Span::styled(
-                theme.text(&t.tf("check.resend_in", &[("time", &clock(wait))])),
+                theme.text(&t.tf("check-resend-in", &[("time", clock(wait).into())])),
                 theme.dim(),
             ),
-            (_, None) => button(&t.t("check.resend"), self.focus == Focus::Resend, theme),
+            (_, None) => button(&t.t("check-resend"), self.focus == Focus::Resend, theme),
         };
         let resend_line = Line::from(vec![confirm, Span::raw("  "), resend_part]);
         frame.render_widget(

@@ -17,7 +17,7 @@ pub struct Done {
 impl Done {
     pub fn key(&mut self, key: &KeyEvent) -> Nav {
         match key.code {
-            KeyCode::Enter => Nav::Landing,
+            KeyCode::Enter => Nav::TryPassword,
             _ => Nav::Stay,
         }
     }
@@ -37,14 +37,15 @@ impl Done {
                 format!(
                     "{} {}",
                     theme.glyphs().check,
-                    theme.text(&t.t("done.message"))
+                    theme.text(&t.t("done-message"))
                 ),
                 theme.ok(),
             ),
             Line::default(),
-            Line::raw(theme.text(&t.t("done.notice"))),
+            Line::raw(theme.text(&t.t("done-notice"))),
             Line::default(),
-            Line::from(button(&t.t("done.sign_in"), true, theme)),
+            Line::from(button(&t.t("done-sign-in"), true, theme)),
+            Line::styled(theme.text(&t.t("done-propagation")), theme.dim()),
         ];
         if view.options.kiosk {
             let left = view
@@ -53,7 +54,7 @@ impl Done {
                 .saturating_sub(view.now_ms.saturating_sub(self.arrived_ms));
             lines.push(Line::default());
             lines.push(Line::styled(
-                theme.text(&t.tf("done.returning", &[("n", &left.div_ceil(1000).to_string())])),
+                theme.text(&t.tf("done-returning", &[("n", left.div_ceil(1000).into())])),
                 theme.dim(),
             ));
         }

@@ -47,6 +47,13 @@ impl Forgot {
         }
     }
 
+    /// Come from the sign-in form with an address typed there.
+    pub fn with_address(rules: SlideRules, address: &str) -> Self {
+        let mut screen = Self::new(rules);
+        screen.address.set(address);
+        screen
+    }
+
     /// A new session knows nothing of the old one's address or slide:
     /// the typed address stays, to be sent again.
     pub fn new_session(&mut self) {
@@ -122,7 +129,7 @@ impl Forgot {
             Focus::Slider => self.key_slider(key, cx),
             Focus::Request => {
                 if key.code == KeyCode::Enter && self.slider.is_verified() {
-                    cx.call(Call::Flow(FlowCall::Request), "app.busy");
+                    cx.call(Call::Flow(FlowCall::Request), "app-busy");
                 } else if key.code == KeyCode::Left || key.code == KeyCode::Up {
                     self.focus = Focus::Slider;
                 }
@@ -144,7 +151,7 @@ impl Forgot {
                 }
                 Ok(address) => {
                     *cx.notice = None;
-                    cx.call(Call::SubmitAddress(address.to_string()), "app.busy");
+                    cx.call(Call::SubmitAddress(address.to_string()), "app-busy");
                 }
                 Err(e) => cx.error(address_error(&e, cx.t)),
             }
@@ -171,7 +178,7 @@ impl Forgot {
             }
             // Enter is not how the knob moves: say what is.
             KeyCode::Enter => {
-                cx.error(cx.t.t("error.slide_first"));
+                cx.error(cx.t.t("error-slide-first"));
                 SlideEvent::None
             }
             KeyCode::Up => {
@@ -218,9 +225,9 @@ impl Forgot {
                     // A burst is what a paste or a script makes: say how
                     // the knob is moved instead.
                     SlideVerdict::TryAgain(crate::recovery::SlideRefusal::Burst) => {
-                        cx.error(cx.t.t("forgot.burst"))
+                        cx.error(cx.t.t("forgot-burst"))
                     }
-                    SlideVerdict::TryAgain(_) => cx.error(cx.t.t("forgot.try_again")),
+                    SlideVerdict::TryAgain(_) => cx.error(cx.t.t("forgot-try-again")),
                 }
                 Nav::Stay
             }
@@ -264,10 +271,10 @@ impl Forgot {
         ])
         .areas(area);
         frame.render_widget(
-            Paragraph::new(theme.text(&t.t("forgot.intro"))).wrap(Wrap { trim: true }),
+            Paragraph::new(theme.text(&t.t("forgot-intro"))).wrap(Wrap { trim: true }),
             intro,
         );
-        frame.render_widget(Paragraph::new(theme.text(&t.t("forgot.address"))), label);
+        frame.render_widget(Paragraph::new(theme.text(&t.t("forgot-address"))), label);
         let width = field.width.min(56);
         self.address.draw(
             frame,
@@ -283,7 +290,7 @@ impl Forgot {
                 Ok(_) if self.accepted.is_some() => {
                     Line::styled(theme.glyphs().check.to_string(), theme.ok())
                 }
-                Ok(_) => Line::styled(theme.text(&t.t("forgot.address_ok")), theme.ok()),
+                Ok(_) => Line::styled(theme.text(&t.t("forgot-address-ok")), theme.ok()),
                 Err(e) if self.checked => {
                     Line::styled(theme.text(&address_error(&e, t)), theme.warn())
                 }
@@ -292,12 +299,12 @@ impl Forgot {
         };
         frame.render_widget(Paragraph::new(hint_line), hint);
         let label = match self.slider.state {
-            SlideState::Verified => t.t("forgot.verified"),
-            SlideState::Refused => t.t("forgot.try_again"),
-            _ => t.t("forgot.slider"),
+            SlideState::Verified => t.t("forgot-verified"),
+            SlideState::Refused => t.t("forgot-try-again"),
+            _ => t.t("forgot-slider"),
         };
         let slider_focused = self.focus == Focus::Slider;
-        let widest = ["forgot.slider", "forgot.verified", "forgot.try_again"]
+        let widest = ["forgot-slider", "forgot-verified", "forgot-try-again"]
             .iter()
             .map(|key| theme.text(&t.t(key)).chars().count())
             .max()
@@ -313,7 +320,7 @@ impl Forgot {
         if slider_focused && self.slider.state == SlideState::Sliding {
             frame.render_widget(
                 Paragraph::new(Line::styled(
-                    theme.text(&t.t("forgot.slider_hint")),
+                    theme.text(&t.t("forgot-slider-hint")),
                     theme.dim(),
                 )),
                 slider_hint,
@@ -321,7 +328,7 @@ impl Forgot {
         }
         let request_style_enabled = self.slider.is_verified();
         let mut request_button =
-            button(&t.t("forgot.request"), self.focus == Focus::Request, theme);
+            button(&t.t("forgot-request"), self.focus == Focus::Request, theme);
         if !request_style_enabled {
             request_button = request_button.style(theme.dim());
         }

@@ -21,14 +21,14 @@ pub use done::Done;
 pub use forgot::Forgot;
 pub use new_password::NewPassword;
 pub use sign_in::SignIn;
-pub use ticket::TicketShown;
+pub use ticket::Ticket;
 pub use verify::Verify;
 
 pub enum Screen {
     SignIn(SignIn),
     Forgot(Forgot),
     Verify(Verify),
-    Ticket(TicketShown),
+    Ticket(Ticket),
     CheckEmail(CheckEmail),
     NewPassword(NewPassword),
     Done(Done),
@@ -41,13 +41,13 @@ impl Screen {
 
     pub fn title_key(&self) -> &'static str {
         match self {
-            Self::SignIn(_) => "sign_in.title",
-            Self::Forgot(_) => "forgot.title",
-            Self::Verify(_) => "verify.title",
-            Self::Ticket(_) => "ticket.title",
-            Self::CheckEmail(_) => "check.title",
-            Self::NewPassword(_) => "password.title",
-            Self::Done(_) => "done.title",
+            Self::SignIn(_) => "sign-in-title",
+            Self::Forgot(_) => "forgot-title",
+            Self::Verify(_) => "verify-title",
+            Self::Ticket(s) => s.title_key(),
+            Self::CheckEmail(_) => "check-title",
+            Self::NewPassword(_) => "password-title",
+            Self::Done(_) => "done-title",
         }
     }
 
@@ -66,10 +66,10 @@ impl Screen {
     /// Keys F1 lists for this screen, besides the common ones.
     pub fn help_keys(&self) -> &'static [&'static str] {
         match self {
-            Self::SignIn(_) => &["keys.language"],
-            Self::Forgot(_) => &["keys.slider"],
-            Self::CheckEmail(_) => &["keys.code"],
-            Self::NewPassword(_) => &["keys.reveal"],
+            Self::SignIn(_) => &["keys-language"],
+            Self::Forgot(_) => &["keys-slider"],
+            Self::CheckEmail(_) => &["keys-code"],
+            Self::NewPassword(_) => &["keys-reveal"],
             _ => &[],
         }
     }
@@ -79,7 +79,7 @@ impl Screen {
             Self::SignIn(s) => s.key(key, cx),
             Self::Forgot(s) => s.key(key, cx),
             Self::Verify(s) => s.key(key, cx),
-            Self::Ticket(s) => s.key(key),
+            Self::Ticket(s) => s.key(key, cx),
             Self::CheckEmail(s) => s.key(key, cx),
             Self::NewPassword(s) => s.key(key, cx),
             Self::Done(s) => s.key(key),
@@ -88,9 +88,11 @@ impl Screen {
 
     pub fn paste(&mut self, text: &str, cx: &mut Ctx<'_>) -> Nav {
         match self {
+            Self::SignIn(s) => s.paste(text),
             Self::Forgot(s) => s.paste(text),
             Self::CheckEmail(s) => s.paste(text),
             Self::NewPassword(s) => s.paste(text, cx),
+            Self::Ticket(s) => s.paste(text),
             _ => {}
         }
         Nav::Stay
@@ -99,6 +101,7 @@ impl Screen {
     pub fn escape(&mut self, cx: &mut Ctx<'_>) -> Nav {
         match self {
             Self::SignIn(_) => Nav::Stay,
+            Self::Ticket(s) if !s.is_open() => Nav::Back,
             Self::Ticket(_) | Self::Done(_) => Nav::Landing,
             Self::Forgot(_) => {
                 cx.address.clear();
@@ -112,6 +115,7 @@ impl Screen {
 
     pub fn tick(&mut self, cx: &mut Ctx<'_>) -> Nav {
         match self {
+            Self::SignIn(s) => s.tick(cx),
             Self::Forgot(s) => s.tick(cx),
             Self::CheckEmail(s) => s.tick(cx),
             Self::Done(s) => s.tick(cx),
@@ -125,10 +129,12 @@ impl Screen {
             return Nav::Stay;
         }
         match self {
+            Self::SignIn(s) => s.reply(reply, cx),
             Self::Forgot(s) => s.reply(reply, cx),
             Self::Verify(s) => s.reply(reply, cx),
             Self::CheckEmail(s) => s.reply(reply, cx),
             Self::NewPassword(s) => s.reply(reply, cx),
+            Self::Ticket(s) => s.reply(reply, cx),
             _ => Nav::Stay,
         }
     }

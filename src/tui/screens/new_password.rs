@@ -4,11 +4,11 @@
 //! makes an older estimate moot.
 
 use super::{Done, Screen, show_error};
+use crate::i18n::Catalog;
 use crate::recovery::{EmailAddress, PasswordVerdict};
 use crate::service::ServiceError;
 use crate::tui::app::{Ctx, Effect, Nav, View};
 use crate::tui::calls::{Call, FlowCall, Reply};
-use crate::tui::i18n::Catalog;
 use crate::tui::widgets::meter;
 use crate::tui::widgets::password_pair::{PairEvent, PasswordPair};
 use ratatui::Frame;
@@ -97,7 +97,7 @@ impl NewPassword {
 
     fn submit(&mut self, cx: &mut Ctx<'_>) {
         if !self.pair.matches() {
-            cx.error(cx.t.t("error.passwords_differ"));
+            cx.error(cx.t.t("error-passwords-differ"));
             return;
         }
         match self.current_verdict().filter(|v| !v.provisional) {
@@ -107,7 +107,7 @@ impl NewPassword {
                         self.pair.first().as_str().into(),
                         self.pair.second().as_str().into(),
                     ),
-                    "password.saving",
+                    "password-saving",
                 );
             }
             Some(v) => cx.error(refusal(v, cx.t)),
@@ -117,7 +117,7 @@ impl NewPassword {
                     self.pair.first().as_str().into(),
                     self.pair.second().as_str().into(),
                 ),
-                "password.saving",
+                "password-saving",
             ),
         }
     }
@@ -158,7 +158,7 @@ impl NewPassword {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, view: &View<'_>) {
         let (t, theme) = (view.t, view.theme);
-        let intro_text = theme.text(&t.t("password.intro"));
+        let intro_text = theme.text(&t.t("password-intro"));
         let intro_rows = crate::tui::widgets::wrapped_height(&intro_text, area.width).min(3);
         let [intro, pair, _, meter_area] = Layout::vertical([
             Constraint::Length(if view.compact { 0 } else { intro_rows }),
@@ -185,7 +185,7 @@ impl NewPassword {
         if !self.pair.first().is_ascii() {
             lines.insert(
                 0,
-                Line::styled(theme.text(&t.t("password.non_ascii")), theme.warn()),
+                Line::styled(theme.text(&t.t("password-non-ascii")), theme.warn()),
             );
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), meter_area);
@@ -197,12 +197,12 @@ impl NewPassword {
 fn refusal(verdict: &PasswordVerdict, t: &Catalog) -> String {
     use crate::recovery::Rule;
     match verdict.failed_rules().next() {
-        Some(Rule::NotRecent(_)) => t.t("error.refused_recent"),
-        Some(Rule::MinLength(n)) => t.tf("error.refused_short", &[("n", &n.to_string())]),
-        Some(Rule::MaxLength(n)) => t.tf("error.refused_long", &[("n", &n.to_string())]),
-        Some(Rule::MinScore(_)) => t.t("error.refused_guessable"),
-        Some(Rule::NotPersonal) => t.t("error.refused_personal"),
-        Some(Rule::Printable) => t.t("error.refused_control"),
-        None => t.t("error.password_refused"),
+        Some(Rule::NotRecent(_)) => t.t("error-refused-recent"),
+        Some(Rule::MinLength(n)) => t.tf("error-refused-short", &[("n", n.into())]),
+        Some(Rule::MaxLength(n)) => t.tf("error-refused-long", &[("n", n.into())]),
+        Some(Rule::MinScore(_)) => t.t("error-refused-guessable"),
+        Some(Rule::NotPersonal) => t.t("error-refused-personal"),
+        Some(Rule::Printable) => t.t("error-refused-control"),
+        None => t.t("error-password-refused"),
     }
 }

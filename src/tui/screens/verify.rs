@@ -1,7 +1,7 @@
 //! Screen 2, "Verify your identity": a code by e-mail, or a Support ticket
 //! for someone who no longer has the mailbox.
 
-use super::{CheckEmail, Screen, TicketShown, show_error};
+use super::{CheckEmail, Screen, Ticket, show_error};
 use crate::tui::app::{Ctx, Nav, View};
 use crate::tui::calls::{Call, FlowCall, Reply};
 use crate::tui::widgets::button;
@@ -33,8 +33,11 @@ impl Verify {
                 };
             }
             KeyCode::Enter => match self.focus {
-                Focus::Email => cx.call(Call::Flow(FlowCall::ChooseEmail), "app.busy"),
-                Focus::Support => cx.call(Call::Flow(FlowCall::OpenTicket), "app.busy"),
+                Focus::Email => cx.call(Call::Flow(FlowCall::ChooseEmail), "app-busy"),
+                Focus::Support => {
+                    *cx.notice = None;
+                    return Nav::To(Box::new(Screen::Ticket(Ticket::new())));
+                }
             },
             _ => {}
         }
@@ -49,11 +52,6 @@ impl Verify {
                     view, cx.now_ms,
                 ))))
             }
-            Reply::Flow(FlowCall::OpenTicket, Ok(view)) => {
-                Nav::To(Box::new(Screen::Ticket(TicketShown {
-                    reference: view.ticket.unwrap_or_default(),
-                })))
-            }
             other => {
                 show_error(&other, cx);
                 Nav::Stay
@@ -65,14 +63,16 @@ impl Verify {
         let (t, theme) = (view.t, view.theme);
         let mut lines = Vec::new();
         if !view.compact {
-            lines.push(Line::raw(theme.text(&t.t("verify.intro"))));
+            lines.push(Line::raw(theme.text(&t.t("verify-intro"))));
             lines.push(Line::default());
         }
         lines.extend([
-            Line::styled(theme.text(&t.t("verify.email")), theme.title()),
-            Line::raw(theme.text(&t.tf("verify.email_detail", &[("address", view.address)]))),
+            Line::styled(theme.text(&t.t("verify-email")), theme.title()),
+            Line::raw(
+                theme.text(&t.tf("verify-email-detail", &[("address", view.address.into())])),
+            ),
             Line::from(button(
-                &t.t("verify.email_action"),
+                &t.t("verify-email-action"),
                 self.focus == Focus::Email,
                 theme,
             )),
@@ -81,10 +81,10 @@ impl Verify {
             lines.push(Line::default());
         }
         lines.extend([
-            Line::styled(theme.text(&t.t("verify.support")), theme.title()),
-            Line::raw(theme.text(&t.t("verify.support_detail"))),
+            Line::styled(theme.text(&t.t("verify-support")), theme.title()),
+            Line::raw(theme.text(&t.t("verify-support-detail"))),
             Line::from(button(
-                &t.t("verify.support_action"),
+                &t.t("verify-support-action"),
                 self.focus == Focus::Support,
                 theme,
             )),

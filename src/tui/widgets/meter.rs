@@ -2,8 +2,8 @@
 //! guess the password, zxcvbn's advice, and a checklist of the policy's
 //! rules, all drawn from the engine's verdict as it is.
 
+use crate::i18n::Catalog;
 use crate::recovery::{PasswordVerdict, Rule, RuleStatus};
-use crate::tui::i18n::Catalog;
 use crate::tui::theme::Theme;
 use ratatui::text::{Line, Span};
 
@@ -24,10 +24,10 @@ pub fn lines(
     };
     let segment = usize::from(width.saturating_sub(30) / 5).clamp(2, 6);
     let word = verdict
-        .map(|_| theme.text(&t.t(&format!("password.score_{score}"))))
+        .map(|_| theme.text(&t.t(&format!("password-score-{score}"))))
         .unwrap_or_default();
     let mut out = vec![Line::from(vec![
-        Span::raw(format!("{} ", theme.text(&t.t("password.strength")))),
+        Span::raw(format!("{} ", theme.text(&t.t("password-strength")))),
         Span::styled(g.bar_full.repeat(segment * filled), theme.score(score)),
         Span::styled(g.bar_empty.repeat(segment * (5 - filled)), theme.dim()),
         Span::raw(" "),
@@ -61,8 +61,8 @@ pub fn lines(
     }
     out.push(Line::styled(
         theme.text(&t.tf(
-            "password.crack_time",
-            &[("time", &crack_time(v.crack_seconds, t))],
+            "password-crack-time",
+            &[("time", crack_time(v.crack_seconds, t).into())],
         )),
         theme.dim(),
     ));
@@ -81,8 +81,10 @@ pub fn lines(
     out
 }
 
+/// zxcvbn's advice in the person's language; `key` is the snake-case name
+/// the service sends (`add_another_word_or_two`).
 fn advice(t: &Catalog, key: &str, english: &str) -> String {
-    let full = format!("advice.{key}");
+    let full = format!("advice-{}", key.replace('_', "-"));
     if t.has(&full) {
         t.t(&full)
     } else {
@@ -92,12 +94,12 @@ fn advice(t: &Catalog, key: &str, english: &str) -> String {
 
 pub fn rule_text(rule: Rule, t: &Catalog) -> String {
     match rule {
-        Rule::MinLength(n) => t.tf("password.rule_min_length", &[("n", &n.to_string())]),
-        Rule::MaxLength(n) => t.tf("password.rule_max_length", &[("n", &n.to_string())]),
-        Rule::MinScore(_) => t.t("password.rule_min_score"),
-        Rule::NotPersonal => t.t("password.rule_not_personal"),
-        Rule::Printable => t.t("password.rule_printable"),
-        Rule::NotRecent(n) => t.tf("password.rule_not_recent", &[("n", &n.to_string())]),
+        Rule::MinLength(n) => t.tf("password-rule-min-length", &[("n", n.into())]),
+        Rule::MaxLength(n) => t.tf("password-rule-max-length", &[("n", n.into())]),
+        Rule::MinScore(_) => t.t("password-rule-min-score"),
+        Rule::NotPersonal => t.t("password-rule-not-personal"),
+        Rule::Printable => t.t("password-rule-printable"),
+        Rule::NotRecent(n) => t.tf("password-rule-not-recent", &[("n", n.into())]),
     }
 }
 
@@ -109,23 +111,23 @@ pub fn crack_time(seconds: f64, t: &Catalog) -> String {
     const MONTH: f64 = 30.0 * DAY;
     const YEAR: f64 = 365.0 * DAY;
     let (key, n) = match seconds {
-        s if s < 1.0 => return t.t("time.instant"),
-        s if s < MINUTE => ("time.seconds", s),
-        s if s < HOUR => ("time.minutes", s / MINUTE),
-        s if s < DAY => ("time.hours", s / HOUR),
-        s if s < MONTH => ("time.days", s / DAY),
-        s if s < YEAR => ("time.months", s / MONTH),
-        s if s < 100.0 * YEAR => ("time.years", s / YEAR),
-        _ => return t.t("time.centuries"),
+        s if s < 1.0 => return t.t("time-instant"),
+        s if s < MINUTE => ("time-seconds", s),
+        s if s < HOUR => ("time-minutes", s / MINUTE),
+        s if s < DAY => ("time-hours", s / HOUR),
+        s if s < MONTH => ("time-days", s / DAY),
+        s if s < YEAR => ("time-months", s / MONTH),
+        s if s < 100.0 * YEAR => ("time-years", s / YEAR),
+        _ => return t.t("time-centuries"),
     };
-    t.tf(key, &[("n", &format!("{}", n.round().max(1.0)))])
+    t.tf(key, &[("n", n.round().max(1.0).into())])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Catalogs;
     use crate::recovery::PasswordPolicy;
-    use crate::tui::i18n::Catalogs;
 
     #[test]
     fn crack_times_read_naturally() {

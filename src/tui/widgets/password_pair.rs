@@ -1,7 +1,7 @@
 //! The new password, typed twice: two masked fields, F2 to reveal both,
 //! and a live mark on the second saying whether it matches the first.
 
-use crate::tui::i18n::Catalog;
+use crate::i18n::Catalog;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::text_input::{Edit, TextInput};
 use ratatui::Frame;
@@ -114,13 +114,13 @@ impl PasswordPair {
         let [label1, field1, label2, field2] =
             Layout::vertical([Constraint::Length(1); 4]).areas(area);
         let width = area.width.min(56);
-        let label = theme.text(&t.t("password.new"));
+        let label = theme.text(&t.t("password-new"));
         let hint = format!(
             "  ({})",
             theme.text(&t.t(if self.reveal {
-                "password.hide"
+                "password-hide"
             } else {
-                "password.reveal"
+                "password-reveal"
             }))
         );
         // The hint only where it fits whole (F1 lists F2 too).
@@ -142,18 +142,18 @@ impl PasswordPair {
             Span::raw("")
         } else if self.matches() {
             Span::styled(
-                format!("  {} {}", g.check, theme.text(&t.t("password.matches"))),
+                format!("  {} {}", g.check, theme.text(&t.t("password-matches"))),
                 theme.ok(),
             )
         } else {
             Span::styled(
-                format!("  {} {}", g.cross, theme.text(&t.t("password.differs"))),
+                format!("  {} {}", g.cross, theme.text(&t.t("password-differs"))),
                 theme.error(),
             )
         };
         frame.render_widget(
             Paragraph::new(Line::from(vec![
-                Span::raw(theme.text(&t.t("password.again"))),
+                Span::raw(theme.text(&t.t("password-again"))),
                 mark,
             ])),
             label2,
@@ -171,7 +171,7 @@ impl PasswordPair {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::i18n::Catalogs;
+    use crate::i18n::Catalogs;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     use ratatui::crossterm::event::KeyModifiers;
