@@ -44,8 +44,9 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SupportSettings {
-    /// The desk as people know it ("the IT service desk").
-    pub desk: String,
+    /// The desk as people know it ("the IT service desk"); unset: the
+    /// person's language's words for a support desk.
+    pub desk: Option<String>,
     /// How to reach it; empty: not shown.
     pub phone: String,
     /// When it is open; empty: not shown.
@@ -58,7 +59,7 @@ pub struct SupportSettings {
 impl Default for SupportSettings {
     fn default() -> Self {
         Self {
-            desk: "the support desk".to_string(),
+            desk: None,
             phone: String::new(),
             hours: String::new(),
             contact_required: true,
@@ -433,7 +434,12 @@ impl Config {
                 "wizard.idle_secs must be 1 to 86400 and wizard.done_return_secs at most 86400",
             );
         }
-        if self.support.desk.trim().is_empty() {
+        if self
+            .support
+            .desk
+            .as_deref()
+            .is_some_and(|d| d.trim().is_empty())
+        {
             return bad(
                 "support.desk must name the desk people contact, e.g. \"the IT service desk\"",
             );

@@ -79,7 +79,8 @@ verify-support-action = Open a ticket
 
 ticket-title = Ticket opened
 ticket-reference = Your reference: { $reference }
-ticket-next = Contact { $desk } and quote it: they check that the account is yours and help you set a new password.
+ticket-next = Contact the support desk and quote it: they check that the account is yours and help you set a new password.
+ticket-next-desk = Contact { $desk } and quote it: they check that the account is yours and help you set a new password.
 ticket-back = Back to the start
 ticket-write-down = Write this reference down.
 ticket-phone = Phone: { $phone }

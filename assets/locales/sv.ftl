@@ -79,7 +79,8 @@ verify-support-action = Skapa ett ärende
 
 ticket-title = Ärendet är skapat
 ticket-reference = Din referens: { $reference }
-ticket-next = Kontakta { $desk } och uppge den: de kontrollerar att kontot är ditt och hjälper dig att välja ett nytt lösenord.
+ticket-next = Kontakta supporten och uppge den: de kontrollerar att kontot är ditt och hjälper dig att välja ett nytt lösenord.
+ticket-next-desk = Kontakta { $desk } och uppge den: de kontrollerar att kontot är ditt och hjälper dig att välja ett nytt lösenord.
 ticket-back = Tillbaka till början
 ticket-write-down = Skriv upp referensen.
 ticket-phone = Telefon: { $phone }

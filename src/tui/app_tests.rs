@@ -851,7 +851,7 @@ fn the_password_screen_wraps_and_keeps_the_failing_rules_in_a_small_window() {
 #[test]
 fn the_ticket_says_write_it_down_and_whom_to_contact() {
     let mut config = Config::default();
-    config.support.desk = "the IT service desk".into();
+    config.support.desk = Some("the IT service desk".into());
     config.support.phone = "+46 8 123 45 67".into();
     config.support.hours = "Mon-Fri 8-17".into();
     let options = AppOptions::from_config(&config, false, None);

@@ -244,6 +244,10 @@ impl SignIn {
         let problem_rows = problem
             .as_deref()
             .map_or(0, |p| crate::tui::widgets::wrapped_height(p, area.width));
+        // The languages wrap in a narrow window rather than lose one.
+        let languages = self.language_line(view);
+        let languages_text: String = languages.spans.iter().map(|s| s.content.as_ref()).collect();
+        let language_rows = crate::tui::widgets::wrapped_height(&languages_text, area.width);
         let [
             intro,
             address_label,
@@ -266,7 +270,7 @@ impl SignIn {
             Constraint::Length(problem_rows),
             Constraint::Length(1),
             Constraint::Length(view.gap()),
-            Constraint::Length(1),
+            Constraint::Length(language_rows),
             Constraint::Fill(1),
         ])
         .areas(area);
@@ -319,7 +323,10 @@ impl SignIn {
             ))),
             sign_in,
         );
-        frame.render_widget(Paragraph::new(self.language_line(view)), language);
+        frame.render_widget(
+            Paragraph::new(languages).wrap(Wrap { trim: false }),
+            language,
+        );
         if let Some(demo) = &view.options.demo {
             let lines = vec![
                 Line::styled(

@@ -217,7 +217,10 @@ fn draw_reference(
         ),
         Line::styled(theme.text(&t.t("ticket-write-down")), theme.title()),
         Line::default(),
-        Line::raw(theme.text(&t.tf("ticket-next", &[("desk", shown(&support.desk).into())]))),
+        Line::raw(theme.text(&match &support.desk {
+            Some(desk) => t.tf("ticket-next-desk", &[("desk", shown(desk).into())]),
+            None => t.t("ticket-next"),
+        })),
     ];
     if let Some(contact) = contact {
         lines.push(Line::raw(theme.text(
