@@ -697,7 +697,8 @@ fn out_of_tries_and_out_of_codes_leads_to_support() {
     for left in (0..5).rev() {
         type_code(&mut w, wrong);
         if left > 0 {
-            w.wait_for(&format!("{left} tries left"));
+            let tries = if left == 1 { "try" } else { "tries" };
+            w.wait_for(&format!("{left} {tries} left"));
         }
     }
     let screen = w.wait_until("the e-mail way closed", |s| {

@@ -28,10 +28,6 @@ fn key(code: KeyCode) -> Input {
     Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn new_app(theme: Theme, demo: bool) -> App {
-    new_app_in(theme, demo, 0)
-}
-
 fn new_app_in(theme: Theme, demo: bool, language: usize) -> App {
     let demo = demo.then(|| DemoAccount {
         address: "alex@example.com".into(),

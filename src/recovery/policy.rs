@@ -125,6 +125,22 @@ impl PasswordVerdict {
 }
 
 impl PasswordPolicy {
+    /// The rules a password is judged by, in the order a verdict lists
+    /// them: what the meter shows before anything is typed.
+    pub fn rules(&self) -> Vec<Rule> {
+        let mut rules = vec![
+            Rule::MinLength(self.min_length),
+            Rule::MaxLength(self.max_length),
+            Rule::MinScore(self.min_score),
+            Rule::NotPersonal,
+            Rule::Printable,
+        ];
+        if self.history > 0 {
+            rules.push(Rule::NotRecent(self.history));
+        }
+        rules
+    }
+
     /// Judges a password, whole: the verdict that gates a change. `hints`
     /// are words it should not be built from: the address's parts and the
     /// account's name.

@@ -174,6 +174,7 @@ impl NewPassword {
         self.pair.draw(frame, pair, theme, t);
         let lines = meter::lines(
             self.shown_verdict(),
+            &view.options.policy,
             t,
             theme,
             meter_area.width,

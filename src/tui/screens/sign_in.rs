@@ -234,11 +234,39 @@ impl SignIn {
 
     fn draw_form(&self, frame: &mut Frame, area: Rect, view: &View<'_>) {
         let (t, theme) = (view.t, view.theme);
-        let intro_text = theme.text(&t.t("sign-in-intro"));
-        let intro_rows = if view.compact {
-            0
-        } else {
-            crate::tui::widgets::wrapped_height(&intro_text, area.width) + 1
+        // The demo names its account where the introduction would be: it
+        // is what a person trying rekey needs, in every window size.
+        let top: Vec<Line> = match &view.options.demo {
+            Some(demo) => vec![
+                Line::styled(
+                    theme.text(&t.tf("sign-in-demo", &[("address", demo.address.as_str().into())])),
+                    theme.dim(),
+                ),
+                Line::styled(
+                    theme.text(&t.tf(
+                        "sign-in-demo-password",
+                        &[("password", demo.password.as_str().into())],
+                    )),
+                    theme.dim(),
+                ),
+            ],
+            None if view.compact => Vec::new(),
+            None => vec![Line::raw(theme.text(&t.t("sign-in-intro")))],
+        };
+        let top_text: String = top
+            .iter()
+            .flat_map(|l| l.spans.iter().map(|s| s.content.as_ref()))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut intro_rows = match top.len() {
+            0 => 0,
+            n => {
+                let rows: u16 = top_text
+                    .split('\n')
+                    .map(|l| crate::tui::widgets::wrapped_height(l, area.width))
+                    .sum();
+                rows.max(u16::try_from(n).unwrap_or(1)) + view.gap()
+            }
         };
         let problem = self.problem.as_deref().map(|p| theme.text(p));
         let problem_rows = problem
@@ -247,7 +275,26 @@ impl SignIn {
         // The languages wrap in a narrow window rather than lose one.
         let languages = self.language_line(view);
         let languages_text: String = languages.spans.iter().map(|s| s.content.as_ref()).collect();
-        let language_rows = crate::tui::widgets::wrapped_height(&languages_text, area.width);
+        // Its spaces are part of the layout (`<English>  Svenska`): counted
+        // as they are, not folded as a paragraph's are.
+        let language_rows = u16::try_from(
+            languages_text
+                .trim_end()
+                .chars()
+                .count()
+                .div_ceil(usize::from(area.width.max(1))),
+        )
+        .unwrap_or(1)
+        .max(crate::tui::widgets::wrapped_height(
+            &languages_text,
+            area.width,
+        ));
+        // The form's controls come first: what is above them goes when the
+        // window cannot hold both.
+        let form_rows = 6 + problem_rows + view.gap() + language_rows;
+        if intro_rows + form_rows > area.height {
+            intro_rows = 0;
+        }
         let [
             intro,
             address_label,
@@ -259,7 +306,6 @@ impl SignIn {
             sign_in,
             _,
             language,
-            rest,
         ] = Layout::vertical([
             Constraint::Length(intro_rows),
             Constraint::Length(1),
@@ -271,10 +317,9 @@ impl SignIn {
             Constraint::Length(1),
             Constraint::Length(view.gap()),
             Constraint::Length(language_rows),
-            Constraint::Fill(1),
         ])
         .areas(area);
-        frame.render_widget(Paragraph::new(intro_text).wrap(Wrap { trim: true }), intro);
+        frame.render_widget(Paragraph::new(top).wrap(Wrap { trim: true }), intro);
         let field = |r: Rect| Rect {
             width: r.width.min(56),
             ..r
@@ -327,27 +372,6 @@ impl SignIn {
             Paragraph::new(languages).wrap(Wrap { trim: false }),
             language,
         );
-        if let Some(demo) = &view.options.demo {
-            let lines = vec![
-                Line::styled(
-                    theme.text(&t.tf("sign-in-demo", &[("address", demo.address.as_str().into())])),
-                    theme.dim(),
-                ),
-                Line::styled(
-                    theme.text(&t.tf(
-                        "sign-in-demo-password",
-                        &[("password", demo.password.as_str().into())],
-                    )),
-                    theme.dim(),
-                ),
-            ];
-            let rest = Rect {
-                y: rest.y + view.gap().min(rest.height),
-                height: rest.height.saturating_sub(view.gap()),
-                ..rest
-            };
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), rest);
-        }
     }
 
     fn language_line(&self, view: &View<'_>) -> Line<'static> {

@@ -3,13 +3,16 @@
 //! rules, all drawn from the engine's verdict as it is.
 
 use crate::i18n::Catalog;
-use crate::recovery::{PasswordVerdict, Rule, RuleStatus};
+use crate::recovery::{PasswordPolicy, PasswordVerdict, Rule, RuleCheck, RuleStatus};
 use crate::tui::theme::Theme;
 use ratatui::text::{Line, Span};
 
-/// The lines of the meter for `verdict` (none yet: an empty bar).
+/// The lines of the meter for `verdict`; none yet (nothing typed): an
+/// empty bar and the policy's rules, none checked, so the person sees them
+/// before typing, in the place they keep.
 pub fn lines(
     verdict: Option<&PasswordVerdict>,
+    policy: &PasswordPolicy,
     t: &Catalog,
     theme: &Theme,
     width: u16,
@@ -33,13 +36,31 @@ pub fn lines(
         Span::raw(" "),
         Span::styled(word, theme.score(score)),
     ])];
-    let Some(v) = verdict else {
-        return out;
+    if !compact {
+        out.push(Line::styled(
+            theme.text(&t.t("password-rules")),
+            theme.dim(),
+        ));
+    }
+    let unchecked: Vec<RuleCheck>;
+    let checks = match verdict {
+        Some(v) => &v.rules,
+        None => {
+            unchecked = policy
+                .rules()
+                .into_iter()
+                .map(|rule| RuleCheck {
+                    rule,
+                    status: RuleStatus::Unchecked,
+                })
+                .collect();
+            &unchecked
+        }
     };
     // The rules first, in a fixed place: the list does not jump as
     // advice comes and goes, and in a short window what still fails is
     // what stays on screen.
-    for check in &v.rules {
+    for check in checks {
         let (mark, style) = match check.status {
             RuleStatus::Passed => (g.check, theme.ok()),
             RuleStatus::Failed => (g.cross, theme.error()),
@@ -59,6 +80,9 @@ pub fn lines(
             Span::styled(theme.text(&rule_text(check.rule, t)), style),
         ]));
     }
+    let Some(v) = verdict else {
+        return out;
+    };
     out.push(Line::styled(
         theme.text(&t.tf(
             "password-crack-time",
@@ -146,10 +170,17 @@ mod tests {
             unicode: true,
         };
         let verdict = PasswordPolicy::default().assess("password1", &[]);
-        let text: Vec<String> = lines(Some(&verdict), &en, &theme, 80, false)
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.to_string()).collect())
-            .collect();
+        let text: Vec<String> = lines(
+            Some(&verdict),
+            &PasswordPolicy::default(),
+            &en,
+            &theme,
+            80,
+            false,
+        )
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.to_string()).collect())
+        .collect();
         assert!(text[0].contains("Very weak"), "{text:?}");
         assert!(
             text.iter()
