@@ -574,3 +574,43 @@ fn killed_around_the_ldap_write() {
         "the kills land on both sides of the write"
     );
 }
+
+/// The landing screen's sign-in binds as the person, and strangers from
+/// many origins cannot lock the account through it: the test slapd's
+/// ppolicy locks at 5 failures, and rekey lets 4 through for an address
+/// in 15 minutes, from 5 origins trying 3 times each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_binds_as_the_person_and_strangers_cannot_lock_the_account() {
+    use rekey::service::SignInAnswer;
+    let Some((slapd, dn)) = with_ada() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let on = OnDirectory::open(dir.path(), slapd_settings(&slapd));
+    let owner = on.service.open_session("kiosk lobby", "en").await.unwrap();
+    let works = on.service.sign_in(&owner, ADA, &secret(OLD_PASSWORD)).await;
+    assert_eq!(works.unwrap(), SignInAnswer::Works);
+    let mut reached_slapd = 0;
+    for n in 0..5 {
+        let s = on
+            .service
+            .open_session(&format!("ssh 198.51.100.{n}"), "en")
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            let answer = on.service.sign_in(&s, ADA, &secret("wrong horse")).await;
+            if let SignInAnswer::NoMatch { .. } = answer.unwrap() {
+                reached_slapd += 1;
+            }
+        }
+    }
+    assert_eq!(reached_slapd, 4);
+    assert!(
+        slapd.attr(&dn, "pwdAccountLockedTime").is_empty(),
+        "not locked"
+    );
+    assert!(
+        slapd.binds(&dn, OLD_PASSWORD),
+        "the owner still signs in everywhere"
+    );
+}

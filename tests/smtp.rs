@@ -340,8 +340,11 @@ async fn the_password_changed_notice_says_when_and_from_where() {
     let (subject, text, _) = parse(&received[1]);
     assert_eq!(subject, "Your password was changed");
     assert!(text.contains("test tty"), "from where: {text}");
-    let when = rekey::recovery::clock::format_time(T0);
-    assert!(text.contains(&when), "when: {text}");
+    // In words, in the server's time zone: "21 September 2026 at 14:13".
+    let en = rekey::i18n::Catalogs::shipped();
+    let when = rekey::mail::templates::when(en.of("en"), T0, &jiff::tz::TimeZone::system());
+    assert!(text.contains(&when), "when: {when} in {text}");
+    assert!(!text.contains("T14:13"), "not ISO: {text}");
     assert!(!text.contains(NEW_PASSWORD));
 }
 
