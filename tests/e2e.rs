@@ -805,3 +805,30 @@ fn a_terminal_without_colours_gets_none_and_sees_the_focus_in_reverse() {
     assert!(w.quit().success());
     assert!(colour(&w.transcript()), "the Linux console has colours");
 }
+
+/// At 120x40 a wrong code's message is right under the boxes, not at the
+/// bottom of the dialog.
+#[test]
+fn a_wrong_codes_message_is_under_the_boxes_in_a_tall_window() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().to_path_buf();
+    add_account(&dir, ADDRESS, NAME, OLD_PASSWORD);
+    let mut w = Wizard::embedded(&dir, &[]);
+    w.resize(40, 120);
+    walk_to_code_sent(&mut w, ADDRESS);
+    let code = wait_for_code(&dir.join("mail"), ADDRESS, 1);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    type_code(&mut w, wrong);
+    let screen = w.wait_for("That code is not right.");
+    let row = |what: &str| {
+        screen
+            .lines()
+            .position(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what:?}:\n{screen}"))
+    };
+    assert_eq!(
+        row("That code is not right."),
+        row("Verification code") + 2,
+        "{screen}"
+    );
+}

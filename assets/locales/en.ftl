@@ -206,6 +206,8 @@ time-centuries = centuries
 ## mailbox
 
 mailbox-title = Demo mailbox
+# The mailbox in one line, where a small window has no room for its panel.
+mailbox-newest = Newest mail: { $text }
 mailbox-empty = No mail yet. Mail the wizard sends shows up here.
 mailbox-count = Messages: { $n }. The newest, to { $to }:
 

@@ -191,6 +191,8 @@ time-centuries = århundraden
 ## mailbox
 
 mailbox-title = Demobrevlåda
+# Brevlådan på en rad, när ett litet fönster inte har plats för panelen.
+mailbox-newest = Senaste e-post: { $text }
 mailbox-empty = Ingen e-post än. Det som guiden skickar visas här.
 mailbox-count = Meddelanden: { $n }. Det nyaste, till { $to }:
 

@@ -31,6 +31,22 @@ pub const COMPACT_BELOW: u16 = 18;
 pub const MAX_WIDTH: u16 = 88;
 pub const MAX_HEIGHT: u16 = 32;
 
+/// Where a notice goes: right under what the screen drew (a blank row
+/// between, `gap`), so it is read with what it is about, not at the bottom
+/// of a tall window; `fallback`, the notice row, when the body is full.
+fn under_content(frame: &mut Frame, body: Rect, fallback: Rect, gap: u16) -> Rect {
+    let buffer = frame.buffer_mut();
+    let used = (body.y..body.bottom())
+        .rev()
+        .find(|&y| (body.x..body.right()).any(|x| buffer[(x, y)].symbol() != " "));
+    let y = used.map_or(body.y, |last| last + 1 + gap);
+    if y + fallback.height <= body.bottom() {
+        Rect { y, ..fallback }
+    } else {
+        fallback
+    }
+}
+
 /// `area` capped at [`MAX_WIDTH`] × [`MAX_HEIGHT`], centred.
 fn dialog(area: Rect) -> Rect {
     let width = area.width.min(MAX_WIDTH);
@@ -177,6 +193,11 @@ pub struct View<'a> {
     pub options: &'a AppOptions,
     pub catalogs: &'a Catalogs,
     pub language: usize,
+    /// The line that says what is going on (a refusal, "Working…",
+    /// "Still there?"), for a screen that shows it next to what it is
+    /// about; it then sets `notice_shown`.
+    pub notice: Option<&'a Line<'static>>,
+    pub notice_shown: &'a std::cell::Cell<bool>,
 }
 
 impl View<'_> {
@@ -615,6 +636,8 @@ impl App {
         .areas(area);
         let screen = self.screen();
         self.draw_header(frame, header, t, screen, compact);
+        let notice_line = self.notice_line(t);
+        let notice_shown = std::cell::Cell::new(false);
         let view = View {
             compact,
             t,
@@ -624,11 +647,28 @@ impl App {
             options: &self.options,
             catalogs: &self.catalogs,
             language: self.language,
+            notice: notice_line.as_ref(),
+            notice_shown: &notice_shown,
         };
         let inner = body.inner(ratatui::layout::Margin::new(2, 0));
         screen.draw(frame, inner, &view);
-        self.draw_notice(frame, notice.inner(ratatui::layout::Margin::new(2, 0)), t);
-        self.draw_footer(frame, footer, t);
+        let gap = view.gap();
+        if let Some(line) = notice_line.as_ref().filter(|_| !notice_shown.get()) {
+            let fallback = notice.inner(ratatui::layout::Margin::new(2, 0));
+            let area = under_content(frame, inner, fallback, gap);
+            frame.render_widget(Paragraph::new(line.clone()).wrap(Wrap { trim: true }), area);
+        }
+        // The demo in a short window: the newest mail (the code) where the
+        // key hints were; F1 still lists the keys.
+        match self.mailbox.as_ref().filter(|_| mailbox_rows == 0) {
+            Some(mail) if let Some(line) = mail.line(t, theme) => {
+                frame.render_widget(
+                    Paragraph::new(line),
+                    footer.inner(ratatui::layout::Margin::new(1, 0)),
+                );
+            }
+            _ => self.draw_footer(frame, footer, t),
+        }
         if let Some(mail) = self.mailbox.as_ref().filter(|_| mailbox_rows > 0) {
             mail.draw(frame, mailbox, t, theme);
         }
@@ -684,7 +724,9 @@ impl App {
         );
     }
 
-    fn draw_notice(&self, frame: &mut Frame, area: Rect, t: &Catalog) {
+    /// What the notice row says now: "Still there?", what is running, or
+    /// the last notice.
+    fn notice_line(&self, t: &Catalog) -> Option<Line<'static>> {
         let theme = &self.theme;
         let line = if let Some(secs) = self.idle_warning_secs() {
             Line::styled(
@@ -705,9 +747,9 @@ impl App {
             };
             Line::styled(theme.text(&notice.text), style)
         } else {
-            Line::default()
+            return None;
         };
-        frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), area);
+        Some(line)
     }
 
     fn draw_footer(&self, frame: &mut Frame, area: Rect, t: &Catalog) {
@@ -730,14 +772,37 @@ impl App {
         if !self.options.kiosk {
             keys.push("keys-quit");
         }
-        let mut lines: Vec<Line> = keys
-            .iter()
-            .map(|k| Line::raw(theme.text(&t.t(k))))
-            .collect();
-        lines.push(Line::default());
-        lines.push(Line::styled(theme.text(&t.t("keys-close")), theme.dim()));
-        let height = u16::try_from(lines.len()).unwrap_or(10) + 2;
-        let width = area.width.saturating_sub(4).min(70);
+        let texts: Vec<String> = keys.iter().map(|k| theme.text(&t.t(k))).collect();
+        let close = theme.text(&t.t("keys-close"));
+        // Rows the lines take wrapped inside a box `width` wide.
+        let rows = |width: u16| -> u16 {
+            texts
+                .iter()
+                .map(|l| crate::tui::widgets::wrapped_height(l, width.saturating_sub(2)))
+                .sum::<u16>()
+                + 2
+        };
+        let mut width = area.width.saturating_sub(4).min(70);
+        // Blank line and "Press F1 or Esc to close" under the keys when
+        // they fit; in a small window the box takes the whole width and
+        // the hint goes into its bottom border, so no key is cut off.
+        let roomy = rows(width) + 2 <= area.height;
+        if !roomy {
+            width = area.width;
+        }
+        let mut lines: Vec<Line> = texts.iter().map(|l| Line::raw(l.clone())).collect();
+        let mut block = Block::default()
+            .border_set(theme.border())
+            .borders(Borders::ALL)
+            .title(theme.text(&format!(" {} ", t.t("keys-title"))));
+        let height = if roomy {
+            lines.push(Line::default());
+            lines.push(Line::styled(close, theme.dim()));
+            rows(width) + 2
+        } else {
+            block = block.title_bottom(Line::styled(format!(" {close} "), theme.dim()));
+            rows(width)
+        };
         let popup = Rect {
             x: area.x + (area.width - width) / 2,
             y: area.y + area.height.saturating_sub(height) / 2,
@@ -746,12 +811,7 @@ impl App {
         };
         frame.render_widget(Clear, popup);
         frame.render_widget(
-            Paragraph::new(lines).wrap(Wrap { trim: true }).block(
-                Block::default()
-                    .border_set(theme.border())
-                    .borders(Borders::ALL)
-                    .title(theme.text(&format!(" {} ", t.t("keys-title")))),
-            ),
+            Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
             popup,
         );
     }

@@ -1087,3 +1087,83 @@ fn forgot_carries_the_address_typed_in_the_sign_in_form() {
         "{text}"
     );
 }
+
+/// The demo's mailbox in a window too short for its panel: the newest
+/// mail's code in the bottom line, so the demo can be walked at 40x12.
+#[test]
+fn the_demo_shows_the_newest_code_in_a_small_window() {
+    let demo = DemoAccount {
+        address: "alex@example.com".into(),
+        password: "lantern quietly orbits seventeen moths".into(),
+    };
+    let options = AppOptions::from_config(&Config::default(), false, Some(demo));
+    let theme = Theme {
+        color: false,
+        unicode: true,
+    };
+    let mut app = App::new(Catalogs::shipped(), 0, theme, options, T0);
+    app.handle(Input::Mailbox(MailboxView::default()), T0);
+    assert!(
+        render_text(&app, 40, 12).contains("F1 keys"),
+        "no mail yet: the hints"
+    );
+    app.handle(
+        Input::Mailbox(MailboxView {
+            count: 1,
+            to: "alex@example.com".into(),
+            subject: "Your rekey verification code".into(),
+            highlight: "482 913".into(),
+        }),
+        T0,
+    );
+    let small = render_text(&app, 40, 12);
+    assert!(small.contains("Newest mail: 482 913"), "{small}");
+    let large = render_text(&app, 80, 24);
+    assert!(
+        large.contains("Demo mailbox") && large.contains("482 913"),
+        "{large}"
+    );
+    assert!(!large.contains("Newest mail"), "{large}");
+}
+
+/// Messages appear next to what they are about, in a tall window too: a
+/// wrong code's right under the boxes, the slider's under the controls,
+/// not at the bottom of the dialog.
+#[test]
+fn messages_appear_next_to_what_they_are_about_at_120x40() {
+    let row_of = |text: &str, what: &str| {
+        text.lines()
+            .position(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what:?} in\n{text}"))
+    };
+    let mut app = app(false);
+    let now = at_check_email(&mut app);
+    app.handle(
+        Input::Reply(Reply::Flow(FlowCall::SendCode, Ok(view(Stage::CodeSent)))),
+        now,
+    );
+    typed(&mut app, "111111", now);
+    app.handle(key(KeyCode::Enter), now);
+    app.handle(
+        Input::Reply(Reply::Flow(
+            FlowCall::Confirm,
+            Err(ServiceError::WrongCode { attempts_left: 4 }),
+        )),
+        now,
+    );
+    let text = render_text(&app, 120, 40);
+    let label = row_of(&text, "Verification code");
+    assert_eq!(row_of(&text, "That code is not right"), label + 2, "{text}");
+
+    let mut app = self::app(false);
+    forgot(&mut app, T0);
+    typed(&mut app, "ada@example.com", T0);
+    app.handle(key(KeyCode::Enter), T0);
+    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
+    app.handle(Input::Reply(Reply::Address(Ok(address))), T0);
+    app.handle(key(KeyCode::Enter), T0);
+    let text = render_text(&app, 120, 40);
+    let request = row_of(&text, "[ Request ]");
+    let message = row_of(&text, "Slide the knob to the right end first.");
+    assert!(message > request && message <= request + 2, "{text}");
+}

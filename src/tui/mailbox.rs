@@ -54,6 +54,18 @@ impl MailboxView {
         }
     }
 
+    /// The newest mail's highlight (the code) in one line, for a window
+    /// too short for the panel; `None` before any mail.
+    pub fn line(&self, t: &Catalog, theme: &Theme) -> Option<Line<'static>> {
+        let clean = crate::recovery::text::visible(&self.highlight, 80);
+        (self.count > 0).then(|| {
+            Line::styled(
+                theme.text(&t.tf("mailbox-newest", &[("text", clean.as_str().into())])),
+                theme.ok(),
+            )
+        })
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect, t: &Catalog, theme: &Theme) {
         let clean = |s: &str| theme.text(&crate::recovery::text::visible(s, usize::MAX));
         let lines = if self.count == 0 {

@@ -307,6 +307,15 @@ impl CheckEmail {
         let (t, theme) = (view.t, view.theme);
         let now = view.now_ms;
         let sent = self.code_sent();
+        // A refusal of the code ("That code is not right") right under the
+        // boxes, where the person looks.
+        let under_boxes = view
+            .notice
+            .filter(|_| sent && !self.confirmed() && !self.email_closed(now));
+        let notice_rows = under_boxes.map_or(0, |line| {
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            crate::tui::widgets::wrapped_height(&text, area.width).min(2)
+        });
         let [
             intro,
             _,
@@ -314,6 +323,7 @@ impl CheckEmail {
             _,
             label,
             boxes,
+            notice,
             status,
             phrase,
             mail,
@@ -326,6 +336,7 @@ impl CheckEmail {
             Constraint::Length(if sent { 0 } else { view.gap() }),
             Constraint::Length(1),
             Constraint::Length(1),
+            Constraint::Length(notice_rows),
             Constraint::Length(1),
             Constraint::Length(1),
             // Two rows for "mail is late", which says more.
@@ -403,6 +414,13 @@ impl CheckEmail {
         frame.render_widget(Paragraph::new(theme.text(&t.t("check-code"))), label);
         self.boxes
             .draw(frame, boxes, theme, self.focus == Focus::Boxes);
+        if let Some(line) = under_boxes {
+            frame.render_widget(
+                Paragraph::new(line.clone()).wrap(Wrap { trim: true }),
+                notice,
+            );
+            view.notice_shown.set(true);
+        }
         let status_line = match (
             self.view.stage,
             self.view.code.as_ref(),
