@@ -96,6 +96,15 @@ async fn ad_mode_resets_the_password_over_ldaps() {
         on.store.change_intents().unwrap().is_empty(),
         "no change intent is left"
     );
+    // The landing screen's sign-in binds to the DC as the person: the new
+    // password works there, the old one does not.
+    use common::secret;
+    use rekey::service::{RecoveryService, SignInAnswer};
+    let s = on.service.open_session("kiosk lobby", "en").await.unwrap();
+    let old = on.service.sign_in(&s, ADA, &secret(OLD)).await.unwrap();
+    assert_eq!(old, SignInAnswer::NoMatch { tries_left: 2 });
+    let new = on.service.sign_in(&s, ADA, &secret(NEW)).await.unwrap();
+    assert_eq!(new, SignInAnswer::Works);
     on.chain_intact();
 }
 
