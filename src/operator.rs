@@ -351,13 +351,15 @@ impl Operator<'_> {
                 TicketStatus::Open => "open".to_string(),
                 TicketStatus::Resolved { at_ms } => format!("resolved {}", format_time(at_ms)),
             };
+            let contact = t.contact.as_deref().unwrap_or("no contact given");
             let _ = writeln!(
                 out,
-                "{}\t{}\topened {}\t{}\t[{}]",
+                "{}\t{}\topened {}\t{}\treach at: {}\t[{}]",
                 t.reference,
                 status,
                 format_time(t.created_ms),
                 t.address,
+                crate::recovery::text::visible(contact, 120),
                 t.client
             );
         }

@@ -912,7 +912,11 @@ fn a_ticket_is_listed_and_resolved_once() {
     assert_eq!(fields[0], reference);
     assert_eq!(fields[1], "open");
     assert_eq!(fields[3], "lost.mailbox@example.com");
-    assert_eq!(fields[4], "[ssh 192.0.2.7]");
+    assert_eq!(
+        fields[4], "reach at: +46 70 123 45 67",
+        "how support reaches them"
+    );
+    assert_eq!(fields[5], "[ssh 192.0.2.7]");
 
     // Typed the way a person reads it out: any case, no dashes.
     let typed = reference.to_lowercase().replace('-', "");

@@ -48,6 +48,7 @@ sign-in-tries-left = { $n ->
        *[other] { $n } more tries, then a pause of 15 minutes.
     }
 sign-in-paused = Too many tries with this address. Try again in { $time }, or choose "Forgot your password?".
+sign-in-unavailable = rekey cannot be reached right now, so nothing was checked. Please try again in a moment.
 sign-in-success = Signed in. Your password works.
 sign-in-success-detail = This window only checks passwords: it opens nothing else. Back to the start in { $n } s.
 

@@ -48,6 +48,7 @@ sign-in-tries-left = { $n ->
        *[other] { $n } försök till, sedan en paus på 15 minuter.
     }
 sign-in-paused = För många försök med den här adressen. Försök igen om { $time }, eller välj "Glömt ditt lösenord?".
+sign-in-unavailable = rekey kan inte nås just nu, så inget kontrollerades. Försök igen om en stund.
 sign-in-success = Du är inloggad. Ditt lösenord fungerar.
 sign-in-success-detail = Det här fönstret provar bara lösenord: det öppnar inget annat. Tillbaka till början om { $n } s.
 

@@ -1167,3 +1167,26 @@ fn messages_appear_next_to_what_they_are_about_at_120x40() {
     let message = row_of(&text, "Slide the knob to the right end first.");
     assert!(message > request && message <= request + 2, "{text}");
 }
+
+/// A sign-in the service could not be reached for says so and that
+/// nothing was checked; it does not promise a reconnection that the
+/// landing screen does not make.
+#[test]
+fn a_sign_in_without_the_service_says_nothing_was_checked() {
+    let mut app = app(false);
+    typed(&mut app, "ada@example.com", T0);
+    app.handle(key(KeyCode::Enter), T0);
+    typed(&mut app, "correct horse", T0);
+    app.handle(key(KeyCode::Enter), T0);
+    app.handle(
+        Input::Reply(Reply::SignIn(Err(ServiceError::Unavailable("gone".into())))),
+        T0,
+    );
+    let flat = screen(&app)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(flat.contains("so nothing was checked"), "{flat}");
+    assert!(!flat.contains("Trying to reconnect"), "{flat}");
+    assert!(flat.contains("[ Sign in ]"), "the form stays: {flat}");
+}

@@ -83,9 +83,12 @@ pub async fn run(
                 },
             };
             let answer = service.sign_in(&id, &address, &password).await;
-            if matches!(answer, Err(ServiceError::NoSession)) {
-                // The session idled out on the landing screen: the next try
-                // opens another.
+            if matches!(
+                answer,
+                Err(ServiceError::NoSession | ServiceError::Unavailable(_))
+            ) {
+                // The session idled out on the landing screen, or the
+                // daemon went away with it: the next try opens another.
                 *session = None;
             }
             Reply::SignIn(answer)

@@ -213,6 +213,10 @@ impl SignIn {
             Ok(SignInAnswer::Paused { wait_ms }) => {
                 Some(cx.t.tf("sign-in-paused", &[("time", clock(wait_ms).into())]))
             }
+            // Nothing reconnects on its own here: the next try does.
+            Err(crate::service::ServiceError::Unavailable(_)) => {
+                Some(cx.t.t("sign-in-unavailable"))
+            }
             Err(e) => Some(crate::tui::errors::text(&e, cx.t)),
         };
         Nav::Stay
