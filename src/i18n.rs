@@ -64,8 +64,16 @@ macro_rules! language {
 /// English comes first: it is the fallback for everything.
 pub const LANGUAGES: &[Language] = &[language!("en"), language!("sv"), language!("ru")];
 
-/// The codes of [`LANGUAGES`], for `--lang`.
-pub const CODES: &[&str] = &["en", "sv", "ru"];
+/// The codes of [`LANGUAGES`], in order, for `--lang`.
+pub const CODES: [&str; LANGUAGES.len()] = {
+    let mut codes = [""; LANGUAGES.len()];
+    let mut i = 0;
+    while i < codes.len() {
+        codes[i] = LANGUAGES[i].code;
+        i += 1;
+    }
+    codes
+};
 
 /// The shipped language for `code`, else English.
 pub fn language(code: &str) -> &'static Language {
@@ -287,8 +295,6 @@ mod tests {
     fn every_catalogue_parses_and_has_every_message_with_the_same_variables() {
         let catalogs = Catalogs::shipped();
         assert_eq!(catalogs.len(), LANGUAGES.len(), "every catalogue parses");
-        let codes: Vec<&str> = LANGUAGES.iter().map(|l| l.code).collect();
-        assert_eq!(codes, CODES, "--lang offers exactly the shipped languages");
         let english = messages(LANGUAGES[0].catalogue);
         assert!(english.len() > 150, "English has every message");
         for language in &LANGUAGES[1..] {

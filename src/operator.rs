@@ -351,7 +351,11 @@ impl Operator<'_> {
                 TicketStatus::Open => "open".to_string(),
                 TicketStatus::Resolved { at_ms } => format!("resolved {}", format_time(at_ms)),
             };
-            let contact = t.contact.as_deref().unwrap_or("no contact given");
+            let contact = if t.contacts.is_empty() {
+                "no contact given".to_string()
+            } else {
+                t.contacts.join(", ")
+            };
             let _ = writeln!(
                 out,
                 "{}\t{}\topened {}\t{}\treach at: {}\t[{}]",
@@ -359,7 +363,7 @@ impl Operator<'_> {
                 status,
                 format_time(t.created_ms),
                 t.address,
-                crate::recovery::text::visible(contact, 120),
+                crate::recovery::text::visible(&contact, 600),
                 t.client
             );
         }

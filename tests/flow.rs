@@ -982,9 +982,18 @@ async fn sign_in_checks_the_password_with_three_tries_per_origin_and_a_ceiling()
         assert_eq!(
             answers[..3],
             [
-                SignInAnswer::NoMatch { tries_left: 2 },
-                SignInAnswer::NoMatch { tries_left: 1 },
-                SignInAnswer::NoMatch { tries_left: 0 },
+                SignInAnswer::NoMatch {
+                    tries_left: 2,
+                    wait_ms: 0
+                },
+                SignInAnswer::NoMatch {
+                    tries_left: 1,
+                    wait_ms: 0
+                },
+                SignInAnswer::NoMatch {
+                    tries_left: 0,
+                    wait_ms: 15 * 60 * 1000
+                },
             ],
             "{address}"
         );
@@ -1012,7 +1021,13 @@ async fn sign_in_checks_the_password_with_three_tries_per_origin_and_a_ceiling()
         .sign_in(&other, ADA, &secret("wrong horse"))
         .await
         .unwrap();
-    assert_eq!(answer, SignInAnswer::NoMatch { tries_left: 0 });
+    assert_eq!(
+        answer,
+        SignInAnswer::NoMatch {
+            tries_left: 0,
+            wait_ms: 15 * 60 * 1000
+        }
+    );
     let answer = h
         .service
         .sign_in(&other, ADA, &secret(OLD_PASSWORD))
@@ -1097,7 +1112,21 @@ async fn a_ticket_keeps_how_support_can_reach_the_person() {
     let tickets = h.store.tickets().unwrap();
     assert_eq!(tickets.len(), 1);
     assert_eq!(Some(tickets[0].reference.clone()), view.ticket);
-    assert_eq!(tickets[0].contact.as_deref(), Some("ada@home.example"));
+    assert_eq!(tickets[0].contacts, ["ada@home.example"]);
+    // Shown again with another contact, the ticket keeps both: the screen
+    // says support will use the one just typed.
+    let again = h
+        .service
+        .open_ticket(&s, Some("+46 70 123 45 67"))
+        .await
+        .unwrap();
+    assert_eq!(again.ticket, view.ticket);
+    let tickets = h.store.tickets().unwrap();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(
+        tickets[0].contacts,
+        ["ada@home.example", "+46 70 123 45 67"]
+    );
 
     let mut config = quick_config();
     config.support.contact_required = false;
@@ -1105,4 +1134,50 @@ async fn a_ticket_keeps_how_support_can_reach_the_person() {
     let (s, _) = h.requested(ADA).await;
     let view = h.service.open_ticket(&s, None).await.unwrap();
     assert!(view.ticket.is_some(), "optional by config");
+}
+
+/// The sign-in window slides: tries bunched on both sides of where a
+/// fixed window would end still count together, so no burst passes the
+/// limits (a fixed window let 5 failures through in two seconds).
+#[tokio::test]
+async fn sign_in_tries_bunched_at_the_edge_of_the_window_count_together() {
+    use rekey::service::SignInAnswer;
+    let h = Harness::new(quick_config());
+    h.add_account(ADA, "Ada Lovelace", OLD_PASSWORD);
+    let a = h
+        .service
+        .open_session("ssh 203.0.113.9", "en")
+        .await
+        .unwrap();
+    let b = h
+        .service
+        .open_session("ssh 198.51.100.7", "en")
+        .await
+        .unwrap();
+    let wrong = || secret("wrong horse");
+    let no_match = |answer: &SignInAnswer| matches!(answer, SignInAnswer::NoMatch { .. });
+    assert!(no_match(
+        &h.service.sign_in(&a, ADA, &wrong()).await.unwrap()
+    ));
+    h.clock.advance(Duration::from_secs(14 * 60 + 58));
+    let mut burst = 0;
+    for _ in 0..3 {
+        burst += usize::from(no_match(
+            &h.service.sign_in(&a, ADA, &wrong()).await.unwrap(),
+        ));
+    }
+    assert_eq!(burst, 2, "the origin's third try is the one 14:58 ago");
+    h.clock.advance(Duration::from_secs(2));
+    for s in [&a, &a, &b, &b] {
+        burst += usize::from(no_match(
+            &h.service.sign_in(s, ADA, &wrong()).await.unwrap(),
+        ));
+    }
+    assert_eq!(burst, 4, "at most 4 failures in any 15 minutes");
+    let paused = h
+        .service
+        .sign_in(&b, ADA, &secret(OLD_PASSWORD))
+        .await
+        .unwrap();
+    assert!(matches!(paused, SignInAnswer::Paused { .. }), "{paused:?}");
 }

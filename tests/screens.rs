@@ -67,7 +67,10 @@ fn states_in(theme: Theme, language: usize) -> Vec<(&'static str, App)> {
     mismatch.handle(key(KeyCode::Enter), T0);
     reply(
         &mut mismatch,
-        Reply::SignIn(Ok(SignInAnswer::NoMatch { tries_left: 1 })),
+        Reply::SignIn(Ok(SignInAnswer::NoMatch {
+            tries_left: 1,
+            wait_ms: 0,
+        })),
     );
     out.push(("0_sign_in_mismatch", mismatch));
     let mut signed_in = new_app(theme, false);

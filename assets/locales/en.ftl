@@ -44,10 +44,11 @@ sign-in-address-first = Type your e-mail address.
 sign-in-password-first = Type your password.
 sign-in-mismatch = That address and password do not match.
 sign-in-tries-left = { $n ->
-        [one] { $n } more try, then a pause of 15 minutes.
-       *[other] { $n } more tries, then a pause of 15 minutes.
+        [one] { $n } more try for now.
+       *[other] { $n } more tries for now.
     }
 sign-in-paused = Too many tries with this address. Try again in { $time }, or choose "Forgot your password?".
+sign-in-cannot-check = The password cannot be checked right now. Please try again in a few minutes.
 sign-in-unavailable = rekey cannot be reached right now, so nothing was checked. Please try again in a moment.
 sign-in-success = Signed in. Your password works.
 sign-in-success-detail = This window only checks passwords: it opens nothing else. Back to the start in { $n } s.

@@ -44,10 +44,11 @@ sign-in-address-first = Skriv din e-postadress.
 sign-in-password-first = Skriv ditt lösenord.
 sign-in-mismatch = Adressen och lösenordet stämmer inte överens.
 sign-in-tries-left = { $n ->
-        [one] { $n } försök till, sedan en paus på 15 minuter.
-       *[other] { $n } försök till, sedan en paus på 15 minuter.
+        [one] { $n } försök till just nu.
+       *[other] { $n } försök till just nu.
     }
 sign-in-paused = För många försök med den här adressen. Försök igen om { $time }, eller välj "Glömt ditt lösenord?".
+sign-in-cannot-check = Lösenordet kan inte kontrolleras just nu. Försök igen om några minuter.
 sign-in-unavailable = rekey kan inte nås just nu, så inget kontrollerades. Försök igen om en stund.
 sign-in-success = Du är inloggad. Ditt lösenord fungerar.
 sign-in-success-detail = Det här fönstret provar bara lösenord: det öppnar inget annat. Tillbaka till början om { $n } s.

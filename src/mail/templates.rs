@@ -57,6 +57,10 @@ pub fn when(t: &Catalog, at: Millis, zone: &TimeZone) -> String {
 /// `kiosk Lobby 1`, `tty /dev/pts/3` or `local`: "over SSH from
 /// 203.0.113.9", "at the kiosk Lobby 1".
 pub fn origin(t: &Catalog, client: &str) -> String {
+    // Through the daemon the kernel's word on the peer follows the
+    // wizard's (`ssh 203.0.113.9; uid 990 (recover) pid 4242`): that is
+    // for the audit trail, not for the person.
+    let client = client.split("; ").next().unwrap_or(client);
     let (kind, place) = client.split_once(' ').unwrap_or((client, ""));
     let id = match kind {
         "ssh" => "mail-origin-ssh",
@@ -216,6 +220,13 @@ mod tests {
             "{}",
             sv.text
         );
+        let daemon = mail(notice("ssh 203.0.113.9; uid 990 (recover) pid 4242"), "en");
+        assert!(
+            daemon.text.contains("over SSH from 203.0.113.9.\n"),
+            "{}",
+            daemon.text
+        );
+        assert!(!daemon.text.contains("uid 990"), "{}", daemon.text);
         let ru = mail(notice("kiosk Lobby 1"), "ru");
         assert!(ru.text.contains("1 декабря 2026"), "{}", ru.text);
         assert!(ru.text.contains("Lobby 1"));

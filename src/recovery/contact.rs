@@ -8,6 +8,8 @@ use super::EmailAddress;
 const MAX_DIGITS: usize = 20;
 /// The fewest: a short internal extension.
 const MIN_DIGITS: usize = 3;
+/// The longest contact, in characters: an address's limit.
+pub const MAX_CHARS: usize = 254;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
@@ -27,6 +29,9 @@ pub fn parse(input: &str) -> Result<Option<String>, ContactError> {
     let text = input.trim();
     if text.is_empty() {
         return Ok(None);
+    }
+    if text.chars().count() > MAX_CHARS {
+        return Err(ContactError::Invalid);
     }
     if text.contains('@') {
         return EmailAddress::parse(text)
@@ -70,5 +75,11 @@ mod tests {
         assert_eq!(parse("+4+6 123"), Err(ContactError::Invalid));
         assert_eq!(parse("ada@"), Err(ContactError::Invalid));
         assert_eq!(parse(&"1".repeat(21)), Err(ContactError::Invalid));
+        let padded = format!("+{}123", "-".repeat(60_000));
+        assert_eq!(
+            parse(&padded),
+            Err(ContactError::Invalid),
+            "a phone number is short"
+        );
     }
 }

@@ -531,7 +531,7 @@ impl LocalService {
         address: &str,
         password: &SecretString,
     ) -> Result<SignInAnswer, ServiceError> {
-        use crate::store::sign_in::{SIGN_IN_FAILURES, SIGN_IN_TRIES, SignInTries};
+        use crate::store::sign_in::{Counted, SIGN_IN_FAILURES, SIGN_IN_TRIES};
         let address = EmailAddress::parse(address)?;
         let now = self.clock.now();
         // A try is taken before the directory is asked, and counted as a
@@ -540,38 +540,80 @@ impl LocalService {
         let taken = self.store.transact(|tx| -> TxResult<_, ServiceError> {
             let session = self.live_session(tx, id, now)?;
             tx.put_session(&session)?;
-            let here = tx.sign_in_tries(&address, &session.origin, now)?;
-            let failures = tx.sign_in_failures(&address, now)?;
+            let here = Counted::FromOrigin(&address, &session.origin);
+            let everywhere = Counted::Address(&address);
             let wait = [
-                here.and_then(|t| t.wait_ms(now, SIGN_IN_TRIES)),
-                failures.and_then(|t| t.wait_ms(now, SIGN_IN_FAILURES)),
+                tx.sign_in_tries(here, now)?.wait_ms(now, SIGN_IN_TRIES),
+                tx.sign_in_tries(everywhere, now)?
+                    .wait_ms(now, SIGN_IN_FAILURES),
             ]
             .into_iter()
             .flatten()
             .max();
-            let draft = AuditDraft::new(AuditKind::SignIn, Some(&address), &session.client);
             if let Some(wait_ms) = wait {
+                let draft = AuditDraft::new(AuditKind::SignIn, Some(&address), &session.client);
                 tx.audit(draft.refused("no tries left for now"), now)?;
                 return Ok(Err(wait_ms));
             }
-            let here = SignInTries::add_one(here, now);
-            let failures = SignInTries::add_one(failures, now);
-            tx.put_sign_in_tries(&address, &session.origin, &here)?;
-            tx.put_sign_in_failures(&address, &failures)?;
-            let left = (SIGN_IN_TRIES.saturating_sub(here.count))
-                .min(SIGN_IN_FAILURES.saturating_sub(failures.count));
-            Ok(Ok((session.origin.clone(), session.client.clone(), left)))
+            let here = tx.add_sign_in_try(here, now)?;
+            let everywhere = tx.add_sign_in_try(everywhere, now)?;
+            let left = here
+                .left(SIGN_IN_TRIES)
+                .min(everywhere.left(SIGN_IN_FAILURES));
+            let wait = [
+                here.wait_ms(now, SIGN_IN_TRIES),
+                everywhere.wait_ms(now, SIGN_IN_FAILURES),
+            ];
+            Ok(Ok((
+                session.origin.clone(),
+                session.client.clone(),
+                left,
+                wait,
+            )))
         })?;
-        let (origin, client, tries_left) = match taken {
+        let (origin, client, mut tries_left, waits) = match taken {
             Ok(taken) => taken,
             Err(wait_ms) => return Ok(SignInAnswer::Paused { wait_ms }),
         };
-        let password = crate::recovery::text::nfc(password.expose_secret());
+        let mut wait_ms = waits.into_iter().flatten().max().unwrap_or(0);
         let account = self.directory.find(&address).await?;
+        // The account is counted too, whichever of its addresses was typed.
+        if let Some(account) = &account {
+            let counted = self.store.transact(|tx| -> TxResult<_, ServiceError> {
+                let it = Counted::Account(&account.id);
+                if let Some(wait) = tx.sign_in_tries(it, now)?.wait_ms(now, SIGN_IN_FAILURES) {
+                    // Nothing reaches the directory: the address's tries
+                    // are given back.
+                    tx.give_back_sign_in_try(Counted::FromOrigin(&address, &origin), now, now)?;
+                    tx.give_back_sign_in_try(Counted::Address(&address), now, now)?;
+                    let draft = AuditDraft::new(AuditKind::SignIn, Some(&address), &client);
+                    tx.audit(draft.refused("no tries left for now"), now)?;
+                    return Ok(Err(wait));
+                }
+                Ok(Ok(tx.add_sign_in_try(it, now)?))
+            })?;
+            match counted {
+                Ok(tries) => {
+                    tries_left = tries_left.min(tries.left(SIGN_IN_FAILURES));
+                    wait_ms = wait_ms.max(tries.wait_ms(now, SIGN_IN_FAILURES).unwrap_or(0));
+                }
+                Err(wait_ms) => return Ok(SignInAnswer::Paused { wait_ms }),
+            }
+        }
+        let password = crate::recovery::text::nfc(password.expose_secret());
+        let own = self.directory.own_accounts().is_some();
         let works = match &account {
+            // rekey's own accounts hash, in the pool like every hash; an
+            // address without one hashes as much, so it answers as late.
+            None if own => {
+                let cost = self.config().hash_cost();
+                self.hashes
+                    .run_as(&origin, move || hash_secret(password.as_bytes(), &cost))
+                    .await??;
+                false
+            }
             None => false,
-            Some(account) if self.directory.own_accounts().is_some() => {
-                // rekey's own accounts hash: in the pool, like every hash.
+            Some(account) if own => {
                 let directory = self.directory.clone();
                 let address = account.address.clone();
                 self.hashes
@@ -589,15 +631,15 @@ impl LocalService {
         self.store.transact(|tx| -> TxResult<(), ServiceError> {
             let draft = AuditDraft::new(AuditKind::SignIn, Some(&address), &client);
             if works {
-                // This origin's count starts again; of the failures, only
-                // the one reserved for this try is given back (whether a
+                // This origin's tries start again; of the failures, only
+                // the one taken for this try is given back (whether a
                 // directory forgets others at a good bind is its own
                 // policy). A try the directory could not answer stays
                 // counted: it may have reached it.
-                tx.forget_sign_in_tries(&address, &origin)?;
-                if let Some(mut failures) = tx.sign_in_failures(&address, now)? {
-                    failures.count = failures.count.saturating_sub(1);
-                    tx.put_sign_in_failures(&address, &failures)?;
+                tx.forget_sign_in_tries(Counted::FromOrigin(&address, &origin))?;
+                tx.give_back_sign_in_try(Counted::Address(&address), now, now)?;
+                if let Some(account) = &account {
+                    tx.give_back_sign_in_try(Counted::Account(&account.id), now, now)?;
                 }
                 tx.audit(draft, now)?;
             } else {
@@ -613,7 +655,10 @@ impl LocalService {
         Ok(if works {
             SignInAnswer::Works
         } else {
-            SignInAnswer::NoMatch { tries_left }
+            SignInAnswer::NoMatch {
+                tries_left,
+                wait_ms: if tries_left == 0 { wait_ms } else { 0 },
+            }
         })
     }
 
@@ -733,9 +778,21 @@ impl RecoveryService for LocalService {
             }
             // One ticket a session: asking again shows the same reference.
             let same_address = |t: &crate::store::tickets::Ticket| t.address == flow.address;
+            // A ticket shown again keeps every way of reaching the person
+            // given for it, so "support will contact you at" stays true.
+            let add_contact = |reference: &str| -> Result<(), crate::store::TxFault> {
+                if let (Some(contact), Some(mut ticket)) = (&contact, tx.ticket(reference)?)
+                    && !ticket.contacts.contains(contact)
+                {
+                    ticket.contacts.push(contact.clone());
+                    tx.put_ticket(&ticket)?;
+                }
+                Ok(())
+            };
             if let Some(existing) = session.ticket.clone()
                 && tx.ticket(&existing)?.is_some_and(|t| same_address(&t))
             {
+                add_contact(&existing)?;
                 let view = self.view(tx, session, flow, now)?;
                 return Ok(Ok(FlowView {
                     stage: Stage::TicketOpened,
@@ -755,6 +812,7 @@ impl RecoveryService for LocalService {
                 })
             {
                 session.ticket = Some(last.reference.clone());
+                add_contact(&last.reference)?;
                 let view = self.view(tx, session, flow, now)?;
                 return Ok(Ok(FlowView {
                     stage: Stage::TicketOpened,
@@ -776,7 +834,7 @@ impl RecoveryService for LocalService {
                 reference: reference.clone(),
                 address: flow.address.clone(),
                 client: session.client.clone(),
-                contact: contact.clone(),
+                contacts: contact.clone().into_iter().collect(),
                 created_ms: now,
                 status: crate::store::tickets::TicketStatus::Open,
             })?;

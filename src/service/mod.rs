@@ -124,8 +124,9 @@ pub enum SignInAnswer {
     /// The password is the account's current one.
     Works,
     /// The address and password do not match: the same answer for an
-    /// address without an account.
-    NoMatch { tries_left: u8 },
+    /// address without an account. With no try left, `wait_ms` says when
+    /// the next one is (0 otherwise).
+    NoMatch { tries_left: u8, wait_ms: u64 },
     /// No tries are left for this address from here for now.
     Paused { wait_ms: u64 },
 }

@@ -17,9 +17,10 @@ pub struct Ticket {
     pub reference: String,
     pub address: EmailAddress,
     pub client: String,
-    /// How support can reach the person: a phone number or an address.
+    /// How support can reach the person: phone numbers or addresses, each
+    /// given when the ticket was opened or shown again.
     #[serde(default)]
-    pub contact: Option<String>,
+    pub contacts: Vec<String>,
     pub created_ms: Millis,
     pub status: TicketStatus,
 }

@@ -1001,7 +1001,10 @@ fn the_landing_screen_signs_in_and_says_only_whether_the_password_works() {
     );
     assert!(!sent[0].contains("wrong horse"), "{sent:?}");
     app.handle(
-        Input::Reply(Reply::SignIn(Ok(SignInAnswer::NoMatch { tries_left: 1 }))),
+        Input::Reply(Reply::SignIn(Ok(SignInAnswer::NoMatch {
+            tries_left: 1,
+            wait_ms: 0,
+        }))),
         T0,
     );
     let flat = screen(&app)
@@ -1009,7 +1012,24 @@ fn the_landing_screen_signs_in_and_says_only_whether_the_password_works() {
         .collect::<Vec<_>>()
         .join(" ");
     assert!(
-        flat.contains("That address and password do not match. 1 more try, then a pause"),
+        flat.contains("That address and password do not match. 1 more try for now."),
+        "{flat}"
+    );
+    typed(&mut app, "x", T0);
+    app.handle(key(KeyCode::Enter), T0);
+    app.handle(
+        Input::Reply(Reply::SignIn(Ok(SignInAnswer::NoMatch {
+            tries_left: 0,
+            wait_ms: 899_000,
+        }))),
+        T0,
+    );
+    let flat = screen(&app)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("do not match. Too many tries with this address. Try again in 14:59"),
         "{flat}"
     );
     typed(&mut app, "x", T0);

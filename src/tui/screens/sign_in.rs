@@ -202,10 +202,18 @@ impl SignIn {
                 self.signed_in_ms = Some(cx.now_ms);
                 None
             }
-            Ok(SignInAnswer::NoMatch { tries_left }) => {
+            Ok(SignInAnswer::NoMatch {
+                tries_left,
+                wait_ms,
+            }) => {
                 let mut text = cx.t.t("sign-in-mismatch");
-                if tries_left < crate::store::sign_in::SIGN_IN_TRIES {
-                    text.push(' ');
+                text.push(' ');
+                if tries_left == 0 {
+                    text.push_str(
+                        &cx.t
+                            .tf("sign-in-paused", &[("time", clock(wait_ms).into())]),
+                    );
+                } else {
                     text.push_str(&cx.t.tf("sign-in-tries-left", &[("n", tries_left.into())]));
                 }
                 Some(text)
@@ -216,6 +224,9 @@ impl SignIn {
             // Nothing reconnects on its own here: the next try does.
             Err(crate::service::ServiceError::Unavailable(_)) => {
                 Some(cx.t.t("sign-in-unavailable"))
+            }
+            Err(crate::service::ServiceError::DirectoryDown) => {
+                Some(cx.t.t("sign-in-cannot-check"))
             }
             Err(e) => Some(crate::tui::errors::text(&e, cx.t)),
         };
