@@ -832,3 +832,36 @@ fn a_wrong_codes_message_is_under_the_boxes_in_a_tall_window() {
         "{screen}"
     );
 }
+
+/// Russian from the locale and from `--lang ru`, and `--lang` refuses a
+/// language rekey does not ship, naming those it does.
+#[test]
+fn russian_comes_from_the_locale_or_lang_and_an_unknown_language_is_refused() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let program = env!("CARGO_BIN_EXE_rekey");
+    let data = tmp.path().to_str().expect("UTF-8 path");
+    let mut w = Wizard::spawn_with(
+        program,
+        &["--data-dir", data],
+        tmp.path(),
+        &[("LANG", "ru_RU.UTF-8")],
+    );
+    let screen = w.wait_for("Забыли пароль?");
+    assert!(
+        screen.contains("Вход") && screen.contains("<Русский>"),
+        "{screen}"
+    );
+    assert!(w.quit().success());
+    let mut w = Wizard::embedded(tmp.path(), &["--lang", "ru"]);
+    let screen = w.wait_for("Забыли пароль?");
+    assert!(screen.contains("Адрес электронной почты"), "{screen}");
+    assert!(w.quit().success());
+
+    let out = std::process::Command::new(program)
+        .args(["--data-dir", data, "--lang", "de"])
+        .output()
+        .expect("rekey runs");
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("de") && said.contains("en, sv, ru"), "{said}");
+}
