@@ -34,7 +34,9 @@ const MAX_PASSWORD_INPUT: usize = 4096;
     about = "Self-service password recovery for terminals",
     long_about = "Self-service password recovery for terminals.\n\n\
         With no command, rekey runs the recovery wizard on this terminal, on the store \
-        under the data directory; mail goes to .eml files under <data-dir>/mail. \
+        under the data directory: a sign-in form that checks a password where the \
+        account lives (and opens nothing else), and \"Forgot your password?\" for a new \
+        one. Mail goes to .eml files under <data-dir>/mail. \
         `rekey demo` tries the whole flow on a throwaway store.\n\n\
         Only one process can hold the store. On a machine where many people recover \
         at once, `rekey serve --socket PATH` holds it and each person's wizard runs as \
