@@ -153,8 +153,41 @@ impl StoreTx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{Store, StoreError, TxResult};
 
     const MIN: Millis = 60 * 1000;
+
+    #[test]
+    fn tries_are_kept_on_disk_while_their_window_is_open_and_swept_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let ada = EmailAddress::parse("ada@example.com").unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store
+                .transact(|tx| -> TxResult<(), StoreError> {
+                    tx.add_sign_in_try(Counted::FromOrigin(&ada, "kiosk lobby"), 0)?;
+                    tx.add_sign_in_try(Counted::Address(&ada), 0)?;
+                    tx.add_sign_in_try(Counted::Account("uid=ada"), 10 * MIN)?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let count = |what: Counted<'_>, now| {
+            store
+                .transact(|tx| -> TxResult<usize, StoreError> {
+                    Ok(tx.sign_in_tries(what, now)?.count())
+                })
+                .unwrap()
+        };
+        assert_eq!(count(Counted::FromOrigin(&ada, "kiosk lobby"), MIN), 1);
+        assert_eq!(count(Counted::FromOrigin(&ada, "ssh 203.0.113.9"), MIN), 0);
+        assert_eq!(count(Counted::Account("uid=ada"), MIN), 1);
+        // 20 minutes on, the address's tries are past; the account's not.
+        assert_eq!(store.sweep_flows(20 * MIN, 60 * MIN, 60 * MIN).unwrap(), 2);
+        assert_eq!(count(Counted::Account("uid=ada"), 20 * MIN), 1);
+        assert_eq!(store.sweep_flows(30 * MIN, 60 * MIN, 60 * MIN).unwrap(), 1);
+    }
 
     #[test]
     fn the_window_slides_so_tries_bunched_at_its_edge_count_together() {
