@@ -776,14 +776,7 @@ fn a_terminal_without_colours_gets_none_and_sees_the_focus_in_reverse() {
         found
     };
     for term in ["vt100", "xterm-mono"] {
-        let program = env!("CARGO_BIN_EXE_rekey");
-        let data = tmp.path().to_str().expect("UTF-8 path");
-        let mut w = Wizard::spawn_with(
-            program,
-            &["--data-dir", data],
-            tmp.path(),
-            &[("TERM", term)],
-        );
+        let mut w = Wizard::embedded_with(tmp.path(), &[("TERM", term)]);
         open_recovery(&mut w);
         assert!(w.quit().success());
         let raw = w.transcript();
@@ -793,14 +786,7 @@ fn a_terminal_without_colours_gets_none_and_sees_the_focus_in_reverse() {
             "TERM={term}: no reverse video"
         );
     }
-    let program = env!("CARGO_BIN_EXE_rekey");
-    let data = tmp.path().to_str().expect("UTF-8 path");
-    let mut w = Wizard::spawn_with(
-        program,
-        &["--data-dir", data],
-        tmp.path(),
-        &[("TERM", "linux")],
-    );
+    let mut w = Wizard::embedded_with(tmp.path(), &[("TERM", "linux")]);
     open_recovery(&mut w);
     assert!(w.quit().success());
     assert!(colour(&w.transcript()), "the Linux console has colours");
@@ -838,14 +824,7 @@ fn a_wrong_codes_message_is_under_the_boxes_in_a_tall_window() {
 #[test]
 fn russian_comes_from_the_locale_or_lang_and_an_unknown_language_is_refused() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let program = env!("CARGO_BIN_EXE_rekey");
-    let data = tmp.path().to_str().expect("UTF-8 path");
-    let mut w = Wizard::spawn_with(
-        program,
-        &["--data-dir", data],
-        tmp.path(),
-        &[("LANG", "ru_RU.UTF-8")],
-    );
+    let mut w = Wizard::embedded_with(tmp.path(), &[("LANG", "ru_RU.UTF-8")]);
     let screen = w.wait_for("Забыли пароль?");
     assert!(
         screen.contains("Вход") && screen.contains("<Русский>"),
@@ -857,7 +836,8 @@ fn russian_comes_from_the_locale_or_lang_and_an_unknown_language_is_refused() {
     assert!(screen.contains("Адрес электронной почты"), "{screen}");
     assert!(w.quit().success());
 
-    let out = std::process::Command::new(program)
+    let data = tmp.path().to_str().expect("UTF-8 path");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rekey"))
         .args(["--data-dir", data, "--lang", "de"])
         .output()
         .expect("rekey runs");

@@ -1000,49 +1000,37 @@ fn the_landing_screen_signs_in_and_says_only_whether_the_password_works() {
         "{sent:?}"
     );
     assert!(!sent[0].contains("wrong horse"), "{sent:?}");
-    app.handle(
-        Input::Reply(Reply::SignIn(Ok(SignInAnswer::NoMatch {
-            tries_left: 1,
-            wait_ms: 0,
-        }))),
-        T0,
-    );
-    let flat = screen(&app)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    // The service's answer to the try just sent, as the screen says it.
+    let answered = |app: &mut App, answer: SignInAnswer| {
+        app.handle(Input::Reply(Reply::SignIn(Ok(answer))), T0);
+        screen(app).split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let retry = |app: &mut App| {
+        typed(app, "x", T0);
+        app.handle(key(KeyCode::Enter), T0);
+    };
+    let one_left = SignInAnswer::NoMatch {
+        tries_left: 1,
+        wait_ms: 0,
+    };
+    let flat = answered(&mut app, one_left);
     assert!(
         flat.contains("That address and password do not match. 1 more try for now."),
         "{flat}"
     );
-    typed(&mut app, "x", T0);
-    app.handle(key(KeyCode::Enter), T0);
-    app.handle(
-        Input::Reply(Reply::SignIn(Ok(SignInAnswer::NoMatch {
-            tries_left: 0,
-            wait_ms: 899_000,
-        }))),
-        T0,
-    );
-    let flat = screen(&app)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    retry(&mut app);
+    let none_left = SignInAnswer::NoMatch {
+        tries_left: 0,
+        wait_ms: 899_000,
+    };
+    let flat = answered(&mut app, none_left);
     assert!(
         flat.contains("do not match. Too many tries with this address. Try again in 14:59"),
         "{flat}"
     );
-    typed(&mut app, "x", T0);
-    app.handle(key(KeyCode::Enter), T0);
-    app.handle(
-        Input::Reply(Reply::SignIn(Ok(SignInAnswer::Paused { wait_ms: 840_000 }))),
-        T0,
-    );
-    assert!(
-        screen(&app).contains("Try again in 14:00"),
-        "{}",
-        screen(&app)
-    );
+    retry(&mut app);
+    let flat = answered(&mut app, SignInAnswer::Paused { wait_ms: 840_000 });
+    assert!(flat.contains("Try again in 14:00"), "{flat}");
     typed(&mut app, "correct horse", T0);
     app.handle(key(KeyCode::Enter), T0);
     app.handle(Input::Reply(Reply::SignIn(Ok(SignInAnswer::Works))), T0);

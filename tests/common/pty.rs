@@ -143,6 +143,18 @@ impl Wizard {
         Self::spawn(env!("CARGO_BIN_EXE_rekey"), args, cwd)
     }
 
+    /// `rekey --data-dir DIR` with `env` set: the wizard on the store under
+    /// `dir`, in another terminal or locale.
+    pub fn embedded_with(dir: &Path, env: &[(&str, &str)]) -> Self {
+        let dir_arg = dir.to_str().expect("a UTF-8 temporary path");
+        Self::spawn_with(
+            env!("CARGO_BIN_EXE_rekey"),
+            &["--data-dir", dir_arg],
+            dir,
+            env,
+        )
+    }
+
     /// `rekey --data-dir DIR EXTRA...`: the wizard on the store under `dir`.
     pub fn embedded(dir: &Path, extra: &[&str]) -> Self {
         let dir_arg = dir.to_str().expect("a UTF-8 temporary path");
