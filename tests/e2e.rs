@@ -845,3 +845,42 @@ fn russian_comes_from_the_locale_or_lang_and_an_unknown_language_is_refused() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("de") && said.contains("en, sv, ru"), "{said}");
 }
+
+/// At 60x20 the instructions wrap at words and are whole; at 40x12 the
+/// demo, which has no room for its mailbox panel, shows the code it
+/// mailed in its bottom line, so it can be walked through there.
+#[test]
+fn small_windows_wrap_whole_words_and_the_demo_shows_its_code_at_40x12() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut w = Wizard::embedded(tmp.path(), &[]);
+    w.resize(20, 60);
+    let screen = open_recovery(&mut w);
+    let flat = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(
+            "Type the e-mail address of your account, then slide the knob to the right end."
+        ),
+        "{screen}"
+    );
+    assert!(w.quit().success());
+
+    let demo = tempfile::tempdir().expect("temp dir");
+    let mut w = Wizard::rekey(&["demo"], demo.path());
+    w.resize(12, 40);
+    open_recovery(&mut w);
+    enter_address_and_slide(&mut w, DEMO_ADDRESS);
+    request(&mut w);
+    check_now(&mut w);
+    w.send(ENTER);
+    let newest = |screen: &str| {
+        screen
+            .lines()
+            .find_map(|l| l.split("Newest mail:").nth(1).and_then(grouped_code))
+    };
+    let screen = w.wait_until("the code boxes and the newest mail's code", |s| {
+        s.contains("Valid for") && newest(s).is_some()
+    });
+    let code = newest(&screen).expect("a code");
+    right_code(&mut w, &code);
+    w.wait_for("Create a new password");
+}
