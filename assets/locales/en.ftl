@@ -40,7 +40,6 @@ sign-in-address = E-mail address
 sign-in-password = Password
 sign-in-submit = Sign in
 sign-in-checking = Checking your password…
-sign-in-address-first = Type your e-mail address.
 sign-in-password-first = Type your password.
 sign-in-mismatch = That address and password do not match.
 sign-in-tries-left = { $n ->
@@ -164,7 +163,6 @@ password-rule-not-recent = { $n ->
         [one] Not your last password
        *[other] Not one of your last { $n } passwords
     }
-password-submit = Press Enter in the second field to save.
 password-saving = Saving your new password…
 
 ## done

@@ -45,7 +45,6 @@ sign-in-address = Адрес электронной почты
 sign-in-password = Пароль
 sign-in-submit = Войти
 sign-in-checking = Проверяем пароль…
-sign-in-address-first = Введите адрес электронной почты.
 sign-in-password-first = Введите пароль.
 sign-in-mismatch = Адрес и пароль не совпадают.
 sign-in-tries-left = { $n ->
@@ -186,7 +185,6 @@ password-rule-not-recent = { $n ->
         [many] Отличается от { $n } последних паролей
        *[other] Отличается от { $n } последних паролей
     }
-password-submit = Чтобы сохранить, нажмите Enter во втором поле.
 password-saving = Сохраняем новый пароль…
 
 ## готово (done)

@@ -40,7 +40,6 @@ sign-in-address = E-postadress
 sign-in-password = Lösenord
 sign-in-submit = Logga in
 sign-in-checking = Kontrollerar ditt lösenord…
-sign-in-address-first = Skriv din e-postadress.
 sign-in-password-first = Skriv ditt lösenord.
 sign-in-mismatch = Adressen och lösenordet stämmer inte överens.
 sign-in-tries-left = { $n ->
@@ -152,7 +151,6 @@ password-rule-not-recent = { $n ->
         [one] Inte ditt senaste lösenord
        *[other] Inget av dina { $n } senaste lösenord
     }
-password-submit = Tryck Enter i andra fältet för att spara.
 password-saving = Sparar ditt nya lösenord…
 
 ## done
