@@ -18,6 +18,7 @@ pub mod hardening;
 pub mod i18n;
 pub mod mail;
 pub mod operator;
+pub mod plain;
 pub mod recovery;
 pub mod service;
 pub mod store;

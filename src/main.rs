@@ -67,6 +67,13 @@ struct Cli {
     #[arg(long)]
     ascii: bool,
 
+    /// Plain line mode for screen readers and braille displays: the same
+    /// steps as lines, answers typed line by line (from a terminal or a
+    /// pipe), no slider. On by itself when ACCESSIBLE is set or TERM is
+    /// dumb
+    #[arg(long)]
+    plain: bool,
+
     /// Talk to the rekey daemon listening on SOCKET instead of opening the
     /// store: the wizard, and the operator commands (for root and the
     /// daemon's admin group)
@@ -312,6 +319,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         kiosk: cli.kiosk,
         ascii: cli.ascii,
         language: cli.lang.clone(),
+        plain: cli.plain || plain_from_environment(),
     };
     let data_dir = || data_dir(cli.data_dir.clone());
     if cli.connect.is_some() && matches!(cli.command, Some(Command::Demo | Command::Serve { .. })) {
@@ -623,6 +631,14 @@ fn mail_test(config: &Config, data_dir: &Path, address: &str) -> Result<(), Fail
         }
         Err(failure) => Err(Failure::from_operator(failure)),
     }
+}
+
+/// Plain mode without `--plain`: `ACCESSIBLE` set (the convention of
+/// charmbracelet/huh and the GitHub CLI), or a terminal that says it can
+/// do nothing (`TERM=dumb`).
+fn plain_from_environment() -> bool {
+    std::env::var_os("ACCESSIBLE").is_some_and(|v| !v.is_empty())
+        || std::env::var("TERM").is_ok_and(|t| t == "dumb")
 }
 
 /// Reads a password: asked for without echo on a terminal (twice when

@@ -320,3 +320,22 @@ mail-origin-kiosk = at the kiosk { $place }
 mail-origin-tty = at the terminal { $place } of the server
 mail-origin-local = on the server itself
 mail-origin-other = from { $place }
+
+## plain: the line mode for screen readers and braille displays
+
+plain-welcome = At every question: ? for help, b to go back.
+plain-quit = Ctrl-C quits.
+plain-start-choices = 1) Forgot your password?  2) Sign in to check a password
+plain-help-start = 1 sets a new password in five short steps. 2 checks whether a password works; it opens nothing else.
+plain-choose = Type a number, then Enter
+plain-pick = Type one of the numbers shown.
+plain-help-sign-in = Type the e-mail address of your account, then its password (it is not shown as you type).
+plain-help-address = Type the e-mail address of your account. There is nothing to slide in this mode.
+plain-verify-choices = 1) Verify by e-mail  2) Support (I no longer have that mailbox)
+plain-help-verify = 1 sends a 6-digit code to your address. 2 is for when you cannot read that mailbox: Support checks that the account is yours.
+plain-help-code = Type the 6 digits from the mail; spaces and dashes do not matter, and a pasted code works. t: how long the code is valid. r: send a new code. s: ask Support. b: back.
+plain-code-confirmed = Code confirmed.
+plain-help-password = Type a new password; it is not shown as you type. A few unrelated words make a strong one that is easy to remember. You type it twice.
+plain-rule-failed = Not yet:
+plain-strong-enough = This password meets every rule. Type it again to save it.
+plain-press-enter = Press Enter to go back to the start

@@ -299,3 +299,22 @@ mail-origin-kiosk = vid kiosken { $place }
 mail-origin-tty = vid serverns terminal { $place }
 mail-origin-local = på själva servern
 mail-origin-other = från { $place }
+
+## plain: radläget för skärmläsare och punktskriftsskärmar
+
+plain-welcome = Vid varje fråga: ? för hjälp, b för att gå tillbaka.
+plain-quit = Ctrl-C avslutar.
+plain-start-choices = 1) Glömt ditt lösenord?  2) Logga in för att prova ett lösenord
+plain-help-start = 1 väljer ett nytt lösenord i fem korta steg. 2 provar om ett lösenord fungerar; det öppnar inget annat.
+plain-choose = Skriv en siffra och tryck Enter
+plain-pick = Skriv en av siffrorna som visas.
+plain-help-sign-in = Skriv kontots e-postadress och sedan dess lösenord (det visas inte när du skriver).
+plain-help-address = Skriv kontots e-postadress. I det här läget finns inget reglage att dra.
+plain-verify-choices = 1) Verifiera via e-post  2) Support (jag har inte kvar den e-postlådan)
+plain-help-verify = 1 skickar en sexsiffrig kod till din adress. 2 är för när du inte kan läsa den e-postlådan: supporten kontrollerar att kontot är ditt.
+plain-help-code = Skriv de 6 siffrorna i e-postmeddelandet; mellanslag och bindestreck spelar ingen roll, och en inklistrad kod fungerar. t: hur länge koden gäller. r: skicka en ny kod. s: be supporten om hjälp. b: tillbaka.
+plain-code-confirmed = Koden är bekräftad.
+plain-help-password = Skriv ett nytt lösenord; det visas inte när du skriver. Några ord utan samband ger ett starkt lösenord som är lätt att minnas. Du skriver det två gånger.
+plain-rule-failed = Inte än:
+plain-strong-enough = Lösenordet uppfyller alla regler. Skriv det igen för att spara det.
+plain-press-enter = Tryck Enter för att gå tillbaka till början

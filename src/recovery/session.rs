@@ -57,6 +57,11 @@ pub struct Session {
     /// gives the same one.
     #[serde(default)]
     pub ticket: Option<String>,
+    /// A plain-mode wizard (screen readers, braille displays): no slide.
+    /// The slide is pacing evidence from rekey's own wizard, not a
+    /// barrier; everything else (limits, floors, answers) is the same.
+    #[serde(default)]
+    pub plain: bool,
 }
 
 impl Session {
@@ -72,6 +77,7 @@ impl Session {
             confirmed: None,
             finished: false,
             ticket: None,
+            plain: false,
         }
     }
 
@@ -113,6 +119,13 @@ impl Session {
     pub fn enter_flow(&mut self) -> Result<EmailAddress, SessionError> {
         match &self.step {
             SessionStep::Started => Err(SessionError::NoAddress),
+            SessionStep::AddressGiven { address } if self.plain => {
+                let address = address.clone();
+                self.step = SessionStep::InFlow {
+                    address: address.clone(),
+                };
+                Ok(address)
+            }
             SessionStep::AddressGiven { .. } => Err(SessionError::SlideNeeded),
             SessionStep::SlideVerified { address } | SessionStep::InFlow { address } => {
                 let address = address.clone();
@@ -199,6 +212,15 @@ mod tests {
         s.slide_verified().unwrap();
         assert_eq!(s.enter_flow(), Ok(addr("a@example.com")));
         assert_eq!(s.flow_address(), Ok(&addr("a@example.com")));
+    }
+
+    #[test]
+    fn a_plain_session_needs_no_slide_but_still_an_address() {
+        let mut s = Session::start("s".into(), "tty".into(), "en".into(), 0);
+        s.plain = true;
+        assert_eq!(s.enter_flow(), Err(SessionError::NoAddress));
+        s.give_address(addr("a@example.com"));
+        assert_eq!(s.enter_flow(), Ok(addr("a@example.com")));
     }
 
     #[test]

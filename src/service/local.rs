@@ -505,6 +505,7 @@ impl LocalService {
         origin: &str,
         client: &str,
         language: &str,
+        plain: bool,
     ) -> Result<SessionId, ServiceError> {
         let now = self.clock.now();
         self.sweep_sessions_now_and_then(now)?;
@@ -518,6 +519,7 @@ impl LocalService {
             .collect();
         let mut session = Session::start(random_id(16)?, client, language, now);
         session.origin = crate::recovery::text::visible(origin, 160);
+        session.plain = plain;
         self.store.transact(|tx| -> TxResult<(), ServiceError> {
             tx.put_session(&session)?;
             Ok(())
@@ -687,7 +689,16 @@ impl RecoveryService for LocalService {
     /// In the wizard's own process, the person is wherever the process
     /// says: that is the origin too.
     async fn open_session(&self, client: &str, language: &str) -> Result<SessionId, ServiceError> {
-        self.open_session_from(client, client, language).await
+        self.open_session_from(client, client, language, false)
+            .await
+    }
+
+    async fn open_plain_session(
+        &self,
+        client: &str,
+        language: &str,
+    ) -> Result<SessionId, ServiceError> {
+        self.open_session_from(client, client, language, true).await
     }
 
     async fn sign_in(

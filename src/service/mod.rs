@@ -140,6 +140,14 @@ pub trait RecoveryService: Send + Sync {
     /// who reads `language` (a code such as `en`; mail is sent in it).
     async fn open_session(&self, client: &str, language: &str) -> Result<SessionId, ServiceError>;
 
+    /// As [`RecoveryService::open_session`], for the plain line mode:
+    /// the session skips the slide, and only the slide.
+    async fn open_plain_session(
+        &self,
+        client: &str,
+        language: &str,
+    ) -> Result<SessionId, ServiceError>;
+
     /// The landing screen's sign-in: is `password` the current password
     /// of the account with `address`, where the account lives? Only
     /// [`SIGN_IN_TRIES`](crate::store::sign_in::SIGN_IN_TRIES) tries an

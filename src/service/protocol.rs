@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 /// Raised whenever a message below changes shape.
-pub const PROTOCOL: u32 = 4;
+pub const PROTOCOL: u32 = 5;
 
 /// The largest request the daemon reads. Passwords are at most 4096
 /// characters by policy; everything else is far smaller.
@@ -63,6 +63,8 @@ pub enum Request {
     OpenSession {
         client: String,
         language: String,
+        /// A plain-mode wizard: the session skips the slide.
+        plain: bool,
     },
     SignIn {
         session: SessionId,

@@ -158,12 +158,17 @@ macro_rules! expect {
     };
 }
 
-#[async_trait]
-impl RecoveryService for SocketService {
-    async fn open_session(&self, client: &str, language: &str) -> Result<SessionId, ServiceError> {
+impl SocketService {
+    async fn open(
+        &self,
+        client: &str,
+        language: &str,
+        plain: bool,
+    ) -> Result<SessionId, ServiceError> {
         let request = || Request::OpenSession {
             client: client.to_string(),
             language: language.to_string(),
+            plain,
         };
         // The daemon closes a connection that sat idle without a session
         // (a wizard left on its landing screen): that is only noticed now,
@@ -172,6 +177,21 @@ impl RecoveryService for SocketService {
             Err(ServiceError::Unavailable(_)) => expect!(self.call(request()).await, Session),
             answer => expect!(answer, Session),
         }
+    }
+}
+
+#[async_trait]
+impl RecoveryService for SocketService {
+    async fn open_session(&self, client: &str, language: &str) -> Result<SessionId, ServiceError> {
+        self.open(client, language, false).await
+    }
+
+    async fn open_plain_session(
+        &self,
+        client: &str,
+        language: &str,
+    ) -> Result<SessionId, ServiceError> {
+        self.open(client, language, true).await
     }
 
     async fn submit_address(&self, s: &str, address: &str) -> Result<EmailAddress, ServiceError> {

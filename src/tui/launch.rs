@@ -29,6 +29,9 @@ pub struct WizardFlags {
     pub kiosk: bool,
     pub ascii: bool,
     pub language: Option<String>,
+    /// The plain line mode (`--plain`, `ACCESSIBLE`, `TERM=dumb`): lines
+    /// on stdout, answers from stdin, a terminal or a pipe.
+    pub plain: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,10 +47,11 @@ pub enum LaunchError {
 }
 
 /// The wizard draws full-screen and reads keys: without a terminal it
-/// cannot, and says so before anything else happens.
-fn need_terminal() -> Result<(), LaunchError> {
+/// cannot, and says so before anything else happens. Plain mode reads
+/// lines, from a pipe as well.
+fn need_terminal(flags: &WizardFlags) -> Result<(), LaunchError> {
     use std::io::IsTerminal;
-    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+    if flags.plain || (std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
         Ok(())
     } else {
         Err(LaunchError::NoTerminal)
@@ -67,7 +71,7 @@ pub fn embedded(config: Config, data_dir: &Path, flags: WizardFlags) -> Result<(
             ))
         })
     };
-    if let Err(no_terminal) = need_terminal() {
+    if let Err(no_terminal) = need_terminal(&flags) {
         return Err(held_by_daemon().unwrap_or(no_terminal));
     }
     let store = match Store::open(data_dir) {
@@ -99,7 +103,7 @@ fn log_to_file(path: &Path) {
 /// Runs the wizard on the daemon listening at `socket`, with the daemon's
 /// password policy and slide.
 pub fn connected(mut config: Config, socket: &Path, flags: WizardFlags) -> Result<(), LaunchError> {
-    need_terminal()?;
+    need_terminal(&flags)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -117,7 +121,7 @@ pub fn connected(mut config: Config, socket: &Path, flags: WizardFlags) -> Resul
             demo: None,
             client: client_for(&config, flags.kiosk),
         };
-        super::run(Arc::new(service), &config, options).await?;
+        super::run_any(Arc::new(service), &config, options, flags.plain).await?;
         Ok(())
     })
 }
@@ -125,7 +129,7 @@ pub fn connected(mut config: Config, socket: &Path, flags: WizardFlags) -> Resul
 /// Runs the wizard on a throwaway store with a demo account; the mail it
 /// sends shows in a panel on screen. Everything is removed on exit.
 pub fn demo(mut config: Config, flags: WizardFlags) -> Result<(), LaunchError> {
-    need_terminal()?;
+    need_terminal(&flags)?;
     // The demo's mail is for its on-screen mailbox, never for a server.
     config.mail.smtp_url.clear();
     let dir = tempfile::Builder::new()
@@ -238,7 +242,7 @@ fn run(
         // The meter shows the rules this service enforces.
         let mut shown = config.clone();
         shown.password = service.password_policy();
-        let result = super::run(service, &shown, options).await;
+        let result = super::run_any(service, &shown, options, flags.plain).await;
         stop_on_fault.abort();
         let _ = stop_tx.send(true);
         let _ = mail_task.await;

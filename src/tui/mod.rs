@@ -52,6 +52,20 @@ pub struct WizardOptions {
 
 type MeterJob = Option<(u64, Zeroizing<String>, Vec<String>)>;
 
+/// Runs the full-screen wizard, or plain mode.
+pub async fn run_any(
+    service: Arc<dyn RecoveryService>,
+    config: &Config,
+    options: WizardOptions,
+    plain: bool,
+) -> std::io::Result<()> {
+    if plain {
+        crate::plain::run(service, config, options).await
+    } else {
+        run(service, config, options).await
+    }
+}
+
 /// Runs the wizard on this process's terminal until the person quits (or
 /// SIGTERM / SIGHUP arrives).
 pub async fn run(

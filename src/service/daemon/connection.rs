@@ -217,8 +217,12 @@ impl Connection {
         let service = &shared.service;
         use Request as R;
         match request {
-            R::OpenSession { client, language } => self
-                .open(&client, &language, &config)
+            R::OpenSession {
+                client,
+                language,
+                plain,
+            } => self
+                .open(&client, &language, plain, &config)
                 .await
                 .map(Answer::Session),
             R::SubmitAddress { session, address } => service
@@ -280,6 +284,7 @@ impl Connection {
         &mut self,
         client: &str,
         language: &str,
+        plain: bool,
         config: &crate::config::Config,
     ) -> Result<SessionId, ServiceError> {
         let claim = crate::recovery::text::visible(client, 60);
@@ -326,7 +331,7 @@ impl Connection {
         match self
             .shared
             .service
-            .open_session_from(&origin, &who, language)
+            .open_session_from(&origin, &who, language, plain)
             .await
         {
             Ok(id) => {

@@ -1,0 +1,693 @@
+//! The plain line mode, for screen readers and braille displays: the same
+//! flow on the same recovery service as the full-screen wizard, as lines
+//! on stdout and answers read line by line from stdin (a terminal or a
+//! pipe). No alternate screen, no colours, no cursor moves, no spinners:
+//! each step says where the person is, choices are numbered, an error comes
+//! next to its question and the question again. `?` gives the step's help,
+//! `b` goes back, `t` says how long the code is valid.
+//!
+//! There is no slider: the slide is pacing evidence rekey's own wizard
+//! sends, not a barrier. A plain session skips it and keeps every limit,
+//! floor and answer of any other session.
+
+use crate::config::Config;
+use crate::i18n::{Catalog, Catalogs};
+use crate::recovery::{FlowView, MailProgress, PasswordVerdict, RuleStatus, Stage};
+use crate::service::{RecoveryService, SecretString, ServiceError, SessionId, SignInAnswer};
+use crate::tui::WizardOptions;
+use crate::tui::errors::{clock, text as error_text};
+use crate::tui::widgets::meter::{crack_time, rule_text};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// While the code is awaited, the flow is asked for news this often.
+const POLL: Duration = Duration::from_secs(3);
+/// The one escape sequence plain mode sends: at a kiosk's idle reset, so
+/// the next person does not read the last one's address.
+const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
+
+/// What a question got.
+enum Answer {
+    Text(String),
+    /// `b`: one step back.
+    Back,
+    /// The input ended (the pipe closed, the terminal hung up).
+    End,
+    /// A kiosk sat idle: back to the start, wiped.
+    Idle,
+}
+
+/// Where the person is.
+enum Step {
+    Start,
+    SignIn,
+    Address,
+    Verify,
+    Ticket,
+    Code,
+    Password,
+    Done,
+}
+
+struct Plain {
+    service: Arc<dyn RecoveryService>,
+    t: Catalog,
+    options: WizardOptions,
+    config: Config,
+    lines: mpsc::UnboundedReceiver<Option<String>>,
+    session: Option<SessionId>,
+    address: String,
+    /// What was last said of the code's mail, so each change is said once.
+    mail_said: Option<MailProgress>,
+    expiry_said: bool,
+}
+
+/// Runs plain mode until the input ends or the person quits.
+pub async fn run(
+    service: Arc<dyn RecoveryService>,
+    config: &Config,
+    options: WizardOptions,
+) -> std::io::Result<()> {
+    let catalogs = Catalogs::shipped();
+    let language = options
+        .language
+        .as_deref()
+        .and_then(|l| catalogs.find(l))
+        .or_else(|| crate::i18n::locale_language().and_then(|l| catalogs.find(&l)))
+        .or_else(|| catalogs.find(&config.wizard.language))
+        .unwrap_or(0);
+    let (tx, lines) = mpsc::unbounded_channel();
+    // A thread of its own: a read that never returns (nobody types) must
+    // not hold up the runtime's shutdown.
+    std::thread::Builder::new()
+        .name("rekey-plain-input".into())
+        .spawn(move || read_lines(&tx))?;
+    let mut plain = Plain {
+        service,
+        t: catalogs.get(language).clone(),
+        options,
+        config: config.clone(),
+        lines,
+        session: None,
+        address: String::new(),
+        mail_said: None,
+        expiry_said: false,
+    };
+    let kiosk = plain.options.kiosk;
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let outcome = {
+        let walk = plain.walk();
+        tokio::pin!(walk);
+        loop {
+            tokio::select! {
+                outcome = &mut walk => break outcome,
+                // Ctrl-C quits, except at a kiosk, where there is no way out.
+                _ = interrupt.recv() => if !kiosk { break Ok(()) },
+                _ = terminate.recv() => break Ok(()),
+            }
+        }
+    };
+    echo(true);
+    if let Some(session) = plain.session.take() {
+        let _ = plain.service.close_session(&session).await;
+    }
+    outcome
+}
+
+/// Reads stdin line by line, for as long as it lasts.
+fn read_lines(tx: &mpsc::UnboundedSender<Option<String>>) {
+    let stdin = std::io::stdin();
+    loop {
+        let mut line = String::new();
+        match stdin.read_line(&mut line) {
+            Ok(0) | Err(_) => {
+                let _ = tx.send(None);
+                return;
+            }
+            Ok(_) => {
+                let line = line.trim_end_matches(['\n', '\r']).to_string();
+                if tx.send(Some(line)).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Typed characters shown or not, when stdin is a terminal: a password is
+/// read without echo; the Enter that ends it still moves to a new line.
+fn echo(on: bool) {
+    use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+    let stdin = std::io::stdin();
+    let Ok(mut termios) = tcgetattr(&stdin) else {
+        return;
+    };
+    termios.local_flags.set(LocalFlags::ECHO, on);
+    termios.local_flags.insert(LocalFlags::ECHONL);
+    let _ = tcsetattr(&stdin, SetArg::TCSANOW, &termios);
+}
+
+/// A line to the person.
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", crate::recovery::text::visible(text, usize::MAX));
+    let _ = out.flush();
+}
+
+/// A question, on a line of its own, the answer typed after it.
+fn prompt(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{text}: ");
+    let _ = out.flush();
+}
+
+impl Plain {
+    async fn walk(&mut self) -> std::io::Result<()> {
+        let mut step = Step::Start;
+        loop {
+            let next = match step {
+                Step::Start => self.start().await,
+                Step::SignIn => self.sign_in().await,
+                Step::Address => self.address_step().await,
+                Step::Verify => self.verify().await,
+                Step::Ticket => self.ticket().await,
+                Step::Code => self.code().await,
+                Step::Password => self.password().await,
+                Step::Done => self.done().await,
+            };
+            step = match next {
+                Some(step) => step,
+                None => return Ok(()),
+            };
+        }
+    }
+
+    fn step_line(&self, n: u8, title: &str) {
+        say("");
+        say(&format!(
+            "{}: {}",
+            self.t.tf(
+                "app-step",
+                &[("n", n.into()), ("total", crate::tui::app::STEPS.into())]
+            ),
+            self.t.t(title)
+        ));
+    }
+
+    /// Waits for a line; in a kiosk, no longer than the idle time. `b`
+    /// is Back; `?` prints `help` and asks again.
+    async fn ask(&mut self, question: &str, help: &str, secret: bool) -> Answer {
+        loop {
+            prompt(question);
+            if secret {
+                echo(false);
+            }
+            let line = if self.options.kiosk {
+                let idle = Duration::from_secs(self.config.wizard.idle_secs);
+                match tokio::time::timeout(idle, self.lines.recv()).await {
+                    Ok(line) => line,
+                    Err(_) => {
+                        echo(true);
+                        return Answer::Idle;
+                    }
+                }
+            } else {
+                self.lines.recv().await
+            };
+            if secret {
+                echo(true);
+            }
+            let Some(Some(line)) = line else {
+                return Answer::End;
+            };
+            match line.trim() {
+                "?" => say(&self.t.t(help)),
+                "b" | "B" if !secret => return Answer::Back,
+                _ => return Answer::Text(line),
+            }
+        }
+    }
+
+    /// A numbered choice: 1-based, or what else the answer was.
+    async fn choose(&mut self, choices: &str, help: &str) -> Result<usize, Answer> {
+        say(&self.t.t(choices));
+        loop {
+            match self.ask(&self.t.t("plain-choose"), help, false).await {
+                Answer::Text(text) => match text.trim().parse::<usize>() {
+                    Ok(n @ 1..=2) => return Ok(n),
+                    _ => say(&self.t.t("plain-pick")),
+                },
+                other => return Err(other),
+            }
+        }
+    }
+
+    /// Where an answer that is not an answer leads: the start after an
+    /// idle kiosk (wiped), the end of the input, or one step back.
+    async fn elsewhere(&mut self, answer: Answer, back: Step) -> Option<Step> {
+        match answer {
+            Answer::Text(_) => Some(back),
+            Answer::Back => Some(back),
+            Answer::End => None,
+            Answer::Idle => {
+                self.leave().await;
+                let mut out = std::io::stdout().lock();
+                let _ = write!(out, "{CLEAR_SCREEN}");
+                let _ = out.flush();
+                Some(Step::Start)
+            }
+        }
+    }
+
+    /// Ends the session and forgets what was typed.
+    async fn leave(&mut self) {
+        if let Some(session) = self.session.take() {
+            let _ = self.service.close_session(&session).await;
+        }
+        self.address.clear();
+        self.mail_said = None;
+        self.expiry_said = false;
+    }
+
+    async fn start(&mut self) -> Option<Step> {
+        self.leave().await;
+        say("");
+        say("rekey");
+        say(&self.t.t("plain-welcome"));
+        if !self.options.kiosk {
+            say(&self.t.t("plain-quit"));
+        }
+        if let Some(demo) = &self.options.demo {
+            say(&self
+                .t
+                .tf("sign-in-demo", &[("address", demo.address.as_str().into())]));
+            say(&self.t.tf(
+                "sign-in-demo-password",
+                &[("password", demo.password.as_str().into())],
+            ));
+        }
+        match self.choose("plain-start-choices", "plain-help-start").await {
+            Ok(1) => Some(Step::Address),
+            Ok(_) => Some(Step::SignIn),
+            Err(Answer::Back) => Some(Step::Start),
+            Err(other) => self.elsewhere(other, Step::Start).await,
+        }
+    }
+
+    async fn sign_in(&mut self) -> Option<Step> {
+        say("");
+        say(&self.t.t("sign-in-title"));
+        let address = match self
+            .ask(&self.t.t("sign-in-address"), "plain-help-sign-in", false)
+            .await
+        {
+            Answer::Text(text) => text,
+            other => return self.elsewhere(other, Step::Start).await,
+        };
+        let password = match self
+            .ask(&self.t.t("sign-in-password"), "plain-help-sign-in", true)
+            .await
+        {
+            Answer::Text(text) => SecretString::from(text),
+            other => return self.elsewhere(other, Step::Start).await,
+        };
+        let session = match self.open(false).await {
+            Ok(session) => session,
+            Err(e) => {
+                say(&error_text(&e, &self.t));
+                return Some(Step::Start);
+            }
+        };
+        say(&self.t.t("sign-in-checking"));
+        match self.service.sign_in(&session, &address, &password).await {
+            Ok(SignInAnswer::Works) => say(&self.t.t("sign-in-success")),
+            Ok(SignInAnswer::NoMatch {
+                tries_left,
+                wait_ms,
+            }) => {
+                let more = if tries_left == 0 {
+                    self.t
+                        .tf("sign-in-paused", &[("time", clock(wait_ms).into())])
+                } else {
+                    self.t.tf("sign-in-tries-left", &[("n", tries_left.into())])
+                };
+                say(&format!("{} {more}", self.t.t("sign-in-mismatch")));
+            }
+            Ok(SignInAnswer::Paused { wait_ms }) => {
+                say(&self
+                    .t
+                    .tf("sign-in-paused", &[("time", clock(wait_ms).into())]));
+            }
+            Err(ServiceError::DirectoryDown) => say(&self.t.t("sign-in-cannot-check")),
+            Err(ServiceError::Unavailable(_)) => say(&self.t.t("sign-in-unavailable")),
+            Err(e) => say(&error_text(&e, &self.t)),
+        }
+        Some(Step::Start)
+    }
+
+    /// A session for this round: plain (no slide) for recovery.
+    async fn open(&mut self, plain: bool) -> Result<SessionId, ServiceError> {
+        if let Some(session) = &self.session {
+            return Ok(session.clone());
+        }
+        let client = self.options.client.clone();
+        let opened = if plain {
+            self.service.open_plain_session(&client, self.t.code).await
+        } else {
+            self.service.open_session(&client, self.t.code).await
+        }?;
+        self.session = Some(opened.clone());
+        Ok(opened)
+    }
+
+    async fn address_step(&mut self) -> Option<Step> {
+        self.step_line(1, "forgot-title");
+        let session = match self.open(true).await {
+            Ok(session) => session,
+            Err(e) => {
+                say(&error_text(&e, &self.t));
+                return Some(Step::Start);
+            }
+        };
+        loop {
+            let typed = match self
+                .ask(&self.t.t("forgot-address"), "plain-help-address", false)
+                .await
+            {
+                Answer::Text(text) => text,
+                other => return self.elsewhere(other, Step::Start).await,
+            };
+            let accepted = match self.service.submit_address(&session, &typed).await {
+                Ok(address) => address,
+                Err(e) => {
+                    say(&error_text(&e, &self.t));
+                    continue;
+                }
+            };
+            self.address = accepted.to_string();
+            say(&self.t.t("app-busy"));
+            match self.service.request(&session).await {
+                Ok(_) => return Some(Step::Verify),
+                Err(e) => say(&error_text(&e, &self.t)),
+            }
+        }
+    }
+
+    async fn verify(&mut self) -> Option<Step> {
+        self.step_line(2, "verify-title");
+        say(&self.t.t("verify-intro"));
+        let session = self.session.clone()?;
+        loop {
+            match self
+                .choose("plain-verify-choices", "plain-help-verify")
+                .await
+            {
+                Ok(1) => match self.service.choose_email(&session).await {
+                    Ok(_) => return Some(Step::Code),
+                    Err(e) => say(&error_text(&e, &self.t)),
+                },
+                Ok(_) => return Some(Step::Ticket),
+                Err(other) => return self.elsewhere(other, Step::Address).await,
+            }
+        }
+    }
+
+    async fn ticket(&mut self) -> Option<Step> {
+        say("");
+        say(&self.t.t("ticket-ask-title"));
+        say(&self.t.t("ticket-ask-intro"));
+        let session = self.session.clone()?;
+        let label = if self.config.support.contact_required {
+            "ticket-contact"
+        } else {
+            "ticket-contact-optional"
+        };
+        let view = loop {
+            let contact = match self
+                .ask(&self.t.t(label), "ticket-contact-hint", false)
+                .await
+            {
+                Answer::Text(text) => text,
+                other => return self.elsewhere(other, Step::Verify).await,
+            };
+            say(&self.t.t("ticket-opening"));
+            match self.service.open_ticket(&session, Some(&contact)).await {
+                Ok(view) => break view,
+                Err(e) => say(&error_text(&e, &self.t)),
+            }
+        };
+        let reference = view.ticket.unwrap_or_default();
+        say(&self.t.tf(
+            "ticket-reference",
+            &[("reference", reference.as_str().into())],
+        ));
+        say(&self.t.t("ticket-write-down"));
+        let support = &self.config.support;
+        let shown = |text: &str| crate::recovery::text::visible(text, 80);
+        say(&match &support.desk {
+            Some(desk) => self
+                .t
+                .tf("ticket-next-desk", &[("desk", shown(desk).into())]),
+            None => self.t.t("ticket-next"),
+        });
+        if !support.phone.is_empty() {
+            say(&self
+                .t
+                .tf("ticket-phone", &[("phone", shown(&support.phone).into())]));
+        }
+        if !support.hours.is_empty() {
+            say(&self
+                .t
+                .tf("ticket-hours", &[("hours", shown(&support.hours).into())]));
+        }
+        self.back_to_start().await
+    }
+
+    /// "Press Enter to go back to the start", then the start.
+    async fn back_to_start(&mut self) -> Option<Step> {
+        match self
+            .ask(&self.t.t("plain-press-enter"), "plain-press-enter", false)
+            .await
+        {
+            Answer::End => None,
+            other => self.elsewhere(other, Step::Start).await,
+        }
+    }
+
+    async fn code(&mut self) -> Option<Step> {
+        self.step_line(3, "check-title");
+        let session = self.session.clone()?;
+        let address = self.address.clone();
+        say(&self
+            .t
+            .tf("check-intro", &[("address", address.as_str().into())]));
+        self.send_code(&session).await;
+        loop {
+            let answer = self.ask_code(&session).await;
+            let typed = match answer {
+                Answer::Text(text) => text,
+                other => return self.elsewhere(other, Step::Verify).await,
+            };
+            match typed.trim() {
+                "t" | "T" => {
+                    if let Ok(view) = self.service.flow_status(&session).await {
+                        self.tell_time(&view);
+                    }
+                }
+                "r" | "R" => self.send_code(&session).await,
+                "s" | "S" => return Some(Step::Ticket),
+                code => {
+                    let code = SecretString::from(code.to_string());
+                    match self.service.confirm_code(&session, &code).await {
+                        Ok(view) if view.stage == Stage::CodeConfirmed => {
+                            say(&self.t.t("plain-code-confirmed"));
+                            return Some(Step::Password);
+                        }
+                        Ok(view) => self.tell_time(&view),
+                        Err(e) => say(&error_text(&e, &self.t)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// "Sending the code…", then what became of it; "Sent." follows when
+    /// the mail went out.
+    async fn send_code(&mut self, session: &str) {
+        say(&self.t.t("check-sending"));
+        self.mail_said = Some(MailProgress::Sending);
+        match self.service.send_code(session).await {
+            Ok(view) => self.tell_code(&view),
+            Err(e) => say(&error_text(&e, &self.t)),
+        }
+    }
+
+    /// The code question, with what happens meanwhile said once: the
+    /// mail sent or late, the code expired.
+    async fn ask_code(&mut self, session: &str) -> Answer {
+        let question = self.t.t("check-code");
+        prompt(&question);
+        loop {
+            let idle = Duration::from_secs(self.config.wizard.idle_secs);
+            let started = tokio::time::Instant::now();
+            tokio::select! {
+                line = self.lines.recv() => {
+                    let Some(Some(line)) = line else { return Answer::End };
+                    match line.trim() {
+                        "?" => { say(&self.t.t("plain-help-code")); prompt(&question); }
+                        "b" | "B" => return Answer::Back,
+                        _ => return Answer::Text(line),
+                    }
+                }
+                _ = tokio::time::sleep(POLL) => {
+                    if self.options.kiosk && started.elapsed() >= idle {
+                        return Answer::Idle;
+                    }
+                    if let Ok(view) = self.service.flow_status(session).await
+                        && self.announce(&view)
+                    {
+                        prompt(&question);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Says a change of the mail's progress or the code's life, once;
+    /// true when something was said.
+    fn announce(&mut self, view: &FlowView) -> bool {
+        let mut said = false;
+        if view.mail != self.mail_said
+            && let Some(progress) = view.mail
+        {
+            say("");
+            say(&self.t.t(match progress {
+                MailProgress::Sending => "check-mail-sending",
+                MailProgress::Sent => "check-mail-sent",
+                MailProgress::Delayed => "check-mail-delayed",
+            }));
+            self.mail_said = view.mail;
+            said = true;
+        }
+        if view.stage == Stage::Expired && !self.expiry_said {
+            say("");
+            say(&self.t.t("check-expired"));
+            self.expiry_said = true;
+            said = true;
+        }
+        said
+    }
+
+    fn tell_code(&mut self, view: &FlowView) {
+        self.expiry_said = false;
+        if let Some(code) = &view.code {
+            say(&self
+                .t
+                .tf("check-phrase", &[("phrase", code.phrase.as_str().into())]));
+        }
+        self.announce(view);
+        self.tell_time(view);
+    }
+
+    fn tell_time(&self, view: &FlowView) {
+        match (&view.code, view.stage) {
+            (Some(code), Stage::CodeSent) => say(&format!(
+                "{} · {}",
+                self.t.tf(
+                    "check-valid-for",
+                    &[("time", clock(code.expires_in_ms).into())]
+                ),
+                self.t
+                    .tf("check-tries-left", &[("n", code.attempts_left.into())])
+            )),
+            (_, Stage::Expired) => say(&self.t.t("check-expired")),
+            (_, Stage::LockedOut) => say(&self.t.t("check-locked")),
+            _ => {}
+        }
+    }
+
+    async fn password(&mut self) -> Option<Step> {
+        self.step_line(4, "password-title");
+        say(&self.t.t("password-intro"));
+        say(&self.t.t("password-rules"));
+        for rule in self.config.password.rules() {
+            if rule != crate::recovery::Rule::Printable {
+                say(&format!("- {}", rule_text(rule, &self.t)));
+            }
+        }
+        let session = self.session.clone()?;
+        loop {
+            let first = match self
+                .ask(&self.t.t("password-new"), "plain-help-password", true)
+                .await
+            {
+                Answer::Text(text) => SecretString::from(text),
+                other => return self.elsewhere(other, Step::Code).await,
+            };
+            use crate::service::ExposeSecret;
+            if !first.expose_secret().is_ascii() {
+                say(&self.t.t("password-non-ascii"));
+            }
+            match self.service.assess_password(&session, &first).await {
+                Ok(verdict) => {
+                    self.tell_verdict(&verdict);
+                    if !verdict.passes() {
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    say(&error_text(&e, &self.t));
+                    continue;
+                }
+            }
+            let again = match self
+                .ask(&self.t.t("password-again"), "plain-help-password", true)
+                .await
+            {
+                Answer::Text(text) => SecretString::from(text),
+                other => return self.elsewhere(other, Step::Code).await,
+            };
+            say(&self.t.t("password-saving"));
+            match self.service.set_password(&session, &first, &again).await {
+                Ok(_) => return Some(Step::Done),
+                Err(ServiceError::PasswordRefused(verdict)) => self.tell_verdict(&verdict),
+                Err(e) => say(&error_text(&e, &self.t)),
+            }
+        }
+    }
+
+    /// The strength verdict in words, and each rule it fails.
+    fn tell_verdict(&self, verdict: &PasswordVerdict) {
+        say(&format!(
+            "{}. {}",
+            self.t.t(&format!("password-score-{}", verdict.score)),
+            self.t.tf(
+                "password-crack-time",
+                &[("time", crack_time(verdict.crack_seconds, &self.t).into())]
+            )
+        ));
+        for check in &verdict.rules {
+            if check.status == RuleStatus::Failed {
+                say(&format!(
+                    "{} {}",
+                    self.t.t("plain-rule-failed"),
+                    rule_text(check.rule, &self.t)
+                ));
+            }
+        }
+        if verdict.passes() {
+            say(&self.t.t("plain-strong-enough"));
+        }
+    }
+
+    async fn done(&mut self) -> Option<Step> {
+        self.step_line(5, "done-title");
+        say(&self.t.t("done-message"));
+        say(&self.t.t("done-notice"));
+        say(&self.t.t("done-propagation"));
+        self.back_to_start().await
+    }
+}
