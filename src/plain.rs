@@ -254,6 +254,11 @@ impl Plain {
             Answer::End => None,
             Answer::Idle => {
                 self.leave().await;
+                // What was typed and not sent goes too.
+                let _ = nix::sys::termios::tcflush(
+                    std::io::stdin(),
+                    nix::sys::termios::FlushArg::TCIFLUSH,
+                );
                 let mut out = std::io::stdout().lock();
                 let _ = write!(out, "{CLEAR_SCREEN}");
                 let _ = out.flush();
@@ -530,12 +535,13 @@ impl Plain {
     async fn ask_code(&mut self, session: &str) -> Answer {
         let question = self.t.t("check-code");
         prompt(&question);
+        let idle = Duration::from_secs(self.config.wizard.idle_secs);
+        let mut last_line = tokio::time::Instant::now();
         loop {
-            let idle = Duration::from_secs(self.config.wizard.idle_secs);
-            let started = tokio::time::Instant::now();
             tokio::select! {
                 line = self.lines.recv() => {
                     let Some(Some(line)) = line else { return Answer::End };
+                    last_line = tokio::time::Instant::now();
                     match line.trim() {
                         "?" => { say(&self.t.t("plain-help-code")); prompt(&question); }
                         "b" | "B" => return Answer::Back,
@@ -543,7 +549,7 @@ impl Plain {
                     }
                 }
                 _ = tokio::time::sleep(POLL) => {
-                    if self.options.kiosk && started.elapsed() >= idle {
+                    if self.options.kiosk && last_line.elapsed() >= idle {
                         return Answer::Idle;
                     }
                     if let Ok(view) = self.service.flow_status(session).await

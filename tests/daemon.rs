@@ -146,12 +146,29 @@ impl DaemonPaths {
 
 /// A session of a person at `place`, with Request pressed on `address`.
 async fn requested_at(service: &SocketService, place: &str, address: &str) -> SessionId {
-    let s = service.open_session(place, "en").await.expect("session");
+    requested_as(service, place, address, false).await
+}
+
+/// As [`requested_at`]; a plain session (the line mode's) has no slide.
+async fn requested_as(
+    service: &SocketService,
+    place: &str,
+    address: &str,
+    plain: bool,
+) -> SessionId {
+    let s = if plain {
+        service.open_plain_session(place, "en").await
+    } else {
+        service.open_session(place, "en").await
+    }
+    .expect("session");
     service.submit_address(&s, address).await.expect("address");
-    service
-        .check_slide(&s, &human_slide(&SlideRules::default()))
-        .await
-        .expect("slide");
+    if !plain {
+        service
+            .check_slide(&s, &human_slide(&SlideRules::default()))
+            .await
+            .expect("slide");
+    }
     service.request(&s).await.expect("requested");
     s
 }
@@ -164,6 +181,17 @@ async fn requested_at(service: &SocketService, place: &str, address: &str) -> Se
 /// owner's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_with_five_guesses_and_five_requests_cannot_lock_the_owner_out() {
+    stranger_cannot_lock_the_owner_out(false).await;
+}
+
+/// The same stranger on plain sessions (the line mode's, which skip the
+/// slide): exactly the same limits, tries and cooldowns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_on_plain_sessions_gets_the_same_limits() {
+    stranger_cannot_lock_the_owner_out(true).await;
+}
+
+async fn stranger_cannot_lock_the_owner_out(plain: bool) {
     let root = tempfile::tempdir().unwrap();
     let address = "ada@example.com";
     seed_accounts(
@@ -178,7 +206,7 @@ async fn a_stranger_with_five_guesses_and_five_requests_cannot_lock_the_owner_ou
     // The stranger goes first: a code of their own (mailed to the owner),
     // five wrong guesses at it, and four more requests.
     let stranger = connect(&daemon).await;
-    let s = requested_at(&stranger, "ssh 198.51.100.7", address).await;
+    let s = requested_as(&stranger, "ssh 198.51.100.7", address, plain).await;
     stranger.choose_email(&s).await.unwrap();
     stranger
         .send_code(&s)
@@ -220,7 +248,7 @@ async fn a_stranger_with_five_guesses_and_five_requests_cannot_lock_the_owner_ou
     // The stranger, on a fresh connection and session, types the owner's
     // code: it is not theirs, and it spends none of the owner's tries.
     let again = connect(&daemon).await;
-    let s2 = requested_at(&again, "ssh 198.51.100.7", address).await;
+    let s2 = requested_as(&again, "ssh 198.51.100.7", address, plain).await;
     again.choose_email(&s2).await.unwrap();
     assert!(
         again.send_code(&s2).await.is_err(),

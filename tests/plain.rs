@@ -1,0 +1,270 @@
+//! Plain line mode as a screen-reader or braille user meets it: the real
+//! binary through a pseudo-terminal with `ACCESSIBLE=1`, and with stdin
+//! from a pipe; the whole flow to "Password changed" with the new password
+//! then verifying, in English, Swedish and Russian, and a kiosk's rules.
+//! The output holds no escape sequence, except the one clear-screen at a
+//! kiosk's idle reset.
+
+mod common;
+
+use common::daemon::wait_for_code;
+use common::pty::{CTRL_C, ENTER, Wizard};
+use common::{NEW_PASSWORD, OLD_PASSWORD, operator, password_works};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ADDRESS: &str = "ada@example.com";
+const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
+
+fn add_account(dir: &Path) {
+    let out = operator(dir, &["user", "add", ADDRESS], &format!("{OLD_PASSWORD}\n"));
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// Types a line and Enter.
+fn answer(w: &mut Wizard, line: &str) {
+    w.type_text(line);
+    w.send(ENTER);
+}
+
+/// The whole flow in plain mode through a pty, in the language of
+/// `words`: (start choices, the address question, the verify choices, the
+/// code question, the new password, again, changed).
+fn walk_through_a_pty(env: &[(&str, &str)], words: [&str; 7]) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    add_account(tmp.path());
+    let mut w = Wizard::embedded_with(tmp.path(), env);
+    w.wait_for(words[0]);
+    answer(&mut w, "1");
+    w.wait_for(words[1]);
+    answer(&mut w, ADDRESS);
+    w.wait_for(words[2]);
+    answer(&mut w, "1");
+    w.wait_for(words[3]);
+    let code = wait_for_code(&tmp.path().join("mail"), ADDRESS, 1);
+    // A pasted code in any usual form.
+    answer(&mut w, &format!("{}-{}", &code[..3], &code[3..]));
+    w.wait_for(words[4]);
+    answer(&mut w, NEW_PASSWORD);
+    w.wait_for(words[5]);
+    answer(&mut w, NEW_PASSWORD);
+    w.wait_for(words[6]);
+    let transcript = w.transcript();
+    assert!(
+        !transcript.contains(NEW_PASSWORD),
+        "the password was echoed:\n{transcript}"
+    );
+    assert!(
+        !transcript.contains('\x1b'),
+        "an escape sequence in plain mode:\n{transcript:?}"
+    );
+    assert!(w.quit().success());
+    assert!(password_works(tmp.path(), ADDRESS, NEW_PASSWORD));
+}
+
+#[test]
+fn plain_mode_through_a_pty_sets_the_password_in_english() {
+    walk_through_a_pty(
+        &[("ACCESSIBLE", "1")],
+        [
+            "1) Forgot your password?",
+            "Step 1 of 5: Forgot your password?",
+            "1) Verify by e-mail",
+            "Verification code:",
+            "New password:",
+            "Type it again:",
+            "Step 5 of 5: Password changed",
+        ],
+    );
+}
+
+#[test]
+fn plain_mode_through_a_pty_sets_the_password_in_swedish() {
+    walk_through_a_pty(
+        &[("TERM", "dumb"), ("LANG", "sv_SE.UTF-8")],
+        [
+            "1) Glömt ditt lösenord?",
+            "Steg 1 av 5",
+            "1) Verifiera via e-post",
+            "Verifieringskod:",
+            "Nytt lösenord:",
+            "Skriv det igen:",
+            "Steg 5 av 5",
+        ],
+    );
+}
+
+#[test]
+fn plain_mode_through_a_pty_sets_the_password_in_russian() {
+    walk_through_a_pty(
+        &[("ACCESSIBLE", "1"), ("LANG", "ru_RU.UTF-8")],
+        [
+            "1) Забыли пароль?",
+            "Шаг 1 из 5",
+            "1) Подтвердить по электронной почте",
+            "Код подтверждения:",
+            "Новый пароль:",
+            "Повторите пароль:",
+            "Шаг 5 из 5",
+        ],
+    );
+}
+
+/// What a piped child has written so far.
+struct Piped {
+    child: std::process::Child,
+    out: Arc<Mutex<String>>,
+}
+
+impl Piped {
+    fn start(dir: &Path) -> Self {
+        let data = dir.to_str().expect("UTF-8 path");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rekey"))
+            .args(["--data-dir", data, "--plain"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("LANG", "C.UTF-8")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("rekey runs");
+        let out = Arc::new(Mutex::new(String::new()));
+        let mut stdout = child.stdout.take().expect("stdout");
+        let sink = out.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    return;
+                }
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                sink.lock().unwrap().push_str(&text);
+            }
+        });
+        Self { child, out }
+    }
+
+    fn line(&mut self, text: &str) {
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "{text}").expect("written");
+    }
+
+    /// Waits until the output has `words` `count` times.
+    fn wait_for(&self, words: &str, count: usize) -> String {
+        let start = Instant::now();
+        loop {
+            let out = self.out.lock().unwrap().clone();
+            if out.matches(words).count() >= count {
+                return out;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no {words:?} x{count} in:\n{out}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The same with stdin from a pipe (a braille display's line input): no
+/// terminal is needed, and the input's end ends rekey cleanly.
+#[test]
+fn plain_mode_reads_a_pipe_and_sets_the_password() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    add_account(tmp.path());
+    let mut p = Piped::start(tmp.path());
+    p.wait_for("1) Forgot your password?", 1);
+    p.line("1");
+    p.wait_for("E-mail address: ", 1);
+    p.line("not an address");
+    let out = p.wait_for("E-mail address: ", 2);
+    assert!(out.contains("An e-mail address has one @"), "{out}");
+    p.line(ADDRESS);
+    p.wait_for("1) Verify by e-mail", 1);
+    p.line("?");
+    p.wait_for("2 is for when you cannot read that mailbox", 1);
+    p.line("1");
+    p.wait_for("Verification code: ", 1);
+    let code = wait_for_code(&tmp.path().join("mail"), ADDRESS, 1);
+    p.line("t");
+    p.wait_for("Valid for", 2);
+    p.line(&code);
+    p.wait_for("New password: ", 1);
+    p.line("battery");
+    let out = p.wait_for("New password: ", 2);
+    assert!(out.contains("Not yet: At least 15 characters"), "{out}");
+    p.line(NEW_PASSWORD);
+    let out = p.wait_for("Type it again: ", 1);
+    assert!(out.contains("This password meets every rule"), "{out}");
+    p.line(NEW_PASSWORD);
+    p.wait_for("Step 5 of 5: Password changed", 1);
+    drop(p.child.stdin.take());
+    let status = p.child.wait().expect("rekey ends");
+    assert!(status.success(), "{status}");
+    let out = p.out.lock().unwrap().clone();
+    assert!(!out.contains('\x1b'), "an escape sequence:\n{out:?}");
+    assert!(password_works(tmp.path(), ADDRESS, NEW_PASSWORD));
+}
+
+/// `--plain --kiosk`: Ctrl-C does nothing, and an idle kiosk goes back to
+/// the start with one clear-screen, the only escape sequence it sends.
+#[test]
+fn a_plain_kiosk_ignores_ctrl_c_and_clears_once_at_an_idle_reset() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let config = tmp.path().join("rekey.toml");
+    std::fs::write(&config, "[wizard]\nidle_secs = 2\n").expect("config");
+    let mut w = Wizard::embedded(
+        tmp.path(),
+        &[
+            "--plain",
+            "--kiosk",
+            "--config",
+            config.to_str().expect("UTF-8"),
+        ],
+    );
+    w.wait_for("1) Forgot your password?");
+    assert!(
+        !w.transcript().contains("Ctrl-C"),
+        "no quit hint at a kiosk"
+    );
+    w.send(CTRL_C);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(w.exited().is_none(), "Ctrl-C ended a kiosk");
+    answer(&mut w, "1");
+    w.wait_for("E-mail address:");
+    w.type_text(ADDRESS);
+    // Not sent: the kiosk sits idle with the address half given.
+    let start = Instant::now();
+    while !w.transcript().contains(CLEAR_SCREEN) {
+        assert!(start.elapsed() < Duration::from_secs(10), "no reset");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let screen = w.wait_for("1) Forgot your password?");
+    assert!(
+        !screen.contains(ADDRESS),
+        "the last person's address:\n{screen}"
+    );
+    let transcript = w.transcript();
+    assert_eq!(transcript.matches('\x1b').count(), 2, "{transcript:?}");
+    assert_eq!(transcript.matches(CLEAR_SCREEN).count(), 1);
+    // The same while the code is awaited, where the mail's news is said.
+    answer(&mut w, "1");
+    w.wait_for("E-mail address:");
+    answer(&mut w, ADDRESS);
+    w.wait_for("1) Verify by e-mail");
+    answer(&mut w, "1");
+    w.wait_for("Verification code:");
+    let start = Instant::now();
+    while w.transcript().matches(CLEAR_SCREEN).count() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "no reset at the code"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    w.wait_for("1) Forgot your password?");
+}
