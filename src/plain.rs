@@ -24,6 +24,8 @@ use tokio::sync::mpsc;
 
 /// While the code is awaited, the flow is asked for news this often.
 const POLL: Duration = Duration::from_secs(3);
+/// While the service cannot be reached, a new session is tried this often.
+const RECONNECT: Duration = Duration::from_secs(3);
 /// The one escape sequence plain mode sends: at a kiosk's idle reset, so
 /// the next person does not read the last one's address.
 const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
@@ -37,6 +39,14 @@ enum Answer {
     End,
     /// A kiosk sat idle: back to the start, wiped.
     Idle,
+    /// The service went away, or forgot the session, meanwhile.
+    Lost(ServiceError),
+}
+
+/// The session is gone: the daemon cannot be reached, or no longer knows
+/// it (it was restarted, or the session idled out).
+fn is_lost(e: &ServiceError) -> bool {
+    matches!(e, ServiceError::Unavailable(_) | ServiceError::NoSession)
 }
 
 /// Where the person is.
@@ -252,6 +262,7 @@ impl Plain {
             Answer::Text(_) => Some(back),
             Answer::Back => Some(back),
             Answer::End => None,
+            Answer::Lost(e) => self.lost(&e).await,
             Answer::Idle => {
                 self.leave().await;
                 // What was typed and not sent goes too.
@@ -265,6 +276,23 @@ impl Plain {
                 Some(Step::Start)
             }
         }
+    }
+
+    /// Contact lost, said once; then a new session is tried every few
+    /// seconds, and "connected again" said once. The flow carries on from
+    /// the address: a code sent still works.
+    async fn lost(&mut self, e: &ServiceError) -> Option<Step> {
+        self.session = None;
+        self.mail_said = None;
+        say("");
+        say(&error_text(e, &self.t));
+        if matches!(e, ServiceError::Unavailable(_)) {
+            while self.open(true).await.is_err() {
+                tokio::time::sleep(RECONNECT).await;
+            }
+            say(&self.t.t("error-reconnected"));
+        }
+        Some(Step::Address)
     }
 
     /// Ends the session and forgets what was typed.
@@ -387,6 +415,7 @@ impl Plain {
             };
             let accepted = match self.service.submit_address(&session, &typed).await {
                 Ok(address) => address,
+                Err(e) if is_lost(&e) => return self.lost(&e).await,
                 Err(e) => {
                     say(&error_text(&e, &self.t));
                     continue;
@@ -396,6 +425,7 @@ impl Plain {
             say(&self.t.t("app-busy"));
             match self.service.request(&session).await {
                 Ok(_) => return Some(Step::Verify),
+                Err(e) if is_lost(&e) => return self.lost(&e).await,
                 Err(e) => say(&error_text(&e, &self.t)),
             }
         }
@@ -412,6 +442,7 @@ impl Plain {
             {
                 Ok(1) => match self.service.choose_email(&session).await {
                     Ok(_) => return Some(Step::Code),
+                    Err(e) if is_lost(&e) => return self.lost(&e).await,
                     Err(e) => say(&error_text(&e, &self.t)),
                 },
                 Ok(_) => return Some(Step::Ticket),
@@ -441,6 +472,7 @@ impl Plain {
             say(&self.t.t("ticket-opening"));
             match self.service.open_ticket(&session, Some(&contact)).await {
                 Ok(view) => break view,
+                Err(e) if is_lost(&e) => return self.lost(&e).await,
                 Err(e) => say(&error_text(&e, &self.t)),
             }
         };
@@ -489,7 +521,9 @@ impl Plain {
         say(&self
             .t
             .tf("check-intro", &[("address", address.as_str().into())]));
-        self.send_code(&session).await;
+        if let Err(e) = self.send_code(&session).await {
+            return self.lost(&e).await;
+        }
         loop {
             let answer = self.ask_code(&session).await;
             let typed = match answer {
@@ -497,12 +531,16 @@ impl Plain {
                 other => return self.elsewhere(other, Step::Verify).await,
             };
             match typed.trim() {
-                "t" | "T" => {
-                    if let Ok(view) = self.service.flow_status(&session).await {
-                        self.tell_time(&view);
+                "t" | "T" => match self.service.flow_status(&session).await {
+                    Ok(view) => self.tell_time(&view),
+                    Err(e) if is_lost(&e) => return self.lost(&e).await,
+                    Err(e) => say(&error_text(&e, &self.t)),
+                },
+                "r" | "R" => {
+                    if let Err(e) = self.send_code(&session).await {
+                        return self.lost(&e).await;
                     }
                 }
-                "r" | "R" => self.send_code(&session).await,
                 "s" | "S" => return Some(Step::Ticket),
                 code => {
                     let code = SecretString::from(code.to_string());
@@ -512,6 +550,7 @@ impl Plain {
                             return Some(Step::Password);
                         }
                         Ok(view) => self.tell_time(&view),
+                        Err(e) if is_lost(&e) => return self.lost(&e).await,
                         Err(e) => say(&error_text(&e, &self.t)),
                     }
                 }
@@ -520,14 +559,16 @@ impl Plain {
     }
 
     /// "Sending the code…", then what became of it; "Sent." follows when
-    /// the mail went out.
-    async fn send_code(&mut self, session: &str) {
+    /// the mail went out. The error when the session is lost.
+    async fn send_code(&mut self, session: &str) -> Result<(), ServiceError> {
         say(&self.t.t("check-sending"));
         self.mail_said = Some(MailProgress::Sending);
         match self.service.send_code(session).await {
             Ok(view) => self.tell_code(&view),
+            Err(e) if is_lost(&e) => return Err(e),
             Err(e) => say(&error_text(&e, &self.t)),
         }
+        Ok(())
     }
 
     /// The code question, with what happens meanwhile said once: the
@@ -552,10 +593,14 @@ impl Plain {
                     if self.options.kiosk && last_line.elapsed() >= idle {
                         return Answer::Idle;
                     }
-                    if let Ok(view) = self.service.flow_status(session).await
-                        && self.announce(&view)
-                    {
-                        prompt(&question);
+                    match self.service.flow_status(session).await {
+                        Ok(view) => {
+                            if self.announce(&view) {
+                                prompt(&question);
+                            }
+                        }
+                        Err(e) if is_lost(&e) => return Answer::Lost(e),
+                        Err(_) => {}
                     }
                 }
             }
@@ -644,6 +689,7 @@ impl Plain {
                         continue;
                     }
                 }
+                Err(e) if is_lost(&e) => return self.lost(&e).await,
                 Err(e) => {
                     say(&error_text(&e, &self.t));
                     continue;
@@ -660,6 +706,7 @@ impl Plain {
             match self.service.set_password(&session, &first, &again).await {
                 Ok(_) => return Some(Step::Done),
                 Err(ServiceError::PasswordRefused(verdict)) => self.tell_verdict(&verdict),
+                Err(e) if is_lost(&e) => return self.lost(&e).await,
                 Err(e) => say(&error_text(&e, &self.t)),
             }
         }

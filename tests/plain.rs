@@ -268,3 +268,53 @@ fn a_plain_kiosk_ignores_ctrl_c_and_clears_once_at_an_idle_reset() {
     }
     w.wait_for("1) Forgot your password?");
 }
+
+/// Plain mode on a daemon that is killed while the code is awaited: "Lost
+/// contact" is one line, said once; when the daemon is back, "Connected
+/// again" is one line, said once, and the person carries on from the
+/// address with a new code.
+#[test]
+fn plain_mode_says_lost_contact_and_connected_again_once_each() {
+    use common::daemon::{Daemon, TEST_CONFIG};
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let config = format!("{TEST_CONFIG}[codes]\nresend_cooldown_secs = 2\n");
+    let mut daemon = Daemon::start(tmp.path(), &config);
+    daemon.add_user(ADDRESS, "Ada", OLD_PASSWORD);
+    let socket = daemon.socket.to_str().expect("UTF-8 path").to_string();
+    let mut w = Wizard::spawn_with(
+        env!("CARGO_BIN_EXE_rekey"),
+        &["--connect", &socket],
+        tmp.path(),
+        &[("ACCESSIBLE", "1")],
+    );
+    w.wait_for("1) Forgot your password?");
+    answer(&mut w, "1");
+    w.wait_for("E-mail address:");
+    answer(&mut w, ADDRESS);
+    w.wait_for("1) Verify by e-mail");
+    answer(&mut w, "1");
+    w.wait_for("Verification code:");
+    wait_for_code(&daemon.mail_dir(), ADDRESS, 1);
+    daemon.kill();
+    w.wait_for("Lost contact with the rekey service.");
+    std::thread::sleep(Duration::from_secs(4));
+    daemon.restart();
+    w.wait_for("Connected again.");
+    w.wait_for("E-mail address:");
+    let transcript = w.transcript();
+    assert_eq!(transcript.matches("Lost contact").count(), 1, "{transcript}");
+    assert_eq!(transcript.matches("Connected again").count(), 1, "{transcript}");
+    answer(&mut w, ADDRESS);
+    w.wait_for("1) Verify by e-mail");
+    answer(&mut w, "1");
+    w.wait_for("Words in the mail");
+    let code = wait_for_code(&daemon.mail_dir(), ADDRESS, 2);
+    answer(&mut w, &code);
+    w.wait_for("New password:");
+    answer(&mut w, NEW_PASSWORD);
+    w.wait_for("Type it again:");
+    answer(&mut w, NEW_PASSWORD);
+    w.wait_for("Step 5 of 5: Password changed");
+    assert!(!w.transcript().contains('\x1b'));
+    assert!(w.quit().success());
+}
