@@ -53,7 +53,11 @@ fn main() {
     let data = dir.path().join("data");
     let addresses: Vec<String> = (0..rounds).map(|i| format!("p{i}@example.com")).collect();
     for address in &addresses {
-        let out = operator(&data, &["user", "add", address], &format!("{OLD_PASSWORD}\n"));
+        let out = operator(
+            &data,
+            &["user", "add", address],
+            &format!("{OLD_PASSWORD}\n"),
+        );
         assert!(out.status.success(), "user add");
     }
     let mut w = Wizard::embedded_with(&data, &[("ACCESSIBLE", "1")]);
@@ -70,7 +74,11 @@ fn main() {
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); steps.len()];
     for (round, address) in addresses.iter().enumerate() {
         times[0].push(line_to_question(&mut w, "1", "E-mail address: "));
-        times[1].push(line_to_question(&mut w, address, "Type a number, then Enter: "));
+        times[1].push(line_to_question(
+            &mut w,
+            address,
+            "Type a number, then Enter: ",
+        ));
         times[2].push(line_to_question(&mut w, "1", "Verification code: "));
         let code = wait_for_code(&data.join("mail"), address, 1);
         times[3].push(line_to_question(&mut w, &code, "New password: "));

@@ -121,12 +121,18 @@ struct Piped {
 
 impl Piped {
     fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[], &[])
+    }
+
+    fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let data = dir.to_str().expect("UTF-8 path");
         let mut child = Command::new(env!("CARGO_BIN_EXE_rekey"))
             .args(["--data-dir", data, "--plain"])
+            .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("LANG", "C.UTF-8")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -187,8 +193,16 @@ fn plain_mode_reads_a_pipe_and_sets_the_password() {
     p.wait_for("1) Verify by e-mail", 1);
     p.line("?");
     p.wait_for("2 is for when you cannot read that mailbox", 1);
+    // b: one step back, to the address.
+    p.line("b");
+    p.wait_for("E-mail address: ", 3);
+    p.line(ADDRESS);
+    p.wait_for("1) Verify by e-mail", 2);
     p.line("1");
     p.wait_for("Verification code: ", 1);
+    // The wait is one line, then another when the mail went out.
+    let out = p.wait_for("Sent. It can take a minute.", 1);
+    assert_eq!(out.matches("Sending the code…").count(), 1, "{out}");
     let code = wait_for_code(&tmp.path().join("mail"), ADDRESS, 1);
     p.line("t");
     p.wait_for("Valid for", 2);
@@ -302,8 +316,16 @@ fn plain_mode_says_lost_contact_and_connected_again_once_each() {
     w.wait_for("Connected again.");
     w.wait_for("E-mail address:");
     let transcript = w.transcript();
-    assert_eq!(transcript.matches("Lost contact").count(), 1, "{transcript}");
-    assert_eq!(transcript.matches("Connected again").count(), 1, "{transcript}");
+    assert_eq!(
+        transcript.matches("Lost contact").count(),
+        1,
+        "{transcript}"
+    );
+    assert_eq!(
+        transcript.matches("Connected again").count(),
+        1,
+        "{transcript}"
+    );
     answer(&mut w, ADDRESS);
     w.wait_for("1) Verify by e-mail");
     answer(&mut w, "1");
@@ -317,4 +339,48 @@ fn plain_mode_says_lost_contact_and_connected_again_once_each() {
     w.wait_for("Step 5 of 5: Password changed");
     assert!(!w.transcript().contains('\x1b'));
     assert!(w.quit().success());
+}
+
+/// What the full-screen wizard shows as it happens is one line in plain
+/// mode, said once: mail running late (the mail server refuses
+/// connections), then the code expired (a 5-second lifetime here).
+#[test]
+fn plain_mode_says_mail_late_and_code_expired_once_each() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    add_account(tmp.path());
+    let config = tmp.path().join("rekey.toml");
+    std::fs::write(&config, "[codes]\nlifetime_secs = 5\n").expect("config");
+    // A port nothing listens on: every delivery fails at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("smtp://{}", closed.local_addr().expect("address"));
+    drop(closed);
+    let mut p = Piped::start_with(
+        tmp.path(),
+        &["--config", config.to_str().expect("UTF-8")],
+        &[("REKEY_SMTP_URL", url.as_str())],
+    );
+    p.wait_for("1) Forgot your password?", 1);
+    p.line("1");
+    p.wait_for("E-mail address: ", 1);
+    p.line(ADDRESS);
+    p.wait_for("1) Verify by e-mail", 1);
+    p.line("1");
+    p.wait_for("Mail is running late.", 1);
+    let out = p.wait_for("The code has expired.", 1);
+    std::thread::sleep(Duration::from_secs(7));
+    let out_later = p.out.lock().unwrap().clone();
+    assert_eq!(
+        out_later.matches("Mail is running late.").count(),
+        1,
+        "{out_later}"
+    );
+    assert_eq!(
+        out_later.matches("The code has expired.").count(),
+        1,
+        "{out_later}"
+    );
+    assert!(out.find("Mail is running late.") < out.find("The code has expired."));
+    assert!(!out_later.contains('\x1b'), "{out_later:?}");
+    drop(p.child.stdin.take());
+    assert!(p.child.wait().expect("rekey ends").success());
 }
