@@ -12,7 +12,7 @@
 
 use crate::config::Config;
 use crate::i18n::{Catalog, Catalogs};
-use crate::recovery::{FlowView, MailProgress, PasswordVerdict, RuleStatus, Stage};
+use crate::recovery::{FlowError, FlowView, MailProgress, PasswordVerdict, RuleStatus, Stage};
 use crate::service::{RecoveryService, SecretString, ServiceError, SessionId, SignInAnswer};
 use crate::tui::WizardOptions;
 use crate::tui::errors::{clock, text as error_text};
@@ -28,7 +28,10 @@ const POLL: Duration = Duration::from_secs(3);
 const RECONNECT: Duration = Duration::from_secs(3);
 /// The one escape sequence plain mode sends: at a kiosk's idle reset, so
 /// the next person does not read the last one's address.
-const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
+const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J\x1b[3J";
+/// The longest line read: far more than any answer, so a pipe cannot fill
+/// memory with one line.
+const MAX_LINE: u64 = 64 * 1024;
 
 /// What a question got.
 enum Answer {
@@ -72,6 +75,64 @@ struct Plain {
     /// What was last said of the code's mail, so each change is said once.
     mail_said: Option<MailProgress>,
     expiry_said: bool,
+    /// In the demo: the newest mail's code, each time mail arrives.
+    mailbox: Option<mpsc::UnboundedReceiver<String>>,
+    /// On the start question with nothing under way: a kiosk has nothing
+    /// to wipe, so it does not reset.
+    resting: bool,
+}
+
+/// Typed characters not shown while this lives (passwords, and what may
+/// be typed ahead of their question).
+struct Hidden;
+
+impl Hidden {
+    fn new() -> Self {
+        echo(false);
+        Self
+    }
+}
+
+impl Drop for Hidden {
+    fn drop(&mut self) {
+        echo(true);
+    }
+}
+
+/// The terminal as plain mode found it, put back on every way out (a panic
+/// included). At a kiosk, the keys that would end or suspend rekey (Ctrl-D,
+/// Ctrl-\\, Ctrl-Z) do nothing while it runs.
+struct TerminalGuard {
+    saved: Option<nix::sys::termios::Termios>,
+}
+
+impl TerminalGuard {
+    fn enter(kiosk: bool) -> Self {
+        use nix::sys::termios::{SetArg, SpecialCharacterIndices as C, tcgetattr, tcsetattr};
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(&stdin).ok();
+        if let (Some(original), true) = (&saved, kiosk) {
+            let mut locked = original.clone();
+            for key in [C::VEOF, C::VQUIT, C::VSUSP] {
+                // 0 is _POSIX_VDISABLE on Linux: the key does nothing.
+                locked.control_chars[key as usize] = 0;
+            }
+            let _ = tcsetattr(&stdin, SetArg::TCSANOW, &locked);
+        }
+        Self { saved }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.saved {
+            let _ = nix::sys::termios::tcsetattr(
+                std::io::stdin(),
+                nix::sys::termios::SetArg::TCSANOW,
+                saved,
+            );
+        }
+    }
 }
 
 /// Runs plain mode until the input ends or the person quits.
@@ -88,12 +149,25 @@ pub async fn run(
         .or_else(|| crate::i18n::locale_language().and_then(|l| catalogs.find(&l)))
         .or_else(|| catalogs.find(&config.wizard.language))
         .unwrap_or(0);
+    let _terminal = TerminalGuard::enter(options.kiosk);
     let (tx, lines) = mpsc::unbounded_channel();
     // A thread of its own: a read that never returns (nobody types) must
     // not hold up the runtime's shutdown.
     std::thread::Builder::new()
         .name("rekey-plain-input".into())
         .spawn(move || read_lines(&tx))?;
+    let mailbox = options.mailbox.clone().map(|(dir, mut deliveries)| {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while deliveries.changed().await.is_ok() {
+                let view = crate::tui::mailbox::MailboxView::read(&dir);
+                if view.count > 0 && tx.send(view.highlight).is_err() {
+                    return;
+                }
+            }
+        });
+        rx
+    });
     let mut plain = Plain {
         service,
         t: catalogs.get(language).clone(),
@@ -104,10 +178,13 @@ pub async fn run(
         address: String::new(),
         mail_said: None,
         expiry_said: false,
+        mailbox,
+        resting: false,
     };
     let kiosk = plain.options.kiosk;
     let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let outcome = {
         let walk = plain.walk();
         tokio::pin!(walk);
@@ -117,28 +194,46 @@ pub async fn run(
                 // Ctrl-C quits, except at a kiosk, where there is no way out.
                 _ = interrupt.recv() => if !kiosk { break Ok(()) },
                 _ = terminate.recv() => break Ok(()),
+                _ = hangup.recv() => break Ok(()),
             }
         }
     };
-    echo(true);
     if let Some(session) = plain.session.take() {
         let _ = plain.service.close_session(&session).await;
     }
     outcome
 }
 
-/// Reads stdin line by line, for as long as it lasts.
+/// Reads stdin line by line, for as long as it lasts. A line that is not
+/// UTF-8 (a Latin-1 terminal) is read as well as it can be, not taken for
+/// the end; one longer than [`MAX_LINE`] is cut there.
 fn read_lines(tx: &mpsc::UnboundedSender<Option<String>>) {
-    let stdin = std::io::stdin();
+    use std::io::{BufRead, Read};
+    let mut stdin = std::io::stdin().lock();
     loop {
-        let mut line = String::new();
-        match stdin.read_line(&mut line) {
+        let mut bytes = zeroize::Zeroizing::new(Vec::new());
+        let read = (&mut stdin).take(MAX_LINE).read_until(b'\n', &mut bytes);
+        match read {
             Ok(0) | Err(_) => {
                 let _ = tx.send(None);
                 return;
             }
             Ok(_) => {
-                let line = line.trim_end_matches(['\n', '\r']).to_string();
+                if bytes.last() != Some(&b'\n') && bytes.len() as u64 >= MAX_LINE {
+                    // The rest of an overlong line is dropped, a piece at
+                    // a time.
+                    loop {
+                        let mut rest = zeroize::Zeroizing::new(Vec::new());
+                        match (&mut stdin).take(MAX_LINE).read_until(b'\n', &mut rest) {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) if rest.last() == Some(&b'\n') => break,
+                            Ok(_) => {}
+                        }
+                    }
+                }
+                let line = String::from_utf8_lossy(&bytes)
+                    .trim_end_matches(['\n', '\r'])
+                    .to_string();
                 if tx.send(Some(line)).is_err() {
                     return;
                 }
@@ -158,6 +253,21 @@ fn echo(on: bool) {
     termios.local_flags.set(LocalFlags::ECHO, on);
     termios.local_flags.insert(LocalFlags::ECHONL);
     let _ = tcsetattr(&stdin, SetArg::TCSANOW, &termios);
+}
+
+/// The code as typed or pasted: its digits, when nothing but separators
+/// (spaces of any kind, dashes, dots) is between them; else as it was, for
+/// the service to refuse with its reason.
+fn code_digits(typed: &str) -> String {
+    let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
+    let separators_only = typed.chars().all(|c| {
+        c.is_ascii_digit() || c.is_whitespace() || matches!(c, '-' | '‐' | '‑' | '–' | '—' | '.')
+    });
+    if separators_only {
+        digits
+    } else {
+        typed.trim().to_string()
+    }
 }
 
 /// A line to the person.
@@ -209,33 +319,26 @@ impl Plain {
 
     /// Waits for a line; in a kiosk, no longer than the idle time. `b`
     /// is Back; `?` prints `help` and asks again.
-    async fn ask(&mut self, question: &str, help: &str, secret: bool) -> Answer {
+    async fn ask(&mut self, question: &str, help: &str) -> Answer {
         loop {
             prompt(question);
-            if secret {
-                echo(false);
-            }
-            let line = if self.options.kiosk {
+            let line = if self.options.kiosk && !self.resting {
                 let idle = Duration::from_secs(self.config.wizard.idle_secs);
                 match tokio::time::timeout(idle, self.lines.recv()).await {
                     Ok(line) => line,
-                    Err(_) => {
-                        echo(true);
-                        return Answer::Idle;
-                    }
+                    Err(_) => return Answer::Idle,
                 }
             } else {
                 self.lines.recv().await
             };
-            if secret {
-                echo(true);
-            }
             let Some(Some(line)) = line else {
                 return Answer::End;
             };
+            // No password is one letter long: `?` and `b` mean the same at
+            // a password's question as anywhere.
             match line.trim() {
                 "?" => say(&self.t.t(help)),
-                "b" | "B" if !secret => return Answer::Back,
+                "b" | "B" => return Answer::Back,
                 _ => return Answer::Text(line),
             }
         }
@@ -245,7 +348,7 @@ impl Plain {
     async fn choose(&mut self, choices: &str, help: &str) -> Result<usize, Answer> {
         say(&self.t.t(choices));
         loop {
-            match self.ask(&self.t.t("plain-choose"), help, false).await {
+            match self.ask(&self.t.t("plain-choose"), help).await {
                 Answer::Text(text) => match text.trim().parse::<usize>() {
                     Ok(n @ 1..=2) => return Ok(n),
                     _ => say(&self.t.t("plain-pick")),
@@ -264,35 +367,56 @@ impl Plain {
             Answer::End => None,
             Answer::Lost(e) => self.lost(&e).await,
             Answer::Idle => {
-                self.leave().await;
-                // What was typed and not sent goes too.
-                let _ = nix::sys::termios::tcflush(
-                    std::io::stdin(),
-                    nix::sys::termios::FlushArg::TCIFLUSH,
-                );
-                let mut out = std::io::stdout().lock();
-                let _ = write!(out, "{CLEAR_SCREEN}");
-                let _ = out.flush();
+                self.idle_reset().await;
                 Some(Step::Start)
             }
         }
     }
 
+    /// A kiosk left idle: the session ends, what was typed and not sent
+    /// goes, and the screen (and its scrollback) is cleared for the next
+    /// person.
+    async fn idle_reset(&mut self) {
+        self.leave().await;
+        let _ = nix::sys::termios::tcflush(std::io::stdin(), nix::sys::termios::FlushArg::TCIFLUSH);
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "{CLEAR_SCREEN}");
+        let _ = out.flush();
+    }
+
     /// Contact lost, said once; then a new session is tried every few
     /// seconds, and "connected again" said once. The flow carries on from
-    /// the address: a code sent still works.
+    /// the address, with a new code (the old one was the lost session's).
+    /// Lines typed meanwhile answer nothing; a kiosk still resets when
+    /// idle, and the end of the input still ends rekey.
     async fn lost(&mut self, e: &ServiceError) -> Option<Step> {
         self.session = None;
         self.mail_said = None;
         say("");
         say(&error_text(e, &self.t));
-        if matches!(e, ServiceError::Unavailable(_)) {
-            while self.open(true).await.is_err() {
-                tokio::time::sleep(RECONNECT).await;
-            }
-            say(&self.t.t("error-reconnected"));
+        if !matches!(e, ServiceError::Unavailable(_)) {
+            return Some(Step::Address);
         }
-        Some(Step::Address)
+        let idle = Duration::from_secs(self.config.wizard.idle_secs);
+        let mut last_line = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                line = self.lines.recv() => match line {
+                    Some(Some(_)) => last_line = tokio::time::Instant::now(),
+                    _ => return None,
+                },
+                _ = tokio::time::sleep(RECONNECT) => {
+                    if self.open(true).await.is_ok() {
+                        say(&self.t.t("error-reconnected"));
+                        return Some(Step::Address);
+                    }
+                    if self.options.kiosk && last_line.elapsed() >= idle {
+                        self.idle_reset().await;
+                        return Some(Step::Start);
+                    }
+                }
+            }
+        }
     }
 
     /// Ends the session and forgets what was typed.
@@ -322,7 +446,10 @@ impl Plain {
                 &[("password", demo.password.as_str().into())],
             ));
         }
-        match self.choose("plain-start-choices", "plain-help-start").await {
+        self.resting = true;
+        let chosen = self.choose("plain-start-choices", "plain-help-start").await;
+        self.resting = false;
+        match chosen {
             Ok(1) => Some(Step::Address),
             Ok(_) => Some(Step::SignIn),
             Err(Answer::Back) => Some(Step::Start),
@@ -334,21 +461,27 @@ impl Plain {
         say("");
         say(&self.t.t("sign-in-title"));
         let address = match self
-            .ask(&self.t.t("sign-in-address"), "plain-help-sign-in", false)
+            .ask(&self.t.t("sign-in-address"), "plain-help-sign-in")
             .await
         {
             Answer::Text(text) => text,
             other => return self.elsewhere(other, Step::Start).await,
         };
+        let hidden = Hidden::new();
         let password = match self
-            .ask(&self.t.t("sign-in-password"), "plain-help-sign-in", true)
+            .ask(&self.t.t("sign-in-password"), "plain-help-sign-in")
             .await
         {
             Answer::Text(text) => SecretString::from(text),
             other => return self.elsewhere(other, Step::Start).await,
         };
+        drop(hidden);
         let session = match self.open(false).await {
             Ok(session) => session,
+            Err(ServiceError::Unavailable(_)) => {
+                say(&self.t.t("sign-in-unavailable"));
+                return Some(Step::Start);
+            }
             Err(e) => {
                 say(&error_text(&e, &self.t));
                 return Some(Step::Start);
@@ -407,7 +540,7 @@ impl Plain {
         };
         loop {
             let typed = match self
-                .ask(&self.t.t("forgot-address"), "plain-help-address", false)
+                .ask(&self.t.t("forgot-address"), "plain-help-address")
                 .await
             {
                 Answer::Text(text) => text,
@@ -462,10 +595,7 @@ impl Plain {
             "ticket-contact-optional"
         };
         let view = loop {
-            let contact = match self
-                .ask(&self.t.t(label), "ticket-contact-hint", false)
-                .await
-            {
+            let contact = match self.ask(&self.t.t(label), "ticket-contact-hint").await {
                 Answer::Text(text) => text,
                 other => return self.elsewhere(other, Step::Verify).await,
             };
@@ -506,7 +636,7 @@ impl Plain {
     /// "Press Enter to go back to the start", then the start.
     async fn back_to_start(&mut self) -> Option<Step> {
         match self
-            .ask(&self.t.t("plain-press-enter"), "plain-press-enter", false)
+            .ask(&self.t.t("plain-press-enter"), "plain-press-enter")
             .await
         {
             Answer::End => None,
@@ -521,8 +651,32 @@ impl Plain {
         say(&self
             .t
             .tf("check-intro", &[("address", address.as_str().into())]));
-        if let Err(e) = self.send_code(&session).await {
-            return self.lost(&e).await;
+        // Back here with a code still live (after `b`): it is the one to
+        // type, and no other is sent (each would use up the hour's codes).
+        let live = match self.service.flow_status(&session).await {
+            // Back from the new password: the code stays confirmed.
+            Ok(view) if view.stage == Stage::CodeConfirmed => {
+                say(&self.t.t("check-confirmed"));
+                return match self
+                    .ask(&self.t.t("plain-press-enter-on"), "plain-help-code")
+                    .await
+                {
+                    Answer::Text(_) => Some(Step::Password),
+                    other => self.elsewhere(other, Step::Verify).await,
+                };
+            }
+            Ok(view) if view.stage == Stage::CodeSent && view.code.is_some() => Some(view),
+            Ok(_) => None,
+            Err(e) if is_lost(&e) => return self.lost(&e).await,
+            Err(_) => None,
+        };
+        match live {
+            Some(view) => self.tell_code(&view),
+            None => {
+                if let Err(e) = self.send_code(&session).await {
+                    return self.lost(&e).await;
+                }
+            }
         }
         loop {
             let answer = self.ask_code(&session).await;
@@ -543,7 +697,10 @@ impl Plain {
                 }
                 "s" | "S" => return Some(Step::Ticket),
                 code => {
-                    let code = SecretString::from(code.to_string());
+                    let code = SecretString::from(code_digits(code));
+                    // What is typed ahead of the new password's question
+                    // is not shown either.
+                    let _hidden = Hidden::new();
                     match self.service.confirm_code(&session, &code).await {
                         Ok(view) if view.stage == Stage::CodeConfirmed => {
                             say(&self.t.t("plain-code-confirmed"));
@@ -562,9 +719,12 @@ impl Plain {
     /// the mail went out. The error when the session is lost.
     async fn send_code(&mut self, session: &str) -> Result<(), ServiceError> {
         say(&self.t.t("check-sending"));
-        self.mail_said = Some(MailProgress::Sending);
         match self.service.send_code(session).await {
-            Ok(view) => self.tell_code(&view),
+            Ok(view) => {
+                // "Sending" was just said; what the mail does next is news.
+                self.mail_said = view.mail.or(Some(MailProgress::Sending));
+                self.tell_code(&view);
+            }
             Err(e) if is_lost(&e) => return Err(e),
             Err(e) => say(&error_text(&e, &self.t)),
         }
@@ -579,7 +739,19 @@ impl Plain {
         let idle = Duration::from_secs(self.config.wizard.idle_secs);
         let mut last_line = tokio::time::Instant::now();
         loop {
+            let mail = async {
+                match self.mailbox.as_mut() {
+                    Some(mailbox) => mailbox.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                // The demo's mailbox: the code it mailed, as one line.
+                Some(highlight) = mail => {
+                    say("");
+                    say(&self.t.tf("mailbox-newest", &[("text", highlight.as_str().into())]));
+                    prompt(&question);
+                }
                 line = self.lines.recv() => {
                     let Some(Some(line)) = line else { return Answer::End };
                     last_line = tokio::time::Instant::now();
@@ -670,9 +842,19 @@ impl Plain {
             }
         }
         let session = self.session.clone()?;
+        // Not shown, from the first question to the last answer: a
+        // password typed ahead of its question is not shown either.
+        let _hidden = Hidden::new();
+        // The confirmation lapsed or was replaced: back to the code.
+        let unconfirmed = |e: &ServiceError| {
+            matches!(
+                e,
+                ServiceError::Flow(FlowError::NotConfirmed | FlowError::CodeExpired)
+            )
+        };
         loop {
             let first = match self
-                .ask(&self.t.t("password-new"), "plain-help-password", true)
+                .ask(&self.t.t("password-new"), "plain-help-password")
                 .await
             {
                 Answer::Text(text) => SecretString::from(text),
@@ -690,13 +872,17 @@ impl Plain {
                     }
                 }
                 Err(e) if is_lost(&e) => return self.lost(&e).await,
+                Err(e) if unconfirmed(&e) => {
+                    say(&error_text(&e, &self.t));
+                    return Some(Step::Code);
+                }
                 Err(e) => {
                     say(&error_text(&e, &self.t));
                     continue;
                 }
             }
             let again = match self
-                .ask(&self.t.t("password-again"), "plain-help-password", true)
+                .ask(&self.t.t("password-again"), "plain-help-password")
                 .await
             {
                 Answer::Text(text) => SecretString::from(text),
@@ -707,6 +893,10 @@ impl Plain {
                 Ok(_) => return Some(Step::Done),
                 Err(ServiceError::PasswordRefused(verdict)) => self.tell_verdict(&verdict),
                 Err(e) if is_lost(&e) => return self.lost(&e).await,
+                Err(e) if unconfirmed(&e) => {
+                    say(&error_text(&e, &self.t));
+                    return Some(Step::Code);
+                }
                 Err(e) => say(&error_text(&e, &self.t)),
             }
         }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const ADDRESS: &str = "ada@example.com";
-const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J";
+const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J\x1b[3J";
 
 fn add_account(dir: &Path) {
     let out = operator(dir, &["user", "add", ADDRESS], &format!("{OLD_PASSWORD}\n"));
@@ -245,9 +245,20 @@ fn a_plain_kiosk_ignores_ctrl_c_and_clears_once_at_an_idle_reset() {
         !w.transcript().contains("Ctrl-C"),
         "no quit hint at a kiosk"
     );
+    // Nothing typed: a kiosk on its start question does not reset.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !w.transcript().contains(CLEAR_SCREEN),
+        "a reset with nothing to wipe"
+    );
     w.send(CTRL_C);
+    // Ctrl-D (the end of input), Ctrl-\\ and Ctrl-Z do nothing either.
+    w.send("\x04\x1c\x1a");
     std::thread::sleep(Duration::from_millis(300));
-    assert!(w.exited().is_none(), "Ctrl-C ended a kiosk");
+    assert!(w.exited().is_none(), "a key ended a kiosk");
+    // They are only characters of a line that answers nothing.
+    w.send(ENTER);
+    w.wait_for("Type one of the numbers shown.");
     answer(&mut w, "1");
     w.wait_for("E-mail address:");
     w.type_text(ADDRESS);
@@ -262,8 +273,10 @@ fn a_plain_kiosk_ignores_ctrl_c_and_clears_once_at_an_idle_reset() {
         !screen.contains(ADDRESS),
         "the last person's address:\n{screen}"
     );
+    // Back on the start question, the kiosk rests: no second reset.
+    std::thread::sleep(Duration::from_secs(5));
     let transcript = w.transcript();
-    assert_eq!(transcript.matches('\x1b').count(), 2, "{transcript:?}");
+    assert_eq!(transcript.matches('\x1b').count(), 3, "{transcript:?}");
     assert_eq!(transcript.matches(CLEAR_SCREEN).count(), 1);
     // The same while the code is awaited, where the mail's news is said.
     answer(&mut w, "1");
@@ -383,4 +396,73 @@ fn plain_mode_says_mail_late_and_code_expired_once_each() {
     assert!(!out_later.contains('\x1b'), "{out_later:?}");
     drop(p.child.stdin.take());
     assert!(p.child.wait().expect("rekey ends").success());
+}
+
+/// A password typed ahead of its question (while the code is checked, and
+/// while the first password is judged) is not shown either; `b` at a
+/// password's question goes back to the code, which stays confirmed.
+#[test]
+fn passwords_typed_ahead_are_not_shown_and_b_goes_back_from_them() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    add_account(tmp.path());
+    let mut w = Wizard::embedded_with(tmp.path(), &[("ACCESSIBLE", "1")]);
+    w.wait_for("1) Forgot your password?");
+    answer(&mut w, "1");
+    w.wait_for("E-mail address:");
+    answer(&mut w, ADDRESS);
+    w.wait_for("1) Verify by e-mail");
+    answer(&mut w, "1");
+    w.wait_for("Verification code:");
+    let code = wait_for_code(&tmp.path().join("mail"), ADDRESS, 1);
+    answer(&mut w, &code);
+    w.wait_for("New password:");
+    answer(&mut w, "b");
+    w.wait_for("Code confirmed. Press Enter to create your new password.");
+    answer(&mut w, "");
+    w.wait_until("the new password asked again", |s| {
+        s.matches("New password:").count() >= 2
+    });
+    assert_eq!(
+        common::eml_files(&tmp.path().join("mail")).len(),
+        1,
+        "no second code"
+    );
+    // Both passwords at once, the second long before its question.
+    w.send(&format!("{NEW_PASSWORD}\r{NEW_PASSWORD}\r"));
+    w.wait_for("Step 5 of 5: Password changed");
+    let transcript = w.transcript();
+    assert!(
+        !transcript.contains(NEW_PASSWORD),
+        "a password was shown:\n{transcript}"
+    );
+    assert!(w.quit().success());
+    assert!(password_works(tmp.path(), ADDRESS, NEW_PASSWORD));
+}
+
+/// `ACCESSIBLE=1 rekey demo`: the demo's mail has no panel to show in, so
+/// its code is said as a line when it arrives.
+#[test]
+fn the_plain_demo_says_the_code_it_mailed() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut w = Wizard::spawn_with(
+        env!("CARGO_BIN_EXE_rekey"),
+        &["demo"],
+        tmp.path(),
+        &[("ACCESSIBLE", "1")],
+    );
+    w.wait_for("Demo account: alex@example.com");
+    answer(&mut w, "1");
+    w.wait_for("E-mail address:");
+    answer(&mut w, "alex@example.com");
+    w.wait_for("1) Verify by e-mail");
+    answer(&mut w, "1");
+    let screen = w.wait_until("the demo's code said", |s| s.contains("Newest mail: "));
+    let code = screen
+        .lines()
+        .find_map(|l| l.split("Newest mail: ").nth(1))
+        .and_then(common::grouped_code)
+        .unwrap_or_else(|| panic!("no code in:\n{screen}"));
+    answer(&mut w, &code);
+    w.wait_for("New password:");
+    assert!(w.quit().success());
 }
