@@ -466,3 +466,45 @@ fn the_plain_demo_says_the_code_it_mailed() {
     w.wait_for("New password:");
     assert!(w.quit().success());
 }
+
+/// Plain mode's other ways: the sign-in (a wrong password, then the
+/// right one) and Support (a contact, then the reference).
+#[test]
+fn plain_mode_signs_in_and_opens_a_ticket() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    add_account(tmp.path());
+    let mut p = Piped::start(tmp.path());
+    p.wait_for("1) Forgot your password?", 1);
+    p.line("2");
+    p.wait_for("E-mail address: ", 1);
+    p.line(ADDRESS);
+    p.wait_for("Password: ", 1);
+    p.line("not the password");
+    p.wait_for(
+        "That address and password do not match. 2 more tries for now.",
+        1,
+    );
+    p.line("2");
+    p.wait_for("E-mail address: ", 2);
+    p.line(ADDRESS);
+    p.wait_for("Password: ", 2);
+    p.line(OLD_PASSWORD);
+    p.wait_for("Signed in. Your password works.", 1);
+    p.line("1");
+    p.wait_for("E-mail address: ", 3);
+    p.line(ADDRESS);
+    p.wait_for("1) Verify by e-mail", 1);
+    p.line("2");
+    p.wait_for("Phone or another e-mail address: ", 1);
+    p.line("call me");
+    p.wait_for("That is neither a phone number", 1);
+    p.line("+46 70 123 45 67");
+    let out = p.wait_for("Press Enter to go back to the start: ", 1);
+    assert!(out.contains("Your reference: RK-"), "{out}");
+    assert!(out.contains("Write this reference down."), "{out}");
+    drop(p.child.stdin.take());
+    assert!(p.child.wait().expect("rekey ends").success());
+    let out = p.out.lock().unwrap().clone();
+    assert!(!out.contains(OLD_PASSWORD), "a password was printed");
+    assert!(!out.contains('\x1b'));
+}
