@@ -533,6 +533,7 @@ impl Plain {
         self.step_line(1, "forgot-title");
         let session = match self.open(true).await {
             Ok(session) => session,
+            Err(e) if is_lost(&e) => return self.lost(&e).await,
             Err(e) => {
                 say(&error_text(&e, &self.t));
                 return Some(Step::Start);
@@ -567,7 +568,10 @@ impl Plain {
     async fn verify(&mut self) -> Option<Step> {
         self.step_line(2, "verify-title");
         say(&self.t.t("verify-intro"));
-        let session = self.session.clone()?;
+        // No session (it was lost): from the start.
+        let Some(session) = self.session.clone() else {
+            return Some(Step::Start);
+        };
         loop {
             match self
                 .choose("plain-verify-choices", "plain-help-verify")
@@ -588,7 +592,10 @@ impl Plain {
         say("");
         say(&self.t.t("ticket-ask-title"));
         say(&self.t.t("ticket-ask-intro"));
-        let session = self.session.clone()?;
+        // No session (it was lost): from the start.
+        let Some(session) = self.session.clone() else {
+            return Some(Step::Start);
+        };
         let label = if self.config.support.contact_required {
             "ticket-contact"
         } else {
@@ -646,7 +653,10 @@ impl Plain {
 
     async fn code(&mut self) -> Option<Step> {
         self.step_line(3, "check-title");
-        let session = self.session.clone()?;
+        // No session (it was lost): from the start.
+        let Some(session) = self.session.clone() else {
+            return Some(Step::Start);
+        };
         let address = self.address.clone();
         say(&self
             .t
@@ -841,7 +851,10 @@ impl Plain {
                 say(&format!("- {}", rule_text(rule, &self.t)));
             }
         }
-        let session = self.session.clone()?;
+        // No session (it was lost): from the start.
+        let Some(session) = self.session.clone() else {
+            return Some(Step::Start);
+        };
         // Not shown, from the first question to the last answer: a
         // password typed ahead of its question is not shown either.
         let _hidden = Hidden::new();
