@@ -275,8 +275,7 @@ fn key(code: KeyCode) -> Input {
 /// Landing → "Forgot your password?" with the address accepted: the
 /// slider has the focus.
 fn walk_to_slider(rig: &mut Rig) {
-    // "Forgot your password?" is under the sign-in form's address.
-    rig.key(KeyCode::Tab);
+    // "Forgot your password?" has the focus first.
     rig.key(KeyCode::Enter);
     rig.type_text(ADDRESS);
     rig.key(KeyCode::Enter);

@@ -385,8 +385,7 @@ pub fn open_recovery(w: &mut Wizard) -> String {
     w.wait_until("the landing screen", |s| {
         s.contains("Sign in") && s.contains("Forgot your password?")
     });
-    // "Forgot your password?" is right under the sign-in form's address.
-    w.send(TAB);
+    // "Forgot your password?" has the focus first.
     w.send(ENTER);
     w.wait_for("Step 1 of 5")
 }

@@ -13,7 +13,7 @@ use crate::tui::errors::{address_error, clock};
 use crate::tui::widgets::button;
 use crate::tui::widgets::text_input::{Edit, TextInput};
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -31,7 +31,9 @@ enum Focus {
 }
 
 /// The order Tab walks: "Forgot your password?" right under the address,
-/// where a person who cannot go on looks.
+/// where a person who cannot go on looks. It has the focus first: rekey is
+/// for getting back in, so Enter on the landing screen starts recovery,
+/// and typing starts a sign-in (the letters go to the address).
 const ORDER: [Focus; 5] = [
     Focus::Address,
     Focus::Forgot,
@@ -57,7 +59,7 @@ impl Default for SignIn {
         Self {
             address: TextInput::new(MAX_ADDRESS_LEN, false),
             password: TextInput::new(MAX_PASSWORD, true),
-            focus: Focus::Address,
+            focus: Focus::Forgot,
             problem: None,
             signed_in_ms: None,
         }
@@ -106,8 +108,17 @@ impl SignIn {
         }];
     }
 
+    /// Typing on "Forgot your password?" (where the focus starts) goes to
+    /// the address: it is a sign-in being started.
+    fn start_typing(&mut self) {
+        if self.focus == Focus::Forgot {
+            self.focus = Focus::Address;
+        }
+    }
+
     pub fn paste(&mut self, text: &str) {
         let line = text.lines().next().unwrap_or_default();
+        self.start_typing();
         let edited = match self.focus {
             Focus::Address => self.address.insert_str(line),
             Focus::Password => self.password.insert_str(line),
@@ -150,6 +161,11 @@ impl SignIn {
                 Focus::Language => {}
             },
             _ => {
+                if matches!(key.code, KeyCode::Char(_))
+                    && !key.modifiers.contains(KeyModifiers::CONTROL)
+                {
+                    self.start_typing();
+                }
                 let edited = match self.focus {
                     Focus::Address => self.address.key(key),
                     Focus::Password => self.password.key(key),
