@@ -200,6 +200,15 @@ impl Catalogs {
         self.all.iter().position(|c| c.code == wanted)
     }
 
+    /// The language a wizard starts in: `--lang`, else the locale's, else
+    /// the config's `wizard.language`, else English.
+    pub fn starting(&self, flag: Option<&str>, configured: &str) -> usize {
+        flag.and_then(|l| self.find(l))
+            .or_else(|| locale_language().and_then(|l| self.find(&l)))
+            .or_else(|| self.find(configured))
+            .unwrap_or(0)
+    }
+
     /// The catalogue of `code`, else English's.
     pub fn of(&self, code: &str) -> &Catalog {
         self.get(self.find(code).unwrap_or(0))

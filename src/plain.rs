@@ -142,13 +142,7 @@ pub async fn run(
     options: WizardOptions,
 ) -> std::io::Result<()> {
     let catalogs = Catalogs::shipped();
-    let language = options
-        .language
-        .as_deref()
-        .and_then(|l| catalogs.find(l))
-        .or_else(|| crate::i18n::locale_language().and_then(|l| catalogs.find(&l)))
-        .or_else(|| catalogs.find(&config.wizard.language))
-        .unwrap_or(0);
+    let language = catalogs.starting(options.language.as_deref(), &config.wizard.language);
     let _terminal = TerminalGuard::enter(options.kiosk);
     let (tx, lines) = mpsc::unbounded_channel();
     // A thread of its own: a read that never returns (nobody types) must
@@ -320,26 +314,69 @@ impl Plain {
     /// Waits for a line; in a kiosk, no longer than the idle time. `b`
     /// is Back; `?` prints `help` and asks again.
     async fn ask(&mut self, question: &str, help: &str) -> Answer {
+        self.ask_watching(question, help, None).await
+    }
+
+    /// As [`Plain::ask`]; with a `session`, what happens to its code
+    /// meanwhile is said once (the mail sent or late, the code expired,
+    /// the demo's mail), and a lost session ends the wait.
+    async fn ask_watching(&mut self, question: &str, help: &str, session: Option<&str>) -> Answer {
+        prompt(question);
+        let idle = Duration::from_secs(self.config.wizard.idle_secs);
+        let resets = self.options.kiosk && !self.resting;
+        let mut last_line = tokio::time::Instant::now();
         loop {
-            prompt(question);
-            let line = if self.options.kiosk && !self.resting {
-                let idle = Duration::from_secs(self.config.wizard.idle_secs);
-                match tokio::time::timeout(idle, self.lines.recv()).await {
-                    Ok(line) => line,
-                    Err(_) => return Answer::Idle,
+            let mail = async {
+                match (session, self.mailbox.as_mut()) {
+                    (Some(_), Some(mailbox)) => mailbox.recv().await,
+                    _ => std::future::pending().await,
                 }
-            } else {
-                self.lines.recv().await
             };
-            let Some(Some(line)) = line else {
-                return Answer::End;
+            let wait = match session {
+                Some(_) => Some(POLL),
+                None if resets => Some(idle.saturating_sub(last_line.elapsed())),
+                None => None,
             };
-            // No password is one letter long: `?` and `b` mean the same at
-            // a password's question as anywhere.
-            match line.trim() {
-                "?" => say(&self.t.t(help)),
-                "b" | "B" => return Answer::Back,
-                _ => return Answer::Text(line),
+            let tick = async {
+                match wait {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                // The demo's mailbox: the code it mailed, as one line.
+                Some(highlight) = mail => {
+                    say("");
+                    say(&self.t.tf("mailbox-newest", &[("text", highlight.as_str().into())]));
+                    prompt(question);
+                }
+                line = self.lines.recv() => {
+                    let Some(Some(line)) = line else { return Answer::End };
+                    last_line = tokio::time::Instant::now();
+                    // No password is one letter long: `?` and `b` mean the
+                    // same at a password's question as anywhere.
+                    match line.trim() {
+                        "?" => { say(&self.t.t(help)); prompt(question); }
+                        "b" | "B" => return Answer::Back,
+                        _ => return Answer::Text(line),
+                    }
+                }
+                () = tick => {
+                    if resets && last_line.elapsed() >= idle {
+                        return Answer::Idle;
+                    }
+                    if let Some(session) = session {
+                        match self.service.flow_status(session).await {
+                            Ok(view) => {
+                                if self.announce(&view) {
+                                    prompt(question);
+                                }
+                            }
+                            Err(e) if is_lost(&e) => return Answer::Lost(e),
+                            Err(_) => {}
+                        }
+                    }
+                }
             }
         }
     }
@@ -689,7 +726,10 @@ impl Plain {
             }
         }
         loop {
-            let answer = self.ask_code(&session).await;
+            let question = self.t.t("check-code");
+            let answer = self
+                .ask_watching(&question, "plain-help-code", Some(&session))
+                .await;
             let typed = match answer {
                 Answer::Text(text) => text,
                 other => return self.elsewhere(other, Step::Verify).await,
@@ -739,54 +779,6 @@ impl Plain {
             Err(e) => say(&error_text(&e, &self.t)),
         }
         Ok(())
-    }
-
-    /// The code question, with what happens meanwhile said once: the
-    /// mail sent or late, the code expired.
-    async fn ask_code(&mut self, session: &str) -> Answer {
-        let question = self.t.t("check-code");
-        prompt(&question);
-        let idle = Duration::from_secs(self.config.wizard.idle_secs);
-        let mut last_line = tokio::time::Instant::now();
-        loop {
-            let mail = async {
-                match self.mailbox.as_mut() {
-                    Some(mailbox) => mailbox.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                // The demo's mailbox: the code it mailed, as one line.
-                Some(highlight) = mail => {
-                    say("");
-                    say(&self.t.tf("mailbox-newest", &[("text", highlight.as_str().into())]));
-                    prompt(&question);
-                }
-                line = self.lines.recv() => {
-                    let Some(Some(line)) = line else { return Answer::End };
-                    last_line = tokio::time::Instant::now();
-                    match line.trim() {
-                        "?" => { say(&self.t.t("plain-help-code")); prompt(&question); }
-                        "b" | "B" => return Answer::Back,
-                        _ => return Answer::Text(line),
-                    }
-                }
-                _ = tokio::time::sleep(POLL) => {
-                    if self.options.kiosk && last_line.elapsed() >= idle {
-                        return Answer::Idle;
-                    }
-                    match self.service.flow_status(session).await {
-                        Ok(view) => {
-                            if self.announce(&view) {
-                                prompt(&question);
-                            }
-                        }
-                        Err(e) if is_lost(&e) => return Answer::Lost(e),
-                        Err(_) => {}
-                    }
-                }
-            }
-        }
     }
 
     /// Says a change of the mail's progress or the code's life, once;

@@ -13,7 +13,7 @@ pub mod theme;
 pub mod widgets;
 
 use crate::config::Config;
-use crate::i18n::{self, Catalogs};
+use crate::i18n::Catalogs;
 use crate::recovery::{Clock, PasswordVerdict, SystemClock};
 use crate::service::RecoveryService;
 use app::{App, AppOptions, DemoAccount, Effect, Input};
@@ -74,13 +74,7 @@ pub async fn run(
     options: WizardOptions,
 ) -> std::io::Result<()> {
     let catalogs = Catalogs::shipped();
-    let language = options
-        .language
-        .as_deref()
-        .and_then(|l| catalogs.find(l))
-        .or_else(|| i18n::locale_language().and_then(|l| catalogs.find(&l)))
-        .or_else(|| catalogs.find(&config.wizard.language))
-        .unwrap_or(0);
+    let language = catalogs.starting(options.language.as_deref(), &config.wizard.language);
     let clock = SystemClock;
     let app_options = AppOptions::from_config(config, options.kiosk, options.demo.clone());
     let mut app = App::new(
