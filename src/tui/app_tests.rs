@@ -66,14 +66,19 @@ fn view(stage: Stage) -> FlowView {
     }
 }
 
-/// Walks to "Verify your identity", playing the service's part.
-fn at_verify(app: &mut App) -> u64 {
-    let mut now = T0;
+/// Walks to the slider of "Forgot your password?", the address accepted.
+fn at_slider(app: &mut App, now: u64) {
     forgot(app, now);
     typed(app, "ada@example.com", now);
     app.handle(key(KeyCode::Enter), now);
     let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
     app.handle(Input::Reply(Reply::Address(Ok(address))), now);
+}
+
+/// Walks to "Verify your identity", playing the service's part.
+fn at_verify(app: &mut App) -> u64 {
+    let mut now = T0;
+    at_slider(app, now);
     for _ in 0..20 {
         now += 30;
         app.handle(key(KeyCode::Right), now);
@@ -481,11 +486,7 @@ fn a_small_window_asks_to_be_enlarged() {
 #[test]
 fn a_refused_slide_says_please_try_again_and_starts_over() {
     let mut app = app(false);
-    forgot(&mut app, T0);
-    typed(&mut app, "ada@example.com", T0);
-    app.handle(key(KeyCode::Enter), T0);
-    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
-    app.handle(Input::Reply(Reply::Address(Ok(address))), T0);
+    at_slider(&mut app, T0);
     for _ in 0..20 {
         app.handle(key(KeyCode::Right), T0);
     }
@@ -678,11 +679,7 @@ fn a_wrong_address_is_explained_on_leaving_the_field_and_enter_on_the_knob_too()
 
     let mut app = self::app(false);
     let now = T0;
-    forgot(&mut app, now);
-    typed(&mut app, "ada@example.com", now);
-    app.handle(key(KeyCode::Enter), now);
-    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
-    app.handle(Input::Reply(Reply::Address(Ok(address))), now);
+    at_slider(&mut app, now);
     let effects = app.handle(key(KeyCode::Enter), now);
     assert!(calls(&effects).is_empty());
     assert!(
@@ -779,11 +776,7 @@ fn a_password_outside_ascii_asks_about_other_keyboards() {
 #[test]
 fn a_burst_slide_says_how_and_f2_says_what_it_will_do() {
     let mut app = app(false);
-    forgot(&mut app, T0);
-    typed(&mut app, "ada@example.com", T0);
-    app.handle(key(KeyCode::Enter), T0);
-    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
-    app.handle(Input::Reply(Reply::Address(Ok(address))), T0);
+    at_slider(&mut app, T0);
     app.handle(
         Input::Reply(Reply::Slide(Ok(SlideVerdict::TryAgain(
             crate::recovery::SlideRefusal::Burst,
@@ -806,11 +799,7 @@ fn a_burst_slide_says_how_and_f2_says_what_it_will_do() {
 #[test]
 fn the_slider_keeps_its_width_and_its_whole_label_in_a_small_window() {
     let mut app = app(false);
-    forgot(&mut app, T0);
-    typed(&mut app, "ada@example.com", T0);
-    app.handle(key(KeyCode::Enter), T0);
-    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
-    app.handle(Input::Reply(Reply::Address(Ok(address))), T0);
+    at_slider(&mut app, T0);
     let track_end = |text: &str| {
         text.lines()
             .find(|l| l.contains('[') && (l.contains('━') || l.contains('█') || l.contains('─')))
@@ -1170,11 +1159,7 @@ fn messages_appear_next_to_what_they_are_about_at_120x40() {
     assert_eq!(row_of(&text, "That code is not right"), label + 2, "{text}");
 
     let mut app = self::app(false);
-    forgot(&mut app, T0);
-    typed(&mut app, "ada@example.com", T0);
-    app.handle(key(KeyCode::Enter), T0);
-    let address = crate::recovery::EmailAddress::parse("ada@example.com").unwrap();
-    app.handle(Input::Reply(Reply::Address(Ok(address))), T0);
+    at_slider(&mut app, T0);
     app.handle(key(KeyCode::Enter), T0);
     let text = render_text(&app, 120, 40);
     let request = row_of(&text, "[ Request ]");
