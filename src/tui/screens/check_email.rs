@@ -313,8 +313,7 @@ impl CheckEmail {
             .notice
             .filter(|_| sent && !self.confirmed() && !self.email_closed(now));
         let notice_rows = under_boxes.map_or(0, |line| {
-            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-            crate::tui::widgets::wrapped_height(&text, area.width).min(2)
+            crate::tui::widgets::lines_height(std::slice::from_ref(line), area.width).min(2)
         });
         let [
             intro,

@@ -284,20 +284,9 @@ impl SignIn {
             None if view.compact => Vec::new(),
             None => vec![Line::raw(theme.text(&t.t("sign-in-intro")))],
         };
-        let top_text: String = top
-            .iter()
-            .flat_map(|l| l.spans.iter().map(|s| s.content.as_ref()))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let mut intro_rows = match top.len() {
-            0 => 0,
-            n => {
-                let rows: u16 = top_text
-                    .split('\n')
-                    .map(|l| crate::tui::widgets::wrapped_height(l, area.width))
-                    .sum();
-                rows.max(u16::try_from(n).unwrap_or(1)) + view.gap()
-            }
+        let mut intro_rows = match top.as_slice() {
+            [] => 0,
+            lines => crate::tui::widgets::lines_height(lines, area.width) + view.gap(),
         };
         let problem = self.problem.as_deref().map(|p| theme.text(p));
         let problem_rows = problem
@@ -305,7 +294,7 @@ impl SignIn {
             .map_or(0, |p| crate::tui::widgets::wrapped_height(p, area.width));
         // The languages wrap in a narrow window rather than lose one.
         let languages = self.language_line(view);
-        let languages_text: String = languages.spans.iter().map(|s| s.content.as_ref()).collect();
+        let languages_text = crate::tui::widgets::line_text(&languages);
         // Its spaces are part of the layout (`<English>  Svenska`): counted
         // as they are, not folded as a paragraph's are.
         let language_rows = u16::try_from(

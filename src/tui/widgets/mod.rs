@@ -7,7 +7,7 @@ pub mod slider;
 pub mod text_input;
 
 use crate::tui::theme::Theme;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 
 /// A button: `[ Request ]`, highlighted when focused.
 pub fn button(label: &str, focused: bool, theme: &Theme) -> Span<'static> {
@@ -18,6 +18,19 @@ pub fn button(label: &str, focused: bool, theme: &Theme) -> Span<'static> {
         theme.normal()
     };
     Span::styled(format!("{marker}[ {} ]", theme.text(label)), style)
+}
+
+/// The text of a line, its spans joined.
+pub fn line_text(line: &Line<'_>) -> String {
+    line.spans.iter().map(|s| s.content.as_ref()).collect()
+}
+
+/// The rows `lines` take, each wrapped as [`wrapped_height`] does.
+pub fn lines_height(lines: &[Line<'_>], width: u16) -> u16 {
+    lines
+        .iter()
+        .map(|l| wrapped_height(&line_text(l), width))
+        .sum()
 }
 
 /// The rows `text` takes wrapped at word boundaries to `width` columns, as
