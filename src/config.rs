@@ -37,6 +37,52 @@ pub struct Config {
     pub directory: crate::directory::DirectorySettings,
     pub audit: AuditSettings,
     pub support: SupportSettings,
+    pub store: StoreSettings,
+}
+
+/// Which store keeps rekey's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// Embedded, in the data directory: one process (a wizard or a daemon).
+    #[default]
+    Sled,
+    /// A PostgreSQL database that several daemons share.
+    Postgres,
+}
+
+/// `[store]`: where rekey's state lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    pub kind: StoreKind,
+    /// `postgres://USER@HOST:PORT/DATABASE`, with `?sslmode=require` for
+    /// TLS; no password in it (use `password_file`).
+    pub url: String,
+    /// A file holding the database password alone (a trailing newline is
+    /// ignored); readable by rekey's user only.
+    pub password_file: Option<PathBuf>,
+    /// Connections each daemon keeps to the database at most.
+    pub pool_size: usize,
+    /// A PEM file with the CA of the database server's certificate, when
+    /// it is not in the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// How long a connection may take before the step is refused with
+    /// "try again in a moment".
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            kind: StoreKind::Sled,
+            url: String::new(),
+            password_file: None,
+            pool_size: 8,
+            ca_file: None,
+            connect_timeout_secs: 5,
+        }
+    }
 }
 
 /// Who a person who lost their mailbox turns to, shown with their ticket's
@@ -312,10 +358,15 @@ impl Config {
         for (variable, setting) in [
             ("REKEY_MAIL_FROM", &mut config.mail.from),
             ("REKEY_SMTP_URL", &mut config.mail.smtp_url),
+            ("REKEY_STORE_URL", &mut config.store.url),
         ] {
             if let Ok(value) = std::env::var(variable) {
                 *setting = value;
             }
+        }
+        if std::env::var_os("REKEY_STORE_URL").is_some() && config.store.url.starts_with("postgres")
+        {
+            config.store.kind = StoreKind::Postgres;
         }
         config.validate()?;
         Ok(config)
@@ -325,6 +376,21 @@ impl Config {
     /// make no sense together.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |what: &str| Err(ConfigError::OutOfRange(what.to_string()));
+        let store = &self.store;
+        if store.kind == StoreKind::Postgres {
+            if !(store.url.starts_with("postgres://") || store.url.starts_with("postgresql://")) {
+                return bad("store.url must be a postgres:// URL when store.kind is \"postgres\"");
+            }
+            if url::Url::parse(&store.url).is_ok_and(|u| u.password().is_some()) {
+                return bad("store.url must not hold the password: put it in store.password_file");
+            }
+        }
+        if store.pool_size == 0 || store.pool_size > 256 {
+            return bad("store.pool_size must be 1 to 256");
+        }
+        if store.connect_timeout_secs == 0 || store.connect_timeout_secs > 120 {
+            return bad("store.connect_timeout_secs must be 1 to 120");
+        }
         let p = &self.password;
         if p.min_length < LOWEST_MIN_LENGTH {
             return bad("password.min_length must be 8 or more");

@@ -103,8 +103,20 @@ enum Command {
     /// Check the directory where the accounts live ([directory] in --config)
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// The store itself ([store] in --config)
+    #[command(subcommand)]
+    Store(StoreAdminCommand),
     #[command(flatten)]
     OnStore(StoreCommand),
+}
+
+#[derive(Subcommand)]
+enum StoreAdminCommand {
+    /// Apply the schema of the configured store. On PostgreSQL, run it once
+    /// before the first daemon starts and after each upgrade of rekey,
+    /// with a role that may create tables (a daemon refuses a schema other
+    /// than its own); a sled store is stamped when it is opened
+    Migrate,
 }
 
 /// The commands that work on the store.
@@ -221,7 +233,7 @@ enum Failure {
 
 impl Failure {
     fn of_store(e: StoreError) -> Self {
-        if e.is_sticky() {
+        if e.is_sticky() || e.is_unavailable() {
             Failure::Temporary(e.to_string())
         } else {
             Failure::Error(e.to_string())
@@ -387,6 +399,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ),
             }
         }
+        Some(Command::Store(StoreAdminCommand::Migrate)) => store_migrate(&config, &data_dir()?),
         Some(Command::OnStore(command)) => on_store_or_daemon(
             config,
             &cli.connect,
@@ -407,6 +420,11 @@ fn on_store_or_daemon(
 ) -> Result<(), Failure> {
     if let Some(socket) = connect {
         return through_daemon(socket, command);
+    }
+    // A fleet's database: any number of processes may open it.
+    if config.store.kind == rekey::config::StoreKind::Postgres {
+        let store = Store::open_configured(&config.store, &dir).map_err(Failure::of_store)?;
+        return on_store(store, config, &dir, command);
     }
     // In the default directory (the operator named none), only `user add`
     // may start a store: a listing there, when the store is the daemon's
@@ -443,6 +461,44 @@ fn on_store_or_daemon(
         },
         Err(e) => Err(Failure::of_store(e)),
     }
+}
+
+/// `rekey store migrate`.
+fn store_migrate(config: &Config, dir: &Path) -> Result<(), Failure> {
+    use rekey::store::postgres::{Postgres, SCHEMA};
+    match config.store.kind {
+        rekey::config::StoreKind::Sled => {
+            let store = Store::open(dir).map_err(|e| match e {
+                StoreError::Locked(_) => Failure::Error(format!(
+                    "{}; a running rekey keeps the store's schema up to date itself",
+                    held_by_another(dir)
+                )),
+                other => Failure::of_store(other),
+            })?;
+            println!(
+                "the sled store in {} is at schema {}; sled stores are brought up to date \
+                 when they are opened",
+                dir.display(),
+                store.schema_version().map_err(Failure::of_store)?
+            );
+        }
+        rekey::config::StoreKind::Postgres => {
+            let pg = Postgres::connect(&config.store).map_err(Failure::of_store)?;
+            let applied = pg.migrate().map_err(Failure::of_store)?;
+            for migration in &applied {
+                println!("applied migration {migration}");
+            }
+            let at = pg.at().to_string();
+            // Stamps the store with its secret, once for the whole fleet.
+            Store::open_postgres(pg).map_err(Failure::of_store)?;
+            if applied.is_empty() {
+                println!("the PostgreSQL store at {at} is at schema {SCHEMA}; nothing to apply");
+            } else {
+                println!("the PostgreSQL store at {at} is at schema {SCHEMA}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where the packaged daemon listens (assets/deploy/rekey.service).

@@ -216,6 +216,7 @@ mailbox-count = Messages: { $n }. The newest, to { $to }:
 error-no-session = This session has ended. Type your address to start again.
 error-unavailable = Lost contact with the rekey service. Trying to reconnect.
 error-busy = rekey is busy right now. Please try again in a moment.
+error-store-down = rekey cannot reach its records right now, so nothing was changed. Please try again in a moment.
 error-reconnected = Connected again. Type your address to carry on, then ask for a new code: the one sent before belonged to the lost session.
 error-address-empty = Type your e-mail address.
 error-address-too-long = That address is too long.

@@ -201,6 +201,7 @@ mailbox-count = Meddelanden: { $n }. Det nyaste, till { $to }:
 error-no-session = Sessionen har tagit slut. Skriv din adress för att börja om.
 error-unavailable = Kontakten med rekey bröts. Försöker ansluta igen.
 error-busy = rekey är upptaget just nu. Försök igen om en stund.
+error-store-down = rekey når inte sina uppgifter just nu, så inget har ändrats. Försök igen om en stund.
 error-reconnected = Ansluten igen. Skriv din adress för att fortsätta och be sedan om en ny kod: den som skickades förut hörde till den förlorade sessionen.
 error-address-empty = Skriv din e-postadress.
 error-address-too-long = Adressen är för lång.

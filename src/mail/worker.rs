@@ -240,10 +240,10 @@ impl OutboxWorker {
     }
 
     /// Moves `record` to `Sending` if it is still as it was read; returns
-    /// false when something else got to it first.
+    /// false when something else (another daemon's worker) got to it first.
     fn mark_sending(&self, record: &OutboxRecord, now: Millis) -> Result<bool, StoreError> {
         self.store.transact(|tx| -> TxResult<bool, StoreError> {
-            let Some(mut current) = tx.outbox_record(record.id)? else {
+            let Some(mut current) = tx.claim_outbox_record(record.id)? else {
                 return Ok(false);
             };
             if current.state != record.state {

@@ -262,6 +262,15 @@ impl LocalService {
         }
         let (store, config, sweeping) = (self.store.clone(), self.config(), self.sweeping.clone());
         tokio::task::spawn_blocking(move || {
+            // One daemon of a fleet at a time; the others' turns pass.
+            let _turn = match store.sweep_turn() {
+                Ok(Some(turn)) => turn,
+                Ok(None) => return sweeping.store(false, Ordering::SeqCst),
+                Err(e) => {
+                    tracing::warn!("the sweep waits: {e}");
+                    return sweeping.store(false, Ordering::SeqCst);
+                }
+            };
             // Pruning settles first; without a retention, settle alone.
             if config.audit.keep_ms().is_none()
                 && let Err(e) = store.settle_audit()

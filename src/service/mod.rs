@@ -75,6 +75,12 @@ pub enum ServiceError {
     /// not be there after the service starts again.
     #[error("rekey could not finish saving this step; please try again later")]
     NotSaved,
+    /// The store's database cannot be reached for now (a fleet's
+    /// PostgreSQL restarting): nothing was changed.
+    #[error(
+        "rekey cannot reach its records right now, so nothing was changed; please try again in a moment"
+    )]
+    StoreDown,
     /// The daemon cannot be reached (socket wizards only).
     #[error("lost contact with the rekey service: {0}")]
     Unavailable(String),
@@ -90,6 +96,9 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         if matches!(e, StoreError::NotDurable(_)) {
             Self::NotSaved
+        } else if e.is_unavailable() {
+            tracing::warn!("{e}");
+            Self::StoreDown
         } else if e.is_sticky() {
             Self::CannotSave
         } else {

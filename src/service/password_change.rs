@@ -32,7 +32,9 @@ const GIVE_UP_AFTER_MS: Millis = 24 * 3600 * 1000;
 /// is on disk, and the daemon settles it once it can save again.
 fn made_anyway(e: ServiceError) -> ServiceError {
     match e {
-        ServiceError::CannotSave | ServiceError::NotSaved => ServiceError::ChangeUnconfirmed,
+        ServiceError::CannotSave | ServiceError::NotSaved | ServiceError::StoreDown => {
+            ServiceError::ChangeUnconfirmed
+        }
         other => other,
     }
 }

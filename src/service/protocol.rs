@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 /// Raised whenever a message below changes shape.
-pub const PROTOCOL: u32 = 5;
+pub const PROTOCOL: u32 = 6;
 
 /// The largest request the daemon reads. Passwords are at most 4096
 /// characters by policy; everything else is far smaller.

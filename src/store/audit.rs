@@ -275,14 +275,23 @@ impl Store {
     /// the journal's events after the checkpoint, then those still in
     /// sled. Settling waits meanwhile, so no event is seen twice or missed.
     fn walk_audit(&self, mut each: impl FnMut(Found) -> bool) -> Result<(), StoreError> {
-        let journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        let journal = self
+            .journal
+            .as_ref()
+            .map(|j| j.lock().unwrap_or_else(PoisonError::into_inner));
         let after = match self.checkpoint()? {
             Ok(c) => c.map_or(0, |c| c.seq),
             Err(()) => 0,
         };
-        let journal_error = |e: std::io::Error| self.journal_error(journal.dir(), &e);
         let mut go_on = true;
-        for segment in journal.segments().map_err(journal_error)? {
+        let segments = match &journal {
+            Some(journal) => journal
+                .segments()
+                .map_err(|e| self.journal_error(journal.dir(), &e))?,
+            None => Vec::new(),
+        };
+        for segment in segments {
+            let journal_error = |e: std::io::Error| self.journal_error(&segment.path, &e);
             super::journal::read_segment(&segment, |line| {
                 go_on = match line {
                     Line::Event(e) if e.seq <= after => true,
@@ -296,7 +305,7 @@ impl Store {
                 return Ok(());
             }
         }
-        let settled = journal.last_seq().max(after);
+        let settled = journal.as_ref().map_or(0, |j| j.last_seq()).max(after);
         for entry in self.audit.iter() {
             let (key, value) = entry?;
             let found = match super::decode::<AuditEvent>(&value) {
@@ -328,7 +337,11 @@ impl Store {
     /// many moved. Run now and then, off the request path; an idle store
     /// has nothing to move and writes nothing.
     pub fn settle_audit(&self) -> Result<usize, StoreError> {
-        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        // PostgreSQL keeps the trail in its table: nothing to move.
+        let Some(journal) = &self.journal else {
+            return Ok(0);
+        };
+        let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
         if journal.last_seq() == 0
             && let Ok(Some(checkpoint)) = self.checkpoint()?
         {
@@ -398,7 +411,7 @@ impl Store {
                         tx.audit.remove(key)?;
                     }
                     for event in &batch {
-                        tx.audit.remove(&event.seq.to_be_bytes())?;
+                        tx.audit.remove(event.seq.to_be_bytes())?;
                     }
                     if let Some(ack) = &acknowledged {
                         put_json(tx.meta, JOURNAL_ACK_KEY, ack)?;
@@ -525,7 +538,10 @@ impl Store {
     pub fn prune_audit(&self, now: Millis, keep_ms: Millis) -> Result<u64, StoreError> {
         self.settle_audit()?;
         let cutoff = now.saturating_sub(keep_ms);
-        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(journal) = &self.journal else {
+            return self.prune_table(now, cutoff);
+        };
+        let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = journal.dir().to_path_buf();
         let io = |e: std::io::Error| self.journal_error(&dir, &e);
         let segments = journal.segments().map_err(io)?;
@@ -589,6 +605,70 @@ impl Store {
             removed += counted;
         }
         Ok(removed)
+    }
+}
+
+impl Store {
+    /// Prunes a trail kept whole in the store (PostgreSQL): the events
+    /// before `cutoff`, oldest first, a batch a transaction, the checkpoint
+    /// moved up with each; the newest event always stays, so the head
+    /// keeps its link.
+    fn prune_table(&self, now: Millis, cutoff: Millis) -> Result<u64, StoreError> {
+        const BATCH: usize = 1000;
+        let mut removed = 0;
+        loop {
+            let mut batch: Vec<AuditEvent> = Vec::new();
+            let mut entries = self.audit.iter().peekable();
+            while let Some(entry) = entries.next() {
+                let (_, value) = entry?;
+                // An unreadable event stays, for verify to report.
+                let Ok(event) = super::decode::<AuditEvent>(&value) else {
+                    break;
+                };
+                if event.time_ms >= cutoff || entries.peek().is_none() || batch.len() >= BATCH {
+                    break;
+                }
+                batch.push(event);
+            }
+            let Some(last) = batch.last().cloned() else {
+                return Ok(removed);
+            };
+            let counted = self.transact(|tx| -> super::TxResult<u64, StoreError> {
+                let before: Option<Checkpoint> = get_json(tx.meta, CHECKPOINT_KEY)?;
+                let already = before.as_ref().map_or(0, |c| c.seq);
+                // Only from the checkpoint on, without gaps: verify
+                // reports a gap, and nothing is pruned past it.
+                let mut next = already + 1;
+                let mut newly = 0;
+                for event in batch.iter().filter(|e| e.seq > already) {
+                    if event.seq != next {
+                        break;
+                    }
+                    tx.audit.remove(event.seq.to_be_bytes())?;
+                    next += 1;
+                    newly += 1;
+                }
+                let Some(through) = batch.iter().find(|e| e.seq == next - 1) else {
+                    return Ok(0);
+                };
+                put_json(
+                    tx.meta,
+                    CHECKPOINT_KEY,
+                    &Checkpoint {
+                        seq: through.seq,
+                        hash: through.hash.clone(),
+                        through_ms: through.time_ms,
+                        pruned: before.map_or(0, |c| c.pruned) + newly,
+                        at_ms: now,
+                    },
+                )?;
+                Ok(newly)
+            })?;
+            removed += counted;
+            if counted == 0 || batch.len() < BATCH || last.seq == 0 {
+                return Ok(removed);
+            }
+        }
     }
 }
 
@@ -749,8 +829,7 @@ mod tests {
         let pending: Vec<AuditEvent> = store
             .audit
             .iter()
-            .values()
-            .map(|v| serde_json::from_slice(&v.unwrap()).unwrap())
+            .map(|entry| serde_json::from_slice(&entry.unwrap().1).unwrap())
             .collect();
         drop(store);
         // ...and an append that a power cut left half on disk: a hole of

@@ -67,10 +67,7 @@ impl Store {
             let (key, value) = entry?;
             let last: Option<super::tickets::LastTicket> = super::decode(&value).ok();
             if last.is_none_or(|l| now.saturating_sub(l.created_ms) >= 24 * HOUR_MS)
-                && self
-                    .meta
-                    .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
-                    .is_ok()
+                && self.meta.remove_if_unchanged(&key, &value)?
             {
                 removed += 1;
             }
@@ -80,10 +77,7 @@ impl Store {
             let (key, value) = entry?;
             let tries: Option<super::sign_in::SignInTries> = super::decode(&value).ok();
             if tries.is_none_or(|t| t.is_over(now))
-                && self
-                    .meta
-                    .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
-                    .is_ok()
+                && self.meta.remove_if_unchanged(&key, &value)?
             {
                 removed += 1;
             }

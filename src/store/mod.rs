@@ -16,20 +16,24 @@ pub mod flows;
 mod journal;
 pub mod meta;
 pub mod outbox;
+pub mod postgres;
 pub mod rate;
 pub mod sessions;
 pub mod sign_in;
 pub mod tickets;
+mod tree;
 
+use crate::config::{StoreKind, StoreSettings};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Transactional;
 use sled::transaction::{
-    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+    ConflictableTransactionError, TransactionError, UnabortableTransactionError,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::watch;
+pub(crate) use tree::{Claimed, Tree, TxTree};
 
 /// sled's page cache, counted in on-disk bytes: in memory its pages took
 /// about eight times that (benches/store.rs: 8 MiB of cache grew the
@@ -74,6 +78,16 @@ pub enum StoreError {
     /// not yet moved there stay in sled meanwhile.
     #[error("the audit journal in {path} failed: {message}")]
     Journal { path: PathBuf, message: String },
+    /// The database cannot be reached now (down, restarting, the network):
+    /// nothing was saved; the next step tries again.
+    #[error("the store's database at {at} cannot be reached now: {message}")]
+    Unavailable { at: String, message: String },
+    /// The PostgreSQL store refused or failed a statement.
+    #[error("the PostgreSQL store failed: {0}")]
+    Postgres(String),
+    /// The PostgreSQL store's schema is missing or older than this rekey's.
+    #[error("{0}")]
+    Schema(String),
 }
 
 impl StoreError {
@@ -83,6 +97,16 @@ impl StoreError {
         match self {
             Self::NoSpace(_) | Self::WriteFailed { .. } => true,
             Self::NotDurable(inner) => inner.is_sticky(),
+            _ => false,
+        }
+    }
+
+    /// Whether the store's database is out of reach for now, so the step
+    /// may be tried again in a moment.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Unavailable { .. } => true,
+            Self::NotDurable(inner) => inner.is_unavailable(),
             _ => false,
         }
     }
@@ -119,6 +143,9 @@ impl From<sled::Error> for StoreError {
 pub enum TxFault {
     Sled(UnabortableTransactionError),
     Corrupt(String),
+    /// A statement of a PostgreSQL transaction failed; the transaction
+    /// keeps the fault and is void.
+    Pg(postgres::PgFault),
 }
 
 impl From<UnabortableTransactionError> for TxFault {
@@ -138,6 +165,18 @@ impl<E: From<StoreError>> From<TxFault> for ConflictableTransactionError<E> {
         match fault {
             TxFault::Sled(e) => e.into(),
             TxFault::Corrupt(m) => Self::Abort(E::from(StoreError::Corrupt(m))),
+            // The transaction ends on the fault it kept; this is only how
+            // the step stops.
+            TxFault::Pg(postgres::PgFault::Conflict) => Self::Conflict,
+            TxFault::Pg(postgres::PgFault::Unavailable(m)) => {
+                Self::Abort(E::from(StoreError::Unavailable {
+                    at: String::new(),
+                    message: m,
+                }))
+            }
+            TxFault::Pg(postgres::PgFault::Failed(m)) => {
+                Self::Abort(E::from(StoreError::Postgres(m)))
+            }
         }
     }
 }
@@ -162,19 +201,37 @@ pub fn map_abort<T, A, B>(result: TxResult<T, A>, change: impl FnOnce(A) -> B) -
 
 /// The trees as one transaction sees them.
 pub struct StoreTx<'a> {
-    pub(crate) accounts: &'a TransactionalTree,
-    pub(crate) flows: &'a TransactionalTree,
-    pub(crate) sessions: &'a TransactionalTree,
-    pub(crate) rate: &'a TransactionalTree,
-    pub(crate) outbox: &'a TransactionalTree,
-    pub(crate) audit: &'a TransactionalTree,
-    pub(crate) tickets: &'a TransactionalTree,
-    pub(crate) meta: &'a TransactionalTree,
-    pub(crate) changes: &'a TransactionalTree,
+    pub(crate) accounts: TxTree<'a>,
+    pub(crate) flows: TxTree<'a>,
+    pub(crate) sessions: TxTree<'a>,
+    pub(crate) rate: TxTree<'a>,
+    pub(crate) outbox: TxTree<'a>,
+    pub(crate) audit: TxTree<'a>,
+    pub(crate) tickets: TxTree<'a>,
+    pub(crate) meta: TxTree<'a>,
+    pub(crate) changes: TxTree<'a>,
+}
+
+impl<'a> StoreTx<'a> {
+    /// The trees of a PostgreSQL transaction, in [`postgres::TREES`] order.
+    fn postgres(tx: &'a postgres::PgTx<'a>) -> Self {
+        let tree = |n| TxTree::Postgres(tx, n);
+        Self {
+            accounts: tree(0),
+            flows: tree(1),
+            sessions: tree(2),
+            rate: tree(3),
+            outbox: tree(4),
+            audit: tree(5),
+            tickets: tree(6),
+            meta: tree(7),
+            changes: tree(8),
+        }
+    }
 }
 
 pub(crate) fn get_json<V: DeserializeOwned>(
-    tree: &TransactionalTree,
+    tree: TxTree<'_>,
     key: &[u8],
 ) -> Result<Option<V>, TxFault> {
     match tree.get(key)? {
@@ -184,7 +241,7 @@ pub(crate) fn get_json<V: DeserializeOwned>(
 }
 
 pub(crate) fn put_json<V: Serialize>(
-    tree: &TransactionalTree,
+    tree: TxTree<'_>,
     key: &[u8],
     value: &V,
 ) -> Result<(), TxFault> {
@@ -198,10 +255,9 @@ pub(crate) fn decode<V: DeserializeOwned>(bytes: &[u8]) -> Result<V, String> {
 }
 
 /// Every record of `tree`, in key order.
-pub(crate) fn decode_all<V: DeserializeOwned>(tree: &sled::Tree) -> Result<Vec<V>, StoreError> {
+pub(crate) fn decode_all<V: DeserializeOwned>(tree: &Tree) -> Result<Vec<V>, StoreError> {
     tree.iter()
-        .values()
-        .map(|v| decode(&v?).map_err(StoreError::Corrupt))
+        .map(|entry| decode(&entry?.1).map_err(StoreError::Corrupt))
         .collect()
 }
 
@@ -210,41 +266,53 @@ pub(crate) fn decode_all<V: DeserializeOwned>(tree: &sled::Tree) -> Result<Vec<V
 /// it was read: a record touched meanwhile stays. Returns how many went;
 /// the caller flushes.
 pub(crate) fn sweep_tree<V: DeserializeOwned>(
-    tree: &sled::Tree,
+    tree: &Tree,
     done_with: impl Fn(Option<V>) -> bool,
 ) -> Result<usize, StoreError> {
     let mut removed = 0;
     for entry in tree.iter() {
         let (key, value) = entry?;
-        if done_with(decode(&value).ok())
-            && tree
-                .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
-                .is_ok()
-        {
+        if done_with(decode(&value).ok()) && tree.remove_if_unchanged(&key, &value)? {
             removed += 1;
         }
     }
     Ok(removed)
 }
 
-/// An open store. Clones share the one sled database.
+/// An open store: sled in the data directory, or a PostgreSQL database
+/// several daemons share. Clones share the one database.
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
+    backend: Backend,
+    /// Where it is, for messages: sled's directory, or PostgreSQL's
+    /// host:port/database.
     path: PathBuf,
     /// The first write fault sled will not recover from in this open.
     fault: Arc<watch::Sender<Option<StoreError>>>,
-    /// The audit trail's settled events (`audit/` beside `store/`).
-    journal: Arc<std::sync::Mutex<journal::Journal>>,
-    pub(crate) accounts: sled::Tree,
-    pub(crate) flows: sled::Tree,
-    pub(crate) sessions: sled::Tree,
-    pub(crate) rate: sled::Tree,
-    pub(crate) outbox: sled::Tree,
-    pub(crate) audit: sled::Tree,
-    pub(crate) tickets: sled::Tree,
-    pub(crate) meta: sled::Tree,
-    pub(crate) changes: sled::Tree,
+    /// sled's settled audit events (`audit/` beside `store/`). PostgreSQL
+    /// keeps its whole trail in its table, replicated with the rest.
+    journal: Option<Arc<std::sync::Mutex<journal::Journal>>>,
+    pub(crate) accounts: Tree,
+    pub(crate) flows: Tree,
+    pub(crate) sessions: Tree,
+    pub(crate) rate: Tree,
+    pub(crate) outbox: Tree,
+    pub(crate) audit: Tree,
+    pub(crate) tickets: Tree,
+    pub(crate) meta: Tree,
+    pub(crate) changes: Tree,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sled(sled::Db),
+    Postgres(Arc<postgres::Postgres>),
+}
+
+/// Held while this process sweeps; on PostgreSQL, an advisory lock, so
+/// one daemon of a fleet sweeps at a time.
+pub struct SweepTurn {
+    _lock: Option<postgres::SweepLock>,
 }
 
 impl Store {
@@ -271,6 +339,57 @@ impl Store {
             let _ = remove_unfinished_snapshots(&path);
         }
         let store = opened?;
+        store.prepare()
+    }
+
+    /// Opens the store `settings` name: sled under `data_dir`, or the
+    /// PostgreSQL database (whose schema must be this rekey's).
+    pub fn open_configured(settings: &StoreSettings, data_dir: &Path) -> Result<Self, StoreError> {
+        match settings.kind {
+            StoreKind::Sled => Self::open(data_dir),
+            StoreKind::Postgres => Self::open_postgres(postgres::Postgres::open(settings)?),
+        }
+    }
+
+    /// The store on an open PostgreSQL database.
+    pub fn open_postgres(pg: Arc<postgres::Postgres>) -> Result<Self, StoreError> {
+        let tree = |n| Tree::Postgres(pg.clone(), n);
+        let store = Self {
+            accounts: tree(0),
+            flows: tree(1),
+            sessions: tree(2),
+            rate: tree(3),
+            outbox: tree(4),
+            audit: tree(5),
+            tickets: tree(6),
+            meta: tree(7),
+            changes: tree(8),
+            path: PathBuf::from(pg.at()),
+            backend: Backend::Postgres(pg),
+            fault: Arc::new(watch::channel(None).0),
+            journal: None,
+        };
+        store.prepare()
+    }
+
+    /// Whether this store is shared by a fleet (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// The sweeper's turn: `None` while another daemon sweeps.
+    pub fn sweep_turn(&self) -> Result<Option<SweepTurn>, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Ok(Some(SweepTurn { _lock: None })),
+            Backend::Postgres(pg) => Ok(pg
+                .try_sweep_lock()?
+                .map(|lock| SweepTurn { _lock: Some(lock) })),
+        }
+    }
+
+    /// Stamps a new store and checks an old one, on either backend.
+    fn prepare(self) -> Result<Self, StoreError> {
+        let store = self;
         store.prepare_meta()?;
         // Once, for a store written before the worker kept an index.
         const INDEXED: &[u8] = b"outbox_pending_indexed";
@@ -295,12 +414,15 @@ impl Store {
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| classify_open_error(e, path))?;
-        let tree = |name: &str| db.open_tree(name).map_err(|e| classify(e, path));
+        let tree = |name: &str| {
+            db.open_tree(name)
+                .map(Tree::Sled)
+                .map_err(|e| classify(e, path))
+        };
         let meta = tree("meta")?;
         // An unreadable record: as if none (only a torn line is cut).
         let acknowledged = meta
-            .get(audit::JOURNAL_ACK_KEY)
-            .map_err(|e| classify(e, path))?
+            .get(audit::JOURNAL_ACK_KEY)?
             .and_then(|bytes| decode::<journal::Acknowledged>(&bytes).ok());
         let journal = journal::Journal::open(audit_dir, acknowledged).map_err(|e| {
             if is_no_space(&e) {
@@ -322,10 +444,10 @@ impl Store {
             tickets: tree("tickets")?,
             meta,
             changes: tree("changes")?,
-            db,
+            backend: Backend::Sled(db),
             path: path.to_path_buf(),
             fault: Arc::new(watch::channel(None).0),
-            journal: Arc::new(std::sync::Mutex::new(journal)),
+            journal: Some(Arc::new(std::sync::Mutex::new(journal))),
         })
     }
 
@@ -367,34 +489,41 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        if let Backend::Postgres(pg) = &self.backend {
+            return self.transact_postgres(pg, step);
+        }
         // sled may still read what the failed write left in memory:
         // nothing is answered from it.
         if let Some(fault) = self.fault() {
             return Err(E::from(fault));
         }
+        let tree = |t: &Tree| match t {
+            Tree::Sled(t) => Ok(t.clone()),
+            Tree::Postgres(..) => Err(E::from(StoreError::Sled("a tree of another store".into()))),
+        };
         let trees = (
-            &self.accounts,
-            &self.flows,
-            &self.sessions,
-            &self.rate,
-            &self.outbox,
-            &self.audit,
-            &self.tickets,
-            &self.meta,
-            &self.changes,
+            &tree(&self.accounts)?,
+            &tree(&self.flows)?,
+            &tree(&self.sessions)?,
+            &tree(&self.rate)?,
+            &tree(&self.outbox)?,
+            &tree(&self.audit)?,
+            &tree(&self.tickets)?,
+            &tree(&self.meta)?,
+            &tree(&self.changes)?,
         );
         let result = trees.transaction(
             |(accounts, flows, sessions, rate, outbox, audit, tickets, meta, changes)| {
                 step(&StoreTx {
-                    accounts,
-                    flows,
-                    sessions,
-                    rate,
-                    outbox,
-                    audit,
-                    tickets,
-                    meta,
-                    changes,
+                    accounts: TxTree::Sled(accounts),
+                    flows: TxTree::Sled(flows),
+                    sessions: TxTree::Sled(sessions),
+                    rate: TxTree::Sled(rate),
+                    outbox: TxTree::Sled(outbox),
+                    audit: TxTree::Sled(audit),
+                    tickets: TxTree::Sled(tickets),
+                    meta: TxTree::Sled(meta),
+                    changes: TxTree::Sled(changes),
                 })
             },
         );
@@ -408,14 +537,54 @@ impl Store {
         Ok(value)
     }
 
-    /// What sled says the store takes on disk, in bytes.
-    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
+    /// [`Store::transact`] on PostgreSQL: one SERIALIZABLE transaction,
+    /// run again when it fails to serialise against another daemon's.
+    /// COMMIT makes it durable.
+    fn transact_postgres<T, E>(
+        &self,
+        pg: &postgres::Postgres,
+        step: impl Fn(&StoreTx<'_>) -> TxResult<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        use postgres::{Abandoned, Attempt, PgFault};
+        let mut aborted: Option<E> = None;
+        let outcome = pg.transact(&mut |tx| match step(&StoreTx::postgres(tx)) {
+            Ok(value) => Attempt::Done(value),
+            Err(ConflictableTransactionError::Abort(e)) => {
+                aborted = Some(e);
+                Attempt::Abort(Abandoned)
+            }
+            Err(ConflictableTransactionError::Conflict) => Attempt::Conflict,
+            Err(ConflictableTransactionError::Storage(e)) => {
+                Attempt::Fault(PgFault::Failed(e.to_string()))
+            }
+        });
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(Abandoned)) => Err(aborted.unwrap_or_else(|| {
+                E::from(StoreError::Postgres("a step ended without a reason".into()))
+            })),
+            Err(e) => Err(E::from(e)),
+        }
     }
 
-    /// Makes every acknowledged write durable.
+    /// What sled says the store takes on disk, in bytes.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        match &self.backend {
+            Backend::Sled(db) => Ok(db.size_on_disk()?),
+            Backend::Postgres(_) => Err(StoreError::Postgres(
+                "PostgreSQL says its own sizes (pg_total_relation_size)".into(),
+            )),
+        }
+    }
+
+    /// Makes every acknowledged write durable (PostgreSQL's are at commit).
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map_err(|e| self.failed(e))?;
+        if let Backend::Sled(db) = &self.backend {
+            db.flush().map_err(|e| self.failed(e))?;
+        }
         Ok(())
     }
 }

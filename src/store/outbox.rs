@@ -121,11 +121,22 @@ impl StoreTx<'_> {
         get_json(self.outbox, &id.to_be_bytes())
     }
 
+    /// Message `id`, for this transaction to take: `None` when it is gone,
+    /// or when another daemon's transaction is taking it right now (on
+    /// PostgreSQL the row is read `FOR UPDATE SKIP LOCKED`, so the
+    /// workers of a fleet pass over each other's mail instead of waiting).
+    pub fn claim_outbox_record(&self, id: u64) -> Result<Option<OutboxRecord>, TxFault> {
+        match self.outbox.claim(id.to_be_bytes())? {
+            super::Claimed::Got(bytes) => super::decode(&bytes).map(Some).map_err(TxFault::Corrupt),
+            super::Claimed::Taken | super::Claimed::Missing => Ok(None),
+        }
+    }
+
     /// Removes message `id` from the outbox (delivered: the audit trail
     /// keeps that), and from the index of mail to deliver.
     pub fn remove_outbox_record(&self, id: u64) -> Result<(), TxFault> {
         self.meta.remove(pending_key(id))?;
-        self.outbox.remove(&id.to_be_bytes())?;
+        self.outbox.remove(id.to_be_bytes())?;
         Ok(())
     }
 
@@ -247,8 +258,8 @@ mod tests {
         let want = vec![OutboxState::Queued, OutboxState::Sending { since_ms: 5 }];
         assert_eq!(states(&store), want);
         // A store from before the index: none of it, and no flag.
-        for key in store.meta.scan_prefix(PENDING_PREFIX).keys() {
-            store.meta.remove(key.unwrap()).unwrap();
+        for entry in store.meta.scan_prefix(PENDING_PREFIX) {
+            store.meta.remove(entry.unwrap().0).unwrap();
         }
         store.meta.remove(b"outbox_pending_indexed").unwrap();
         assert!(states(&store).is_empty());

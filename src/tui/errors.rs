@@ -55,6 +55,7 @@ pub fn text(e: &ServiceError, t: &Catalog) -> String {
         ServiceError::Internal(_) | ServiceError::Forbidden(_) => t.t("error-internal"),
         ServiceError::Unavailable(_) => t.t("error-unavailable"),
         ServiceError::Busy => t.t("error-busy"),
+        ServiceError::StoreDown => t.t("error-store-down"),
         ServiceError::CannotSave => t.t("error-cannot-save"),
         ServiceError::NotSaved => t.t("error-not-saved"),
     }

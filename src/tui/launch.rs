@@ -74,7 +74,7 @@ pub fn embedded(config: Config, data_dir: &Path, flags: WizardFlags) -> Result<(
     if let Err(no_terminal) = need_terminal(&flags) {
         return Err(held_by_daemon().unwrap_or(no_terminal));
     }
-    let store = match Store::open(data_dir) {
+    let store = match Store::open_configured(&config.store, data_dir) {
         Err(StoreError::Locked(path)) => {
             return Err(held_by_daemon().unwrap_or(StoreError::Locked(path).into()));
         }

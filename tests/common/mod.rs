@@ -6,6 +6,7 @@
 
 pub mod daemon;
 pub mod ldap;
+pub mod postgres;
 pub mod pty;
 pub mod samba;
 pub mod slapd;
@@ -54,6 +55,9 @@ fn open_when_released(dir: &Path) -> Store {
 
 pub struct Harness {
     pub dir: PathBuf,
+    /// The PostgreSQL the store is on, when it is; stopped before the
+    /// directory it lives in goes.
+    pub pg: Option<postgres::PgServer>,
     _tmp: Option<tempfile::TempDir>,
     pub clock: ManualClock,
     pub config: Config,
@@ -71,8 +75,29 @@ impl Harness {
         h
     }
 
+    /// The same on a PostgreSQL of its own (under the harness's
+    /// directory), with rekey's schema applied.
+    pub fn on_postgres(mut config: Config) -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().to_path_buf();
+        let pg = postgres::PgServer::start_in(&dir);
+        pg.migrate();
+        config.store = pg.settings();
+        let mut h = Self::open(&dir, ManualClock::starting_at(T0), config);
+        h.pg = Some(pg);
+        h._tmp = Some(tmp);
+        h
+    }
+
+    /// The store this harness's config names: sled under `dir`, or its
+    /// PostgreSQL.
     pub fn open(dir: &Path, clock: ManualClock, config: Config) -> Self {
-        let store = open_when_released(dir);
+        let store = match config.store.kind {
+            rekey::config::StoreKind::Sled => open_when_released(dir),
+            rekey::config::StoreKind::Postgres => {
+                Store::open_configured(&config.store, dir).expect("the PostgreSQL store opens")
+            }
+        };
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
         let directory = SledDirectory::new(store.clone(), shared.clone());
         let service = Arc::new(LocalService::new(
@@ -83,6 +108,7 @@ impl Harness {
         ));
         Self {
             dir: dir.to_path_buf(),
+            pg: None,
             _tmp: None,
             clock,
             config,
@@ -96,6 +122,7 @@ impl Harness {
     pub fn reopen(self) -> Self {
         let Self {
             dir,
+            pg,
             _tmp,
             clock,
             config,
@@ -107,6 +134,7 @@ impl Harness {
         drop(directory);
         drop(store);
         let mut h = Self::open(&dir, clock, config);
+        h.pg = pg;
         h._tmp = _tmp;
         h
     }

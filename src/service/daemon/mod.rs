@@ -17,7 +17,7 @@ mod origin;
 mod peer;
 mod rate;
 
-use crate::config::Config;
+use crate::config::{Config, StoreSettings};
 use crate::directory::Directory;
 use crate::mail::OutboxWorker;
 use crate::recovery::{Clock, SystemClock};
@@ -88,23 +88,29 @@ struct Signals {
 /// Runs the daemon until SIGTERM or SIGINT, or until the store stops
 /// saving ([`DaemonError::StoreFault`]).
 pub fn serve(config: Config, options: ServeOptions) -> Result<(), DaemonError> {
-    let store = open_when_space(&options.data_dir)?;
+    let store = open_when_space(&config.store, &options.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(run(config, store, options))
 }
 
-/// Opens the store, waiting as long as its disk is full: a daemon that
-/// stopped for that is started again before anyone frees space.
-fn open_when_space(data_dir: &Path) -> Result<Store, StoreError> {
+/// Opens the store, waiting as long as its disk is full or its database
+/// cannot be reached: a daemon that stopped for that is started again
+/// before anyone frees space or the database is back.
+fn open_when_space(settings: &StoreSettings, data_dir: &Path) -> Result<Store, StoreError> {
     let mut waiting = false;
     loop {
-        match Store::open(data_dir) {
-            Err(e @ StoreError::NoSpace(_)) => {
+        match Store::open_configured(settings, data_dir) {
+            Err(e) if matches!(e, StoreError::NoSpace(_)) || e.is_unavailable() => {
                 if !waiting {
+                    let wait = if e.is_unavailable() {
+                        "waiting for the database"
+                    } else {
+                        "waiting for space"
+                    };
                     tracing::error!(
-                        "cannot open the store: {e}; waiting for space, trying again every {} s",
+                        "cannot open the store: {e}; {wait}, trying again every {} s",
                         SPACE_POLL.as_secs()
                     );
                     waiting = true;
@@ -114,7 +120,7 @@ fn open_when_space(data_dir: &Path) -> Result<Store, StoreError> {
             Err(StoreError::Locked(_)) if waiting => {}
             Ok(store) => {
                 if waiting {
-                    tracing::info!("there is space again; the store is open");
+                    tracing::info!("the store is open");
                 }
                 return Ok(store);
             }
