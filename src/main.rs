@@ -76,7 +76,9 @@ struct Cli {
 
     /// Talk to the rekey daemon listening on SOCKET instead of opening the
     /// store: the wizard, and the operator commands (for root and the
-    /// daemon's admin group)
+    /// daemon's admin group). Several daemons of a fleet, comma-separated
+    /// (`a.sock,b.sock`): the first that answers, and the next when it goes
+    /// away, which takes over the wizard's session
     #[arg(long, env = "REKEY_SOCKET", global = true, value_name = "SOCKET")]
     connect: Option<PathBuf>,
 
@@ -659,7 +661,7 @@ fn through_daemon(socket: &Path, command: StoreCommand) -> Result<(), Failure> {
         .enable_all()
         .build()?;
     let answer = runtime.block_on(async {
-        let (daemon, _) = SocketService::connect(socket).await?;
+        let (daemon, _) = SocketService::connect_any(&launch::addresses(socket)).await?;
         Ok::<_, Failure>(daemon.operator(command).await)
     })?;
     match answer {

@@ -509,6 +509,21 @@ impl LocalService {
 
     /// Starts a session for `client` whose limits count for `origin`: the
     /// daemon names the origin from what the kernel says of the peer.
+    /// Checks that session `id` is live and was opened from `origin`, for a
+    /// daemon of the fleet that takes it over; marks it seen.
+    pub async fn resume_session(&self, id: &str, origin: &str) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        self.store.transact(|tx| -> TxResult<(), ServiceError> {
+            let session = self.live_session(tx, id, now)?;
+            // Someone else's session, or none: told apart from nothing.
+            if session.origin != crate::recovery::text::visible(origin, 160) {
+                return abort(ServiceError::NoSession);
+            }
+            tx.put_session(&session)?;
+            Ok(())
+        })
+    }
+
     pub async fn open_session_from(
         &self,
         origin: &str,

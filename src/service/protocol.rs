@@ -111,6 +111,13 @@ pub enum Request {
     CloseSession {
         session: SessionId,
     },
+    /// Goes on with a session opened through another daemon of the fleet
+    /// (the one first reached went away). `client` as at OpenSession: the
+    /// session's origin must be this connection's.
+    Resume {
+        session: SessionId,
+        client: String,
+    },
     Operator(OperatorCommand),
 }
 
@@ -132,6 +139,7 @@ impl Request {
             R::AssessPassword { .. } => "assess_password",
             R::SetPassword { .. } => "set_password",
             R::CloseSession { .. } => "close_session",
+            R::Resume { .. } => "resume",
             R::Operator(_) => "operator",
         }
     }
@@ -141,7 +149,8 @@ impl Request {
     pub fn session(&self) -> Option<&str> {
         use Request as R;
         match self {
-            R::OpenSession { .. } | R::Operator(_) => None,
+            // Resume names a session this connection does not hold yet.
+            R::OpenSession { .. } | R::Operator(_) | R::Resume { .. } => None,
             R::SignIn { session, .. }
             | R::SubmitAddress { session, .. }
             | R::CheckSlide { session, .. }
@@ -167,6 +176,7 @@ pub enum Answer {
     Flow(FlowView),
     Verdict(PasswordVerdict),
     Closed,
+    Resumed,
     Operator(Result<OperatorReport, OperatorFailure>),
 }
 

@@ -1,6 +1,8 @@
 //! The recovery service at the other end of the daemon's socket. Every
 //! call is one request and its reply; when the daemon goes away the call
-//! says so, and the next one connects again.
+//! says so, and the next one connects again: to the next daemon of the
+//! list when there are several (a fleet on one shared store), which takes
+//! over the wizard's session.
 
 use super::frame::{self, FrameError, MAX_FRAME};
 use super::protocol::{Answer, Hello, PROTOCOL, Reply, Request, Rules, Welcome};
@@ -30,50 +32,155 @@ pub enum ConnectError {
 }
 
 pub struct SocketService {
-    path: PathBuf,
-    link: Mutex<Option<UnixStream>>,
+    /// The daemons to try, in order; one alone without a fleet.
+    paths: Vec<PathBuf>,
+    link: Mutex<Link>,
+    /// The sessions this wizard opened, with what it said of itself when it
+    /// did: taken over on another daemon after a switch.
+    opened: std::sync::Mutex<Vec<(SessionId, String)>>,
+}
+
+/// The connection now, if there is one, and where to try next.
+#[derive(Default)]
+struct Link {
+    stream: Option<UnixStream>,
+    /// The daemon of `paths` this connection is to, or to try first.
+    at: usize,
+    /// The sessions this connection holds (opened or taken over on it).
+    held: Vec<SessionId>,
 }
 
 impl SocketService {
     /// Connects and shakes hands; the rules are the daemon's.
     pub async fn connect(path: &Path) -> Result<(Self, Rules), ConnectError> {
-        let (stream, rules) = handshake(path).await?;
-        let service = Self {
-            path: path.to_path_buf(),
-            link: Mutex::new(Some(stream)),
-        };
-        Ok((service, rules))
+        Self::connect_any(&[path.to_path_buf()]).await
+    }
+
+    /// Connects to the first of `paths` that answers; a call after one
+    /// goes away goes to the next.
+    pub async fn connect_any(paths: &[PathBuf]) -> Result<(Self, Rules), ConnectError> {
+        let mut last = None;
+        for (at, path) in paths.iter().enumerate() {
+            match handshake(path).await {
+                Ok((stream, rules)) => {
+                    let service = Self {
+                        paths: paths.to_vec(),
+                        link: Mutex::new(Link {
+                            stream: Some(stream),
+                            at,
+                            held: Vec::new(),
+                        }),
+                        opened: std::sync::Mutex::new(Vec::new()),
+                    };
+                    return Ok((service, rules));
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| ConnectError::Unreachable {
+            path: PathBuf::new(),
+            reason: "no daemon was named".into(),
+        }))
+    }
+
+    /// Goes on with `session`, opened elsewhere (by another process of
+    /// the same origin, which said `client` of itself): the next call on it
+    /// asks the daemon to take it over.
+    pub fn take_over(&self, session: &str, client: &str) {
+        self.opened
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((session.to_string(), client.to_string()));
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.paths.first().map_or(Path::new(""), PathBuf::as_path)
+    }
+
+    /// Connects to the daemon at `link.at`, else the ones after it in turn.
+    async fn reach(&self, link: &mut Link) -> Result<(), ServiceError> {
+        let mut last = String::from("no daemon was named");
+        for step in 0..self.paths.len() {
+            let at = (link.at + step) % self.paths.len();
+            match handshake(&self.paths[at]).await {
+                Ok((stream, _)) => {
+                    *link = Link {
+                        stream: Some(stream),
+                        at,
+                        held: Vec::new(),
+                    };
+                    return Ok(());
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(ServiceError::Unavailable(last))
     }
 
     async fn call(&self, request: Request) -> Reply {
         let mut link = self.link.lock().await;
-        if link.is_none() {
-            let (stream, _) = handshake(&self.path)
-                .await
-                .map_err(|e| ServiceError::Unavailable(e.to_string()))?;
-            *link = Some(stream);
+        if link.stream.is_none() {
+            self.reach(&mut link).await?;
         }
-        let Some(stream) = link.as_mut() else {
+        // A session of this wizard's that this connection does not hold:
+        // opened on a daemon that went away; this one takes it over.
+        if let Some(id) = request.session()
+            && !link.held.iter().any(|s| s == id)
+        {
+            let client = self
+                .opened
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .find(|(s, _)| s == id)
+                .map(|(_, client)| client.clone());
+            if let Some(client) = client {
+                let resume = Request::Resume {
+                    session: id.to_string(),
+                    client,
+                };
+                match self.exchange_on(&mut link, &resume).await? {
+                    Answer::Resumed => link.held.push(id.to_string()),
+                    other => return Err(unexpected(&other)),
+                }
+            }
+        }
+        let answer = self.exchange_on(&mut link, &request).await;
+        match (&request, &answer) {
+            (Request::OpenSession { client, .. }, Ok(Answer::Session(id))) => {
+                link.held.push(id.clone());
+                self.opened
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push((id.clone(), client.clone()));
+            }
+            (Request::CloseSession { session }, _) => {
+                link.held.retain(|s| s != session);
+                self.opened
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .retain(|(s, _)| s != session);
+            }
+            _ => {}
+        }
+        answer
+    }
+
+    /// One request on the link; a link that failed is dropped, and the
+    /// next call starts at the next daemon.
+    async fn exchange_on(&self, link: &mut Link, request: &Request) -> Reply {
+        let Some(stream) = link.stream.as_mut() else {
             return Err(ServiceError::Unavailable("not connected".into()));
         };
-        match tokio::time::timeout(REPLY_TIMEOUT, exchange(stream, &request)).await {
-            Ok(Ok(reply)) => reply,
-            Ok(Err(e)) => {
-                *link = None;
-                Err(ServiceError::Unavailable(e.to_string()))
-            }
-            Err(_) => {
-                *link = None;
-                Err(ServiceError::Unavailable(format!(
-                    "no answer within {} s",
-                    REPLY_TIMEOUT.as_secs()
-                )))
-            }
-        }
+        let lost = match tokio::time::timeout(REPLY_TIMEOUT, exchange(stream, request)).await {
+            Ok(Ok(reply)) => return reply,
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {} s", REPLY_TIMEOUT.as_secs()),
+        };
+        link.stream = None;
+        link.held.clear();
+        link.at = (link.at + 1) % self.paths.len().max(1);
+        Err(ServiceError::Unavailable(lost))
     }
 
     /// Runs an operator command in the daemon.

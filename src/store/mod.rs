@@ -347,7 +347,14 @@ impl Store {
     pub fn open_configured(settings: &StoreSettings, data_dir: &Path) -> Result<Self, StoreError> {
         match settings.kind {
             StoreKind::Sled => Self::open(data_dir),
-            StoreKind::Postgres => Self::open_postgres(postgres::Postgres::open(settings)?),
+            StoreKind::Postgres => {
+                // Still rekey's own directory: its mail files, its log.
+                create_private_dir(data_dir).map_err(|e| StoreError::Open {
+                    path: data_dir.to_path_buf(),
+                    message: e.to_string(),
+                })?;
+                Self::open_postgres(postgres::Postgres::open(settings)?)
+            }
         }
     }
 

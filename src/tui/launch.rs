@@ -100,6 +100,17 @@ fn log_to_file(path: &Path) {
     }
 }
 
+/// The daemons `--connect` names: one, or several separated by commas.
+pub fn addresses(given: &Path) -> Vec<std::path::PathBuf> {
+    given
+        .to_string_lossy()
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(std::path::PathBuf::from)
+        .collect()
+}
+
 /// Runs the wizard on the daemon listening at `socket`, with the daemon's
 /// password policy and slide.
 pub fn connected(mut config: Config, socket: &Path, flags: WizardFlags) -> Result<(), LaunchError> {
@@ -108,7 +119,7 @@ pub fn connected(mut config: Config, socket: &Path, flags: WizardFlags) -> Resul
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let (service, rules) = SocketService::connect(socket)
+        let (service, rules) = SocketService::connect_any(&addresses(socket))
             .await
             .map_err(|e| LaunchError::Setup(e.to_string()))?;
         config.password = rules.policy;

@@ -10,7 +10,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = "/usr/lib/postgresql/15/bin";
+/// Debian's PostgreSQL programs, the newest version installed.
+fn bin() -> PathBuf {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_string_lossy().parse().ok()?;
+            Some((version, e.path().join("bin")))
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"), |(_, p)| p)
+}
 /// The role the daemons log in as, and its password.
 pub const ROLE: &str = "rekey";
 const PASSWORD: &str = "pg-test-password-for-rekey";
@@ -25,7 +40,7 @@ pub struct PgServer {
 
 /// Whether this machine can run a test PostgreSQL; says why not on stderr.
 pub fn available() -> bool {
-    let initdb = Path::new(BIN).join("initdb");
+    let initdb = bin().join("initdb");
     if !initdb.exists() {
         eprintln!(
             "skipped: {} is missing (Debian's postgresql package; .ci/run installs it)",
@@ -45,7 +60,7 @@ fn free_port() -> u16 {
 
 /// `program args` as the `postgres` user (initdb refuses root).
 fn as_postgres(program: &str, args: &[&str]) -> std::process::Output {
-    let path = Path::new(BIN).join(program);
+    let path = bin().join(program);
     let mut command = if nix::unistd::geteuid().is_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(&path);

@@ -276,7 +276,47 @@ impl Connection {
                     .await
                     .map(|()| Answer::Closed)
             }
+            R::Resume { session, client } => self
+                .resume(&session, &client, &config)
+                .await
+                .map(|()| Answer::Resumed),
             R::Operator(command) => self.operator(command, &config.daemon.admin_group).await,
+        }
+    }
+
+    /// Takes over a session another daemon of the fleet opened, when it is
+    /// live and from this connection's origin: a wizard whose daemon went
+    /// away goes on where it was. Its limits were counted in the shared
+    /// store all along.
+    async fn resume(
+        &mut self,
+        session: &str,
+        client: &str,
+        config: &crate::config::Config,
+    ) -> Result<(), ServiceError> {
+        if self.sessions.iter().any(|s| s == session) {
+            return Ok(());
+        }
+        let claim = crate::recovery::text::visible(client, 60);
+        self.take_origin(&claim, config)?;
+        if self.sessions.len() >= SESSIONS_PER_CONNECTION {
+            return Err(ServiceError::Busy);
+        }
+        let open = self.shared.open_sessions.fetch_add(1, Ordering::SeqCst);
+        if open >= config.daemon.max_sessions {
+            self.shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
+            return Err(ServiceError::Busy);
+        }
+        let origin = self.origin.describe();
+        match self.shared.service.resume_session(session, &origin).await {
+            Ok(()) => {
+                self.sessions.push(session.to_string());
+                Ok(())
+            }
+            Err(e) => {
+                self.shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
+                Err(e)
+            }
         }
     }
 
@@ -288,31 +328,7 @@ impl Connection {
         config: &crate::config::Config,
     ) -> Result<SessionId, ServiceError> {
         let claim = crate::recovery::text::visible(client, 60);
-        let origin = Origin::of_session(self.peer.uid, &claim, &config.daemon.shared_uids);
-        if origin != self.origin {
-            // A place of a shared uid: counted on its own, under the uid's
-            // ceiling (the uid's slot is kept). The new place's slot is
-            // taken before the old one is given back: refused, the
-            // connection stays counted where it was.
-            let place_slot = match origin.place {
-                None => None,
-                Some(_) => {
-                    let limit = config.daemon.connections_per_origin;
-                    let Some(slot) = self.shared.connections.take(origin.clone(), limit) else {
-                        tracing::warn!(
-                            origin = %origin.describe(),
-                            limit,
-                            "a session was refused: the origin holds as many connections as it may"
-                        );
-                        return Err(ServiceError::Busy);
-                    };
-                    Some(slot)
-                }
-            };
-            self.slots.truncate(1);
-            self.slots.extend(place_slot);
-            self.origin = origin;
-        }
+        self.take_origin(&claim, config)?;
         let max_sessions = config.daemon.max_sessions;
         if self.sessions.len() >= SESSIONS_PER_CONNECTION {
             let oldest = self.sessions.remove(0);
@@ -343,6 +359,40 @@ impl Connection {
                 Err(e)
             }
         }
+    }
+
+    /// Makes `claim`'s origin this connection's, taking its slot.
+    fn take_origin(
+        &mut self,
+        claim: &str,
+        config: &crate::config::Config,
+    ) -> Result<(), ServiceError> {
+        let origin = Origin::of_session(self.peer.uid, claim, &config.daemon.shared_uids);
+        if origin != self.origin {
+            // A place of a shared uid: counted on its own, under the uid's
+            // ceiling (the uid's slot is kept). The new place's slot is
+            // taken before the old one is given back: refused, the
+            // connection stays counted where it was.
+            let place_slot = match origin.place {
+                None => None,
+                Some(_) => {
+                    let limit = config.daemon.connections_per_origin;
+                    let Some(slot) = self.shared.connections.take(origin.clone(), limit) else {
+                        tracing::warn!(
+                            origin = %origin.describe(),
+                            limit,
+                            "a session was refused: the origin holds as many connections as it may"
+                        );
+                        return Err(ServiceError::Busy);
+                    };
+                    Some(slot)
+                }
+            };
+            self.slots.truncate(1);
+            self.slots.extend(place_slot);
+            self.origin = origin;
+        }
+        Ok(())
     }
 
     fn forget(&mut self, session: &str) {
