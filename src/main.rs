@@ -436,6 +436,14 @@ fn on_store_or_daemon(
     if !named_dir && Path::new(PACKAGED_SOCKET).exists() && !dir.join("store").exists() {
         return through_daemon(Path::new(PACKAGED_SOCKET), command);
     }
+    // A daemon serves this directory with no sled store in it: a fleet's
+    // daemon, whose store is PostgreSQL. Its store is the one meant, not a
+    // new empty one here.
+    if !dir.join("store").exists()
+        && let Some(socket) = listener::daemon_socket(&dir)
+    {
+        return through_daemon(&socket, command);
+    }
     let starts_a_store =
         named_dir || matches!(command, StoreCommand::User(UserCommand::Add { .. }));
     match std::fs::metadata(dir.join("store")) {

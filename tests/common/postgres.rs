@@ -51,6 +51,15 @@ pub fn available() -> bool {
     true
 }
 
+/// The PostgreSQL the tests run, as `postgres --version` says it.
+pub fn version() -> String {
+    Command::new(bin().join("postgres"))
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|_| "(unknown version)".into())
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
