@@ -38,6 +38,29 @@ pub struct Config {
     pub audit: AuditSettings,
     pub support: SupportSettings,
     pub store: StoreSettings,
+    pub tls: TlsSettings,
+}
+
+/// `[tls]`: `rekey serve --listen HOST:PORT`, for kiosks and support boxes
+/// on other machines. Each presents a client certificate from `client_ca`;
+/// its name (the subject's CN, else its first DNS name) is its origin and
+/// goes into the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsSettings {
+    /// The daemon's certificate chain (PEM), its own first.
+    pub cert: Option<PathBuf>,
+    /// The daemon's private key (PEM).
+    pub key: Option<PathBuf>,
+    /// The CA (PEM) whose certificates kiosks and support boxes present;
+    /// nobody else gets past the handshake.
+    pub client_ca: Option<PathBuf>,
+    /// Certificate names that may run the operator commands.
+    pub admins: Vec<String>,
+    /// Certificate names many people share (a support box whose SSH users
+    /// all come through it): their sessions are told apart by the place
+    /// the wizard reports, like `daemon.shared_uids`.
+    pub shared: Vec<String>,
 }
 
 /// Which store keeps rekey's state.

@@ -7,8 +7,8 @@ use rekey::config::Config;
 use rekey::mail::OutboxWorker;
 use rekey::operator::{Operator, OperatorCommand, OperatorFailure};
 use rekey::recovery::{Clock, EmailAddress, SystemClock};
-use rekey::service::SocketService;
 use rekey::service::daemon::{self, DaemonError, ServeOptions, listener};
+use rekey::service::{Dial, SocketService};
 use rekey::store::{Store, StoreError};
 use rekey::tui::launch::{self, WizardFlags};
 use std::io::{IsTerminal, Read};
@@ -82,6 +82,19 @@ struct Cli {
     #[arg(long, env = "REKEY_SOCKET", global = true, value_name = "SOCKET")]
     connect: Option<PathBuf>,
 
+    /// For `--connect tls://HOST:PORT`: this kiosk's (or operator's)
+    /// certificate, PEM; its name is what the daemon's audit trail shows
+    #[arg(long, env = "REKEY_TLS_CERT", global = true, value_name = "FILE")]
+    cert: Option<PathBuf>,
+
+    /// The private key of --cert, PEM
+    #[arg(long, env = "REKEY_TLS_KEY", global = true, value_name = "FILE")]
+    key: Option<PathBuf>,
+
+    /// The CA of the daemons' certificates, PEM
+    #[arg(long, env = "REKEY_TLS_CA", global = true, value_name = "FILE")]
+    ca: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -92,12 +105,18 @@ enum Command {
     /// shows on screen
     Demo,
     /// Run the daemon: own the store and the mail, and serve wizards
-    /// (`rekey --connect SOCKET`) over a Unix socket. SIGTERM stops it
-    /// after the requests in progress; SIGHUP reads --config again.
+    /// (`rekey --connect SOCKET`) over a Unix socket, and kiosks on other
+    /// machines over TLS (`--listen`). SIGTERM stops it after the requests
+    /// in progress; SIGHUP reads --config again.
     Serve {
         /// Where to make the socket, e.g. /run/rekey/rekey.sock
-        #[arg(long, value_name = "PATH")]
-        socket: PathBuf,
+        #[arg(long, value_name = "PATH", required_unless_present = "listen")]
+        socket: Option<PathBuf>,
+        /// Also (or only) listen on HOST:PORT with TLS, for kiosks and
+        /// support boxes with a client certificate from tls.client_ca
+        /// (`rekey --connect tls://HOST:PORT --cert … --key … --ca …`)
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: Option<String>,
     },
     /// Check the mail set-up
     #[command(subcommand)]
@@ -336,6 +355,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
         plain: cli.plain || plain_from_environment(),
     };
     let data_dir = || data_dir(cli.data_dir.clone());
+    let tls = match (&cli.cert, &cli.key, &cli.ca) {
+        (None, None, None) => None,
+        (Some(cert), Some(key), Some(ca)) => Some(Arc::new(
+            rekey::service::socket::client_tls(cert, key, ca).map_err(Failure::Error)?,
+        )),
+        _ => {
+            return Err(Failure::Error(
+                "--cert, --key and --ca go together (for --connect tls://HOST:PORT)".into(),
+            ));
+        }
+    };
+    let dial = match &cli.connect {
+        Some(given) => Some(launch::dial(given, tls).map_err(Failure::Error)?),
+        None => None,
+    };
     if cli.connect.is_some() && matches!(cli.command, Some(Command::Demo | Command::Serve { .. })) {
         return Err(Failure::Error(
             "--connect is for the wizard and the operator commands, not for `demo` or `serve`"
@@ -343,18 +377,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
         ));
     }
     match cli.command {
-        None => match &cli.connect {
-            Some(socket) => Ok(launch::connected(config, socket, wizard)?),
+        None => match &dial {
+            Some(dial) => Ok(launch::connected(config, dial, wizard)?),
             None => launch::embedded(config, &data_dir()?, wizard).map_err(|e| match e {
                 launch::LaunchError::Store(e) => Failure::of_store(e),
                 other => other.into(),
             }),
         },
         Some(Command::Demo) => Ok(launch::demo(config, wizard)?),
-        Some(Command::Serve { socket }) => {
+        Some(Command::Serve { socket, listen }) => {
             let dir = data_dir()?;
             let options = ServeOptions {
                 socket,
+                listen,
                 data_dir: dir.clone(),
                 config_file: cli.config.clone(),
             };
@@ -374,16 +409,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Mail(MailCommand::Test { address })) => {
             // With --config, the settings given are the ones tested, here.
             let dir = data_dir()?;
-            let daemon = match (&cli.connect, &cli.config) {
-                (Some(socket), _) => Some(socket.clone()),
+            let daemon = match (&dial, &cli.config) {
+                (Some(dial), _) => Some(dial.clone()),
                 (None, Some(_)) => None,
-                (None, None) => listener::daemon_socket(&dir).or_else(|| {
-                    (cli.data_dir.is_none() && Path::new(PACKAGED_SOCKET).exists())
-                        .then(|| PathBuf::from(PACKAGED_SOCKET))
-                }),
+                (None, None) => listener::daemon_socket(&dir)
+                    .or_else(|| {
+                        (cli.data_dir.is_none() && Path::new(PACKAGED_SOCKET).exists())
+                            .then(|| PathBuf::from(PACKAGED_SOCKET))
+                    })
+                    .map(|socket| Dial::sockets(&[socket])),
             };
             match daemon {
-                Some(socket) => through_daemon(&socket, StoreCommand::MailTest { address }),
+                Some(dial) => through_daemon(&dial, StoreCommand::MailTest { address }),
                 None => mail_test(&config, &dir, &address),
             }
         }
@@ -394,7 +431,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 Some(directory) => directory_test(directory.as_ref(), address),
                 None => on_store_or_daemon(
                     config,
-                    &cli.connect,
+                    dial.as_ref(),
                     data_dir()?,
                     cli.data_dir.is_some(),
                     StoreCommand::DirectoryTest { address },
@@ -404,7 +441,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Store(StoreAdminCommand::Migrate)) => store_migrate(&config, &data_dir()?),
         Some(Command::OnStore(command)) => on_store_or_daemon(
             config,
-            &cli.connect,
+            dial.as_ref(),
             data_dir()?,
             cli.data_dir.is_some(),
             command,
@@ -415,13 +452,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
 /// Runs a command on the store, or in the daemon that holds it.
 fn on_store_or_daemon(
     config: Config,
-    connect: &Option<PathBuf>,
+    connect: Option<&Dial>,
     dir: PathBuf,
     named_dir: bool,
     command: StoreCommand,
 ) -> Result<(), Failure> {
-    if let Some(socket) = connect {
-        return through_daemon(socket, command);
+    if let Some(dial) = connect {
+        return through_daemon(dial, command);
     }
     // A fleet's database: any number of processes may open it.
     if config.store.kind == rekey::config::StoreKind::Postgres {
@@ -434,7 +471,7 @@ fn on_store_or_daemon(
     // even that while the packaged daemon runs: the account would go where
     // the daemon never looks.
     if !named_dir && Path::new(PACKAGED_SOCKET).exists() && !dir.join("store").exists() {
-        return through_daemon(Path::new(PACKAGED_SOCKET), command);
+        return through_daemon(&Dial::sockets(&[PathBuf::from(PACKAGED_SOCKET)]), command);
     }
     // A daemon serves this directory with no sled store in it: a fleet's
     // daemon, whose store is PostgreSQL. Its store is the one meant, not a
@@ -442,7 +479,7 @@ fn on_store_or_daemon(
     if !dir.join("store").exists()
         && let Some(socket) = listener::daemon_socket(&dir)
     {
-        return through_daemon(&socket, command);
+        return through_daemon(&Dial::sockets(&[socket]), command);
     }
     let starts_a_store =
         named_dir || matches!(command, StoreCommand::User(UserCommand::Add { .. }));
@@ -466,7 +503,7 @@ fn on_store_or_daemon(
     match Store::open(&dir) {
         Ok(store) => on_store(store, config, &dir, command),
         Err(StoreError::Locked(path)) => match listener::daemon_socket(&dir) {
-            Some(socket) => through_daemon(&socket, command),
+            Some(socket) => through_daemon(&Dial::sockets(&[socket]), command),
             None => Err(StoreError::Locked(path).into()),
         },
         Err(e) => Err(Failure::of_store(e)),
@@ -662,14 +699,14 @@ fn on_store(
 }
 
 /// Runs an operator command in the daemon that holds the store.
-fn through_daemon(socket: &Path, command: StoreCommand) -> Result<(), Failure> {
+fn through_daemon(dial: &Dial, command: StoreCommand) -> Result<(), Failure> {
     let command = operator_command(command)?;
     let retry = matches!(command, OperatorCommand::OutboxRetry { .. });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let answer = runtime.block_on(async {
-        let (daemon, _) = SocketService::connect_any(&launch::addresses(socket)).await?;
+        let (daemon, _) = SocketService::dial(dial).await?;
         Ok::<_, Failure>(daemon.operator(command).await)
     })?;
     match answer {

@@ -61,6 +61,11 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
 
 /// Reads and decodes one message; the raw bytes, which may hold a code or
 /// a password, are wiped.
+/// A connection's byte stream: the Unix socket, or TLS over TCP.
+pub trait Link: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Link for T {}
+
 pub async fn read_message<R: AsyncRead + Unpin, T: DeserializeOwned>(
     reader: &mut R,
     limit: usize,

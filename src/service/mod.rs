@@ -12,7 +12,7 @@ pub mod socket;
 
 pub use hash_pool::HashPool;
 pub use local::LocalService;
-pub use socket::SocketService;
+pub use socket::{Address, Dial, SocketService};
 
 use crate::directory::{DirectoryError, Refusal};
 use crate::recovery::hashing::HashError;

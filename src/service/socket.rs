@@ -4,7 +4,7 @@
 //! list when there are several (a fleet on one shared store), which takes
 //! over the wizard's session.
 
-use super::frame::{self, FrameError, MAX_FRAME};
+use super::frame::{self, FrameError, Link, MAX_FRAME};
 use super::protocol::{Answer, Hello, PROTOCOL, Reply, Request, Rules, Welcome};
 use super::{RecoveryService, ServiceError, SessionId, SignInAnswer};
 use crate::operator::{OperatorCommand, OperatorFailure, OperatorReport};
@@ -13,8 +13,9 @@ use crate::recovery::{SlideEvidence, SlideVerdict};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::UnixStream;
+use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::Mutex;
 use zeroize::Zeroizing;
 
@@ -26,15 +27,111 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("cannot reach the rekey daemon at {path}: {reason}")]
-    Unreachable { path: PathBuf, reason: String },
+    Unreachable { path: String, reason: String },
     #[error("the rekey daemon at {path} refused this wizard: {message}")]
-    Refused { path: PathBuf, message: String },
+    Refused { path: String, message: String },
+}
+
+/// Where a daemon listens: its Unix socket on this machine, or
+/// `tls://HOST:PORT` (`rekey serve --listen`) on another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    Unix(PathBuf),
+    Tls { host: String, port: u16 },
+}
+
+impl Address {
+    /// A socket's path, or `tls://HOST:PORT`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let Some(rest) = text.strip_prefix("tls://") else {
+            return Ok(Self::Unix(PathBuf::from(text)));
+        };
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = rest
+            .rsplit_once(':')
+            .ok_or_else(|| format!("{text}: a TLS address is tls://HOST:PORT"))?;
+        let port = port
+            .parse()
+            .map_err(|_| format!("{text}: {port:?} is not a port"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(format!("{text}: a TLS address is tls://HOST:PORT"));
+        }
+        Ok(Self::Tls {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unix(path) => write!(f, "{}", path.display()),
+            Self::Tls { host, port } if host.contains(':') => write!(f, "tls://[{host}]:{port}"),
+            Self::Tls { host, port } => write!(f, "tls://{host}:{port}"),
+        }
+    }
+}
+
+/// Where to reach the daemons, and this wizard's certificate for those
+/// over TLS.
+#[derive(Clone)]
+pub struct Dial {
+    pub addresses: Vec<Address>,
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Dial {
+    /// Unix sockets only.
+    pub fn sockets(paths: &[PathBuf]) -> Self {
+        Self {
+            addresses: paths.iter().cloned().map(Address::Unix).collect(),
+            tls: None,
+        }
+    }
+}
+
+/// A wizard's TLS settings for `--connect tls://…`: its certificate and
+/// key (PEM), and the CA of the daemons' certificates.
+pub fn client_tls(cert: &Path, key: &Path, ca: &Path) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let read = |what: &str, path: &Path| {
+        std::fs::read(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
+    };
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(&read("--cert", cert)?)
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("--cert {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("--cert {} holds no certificate", cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_slice(&read("--key", key)?)
+        .map_err(|e| format!("--key {}: {e}", key.display()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for found in CertificateDer::pem_slice_iter(&read("--ca", ca)?) {
+        let found = found.map_err(|e| format!("--ca {}: {e}", ca.display()))?;
+        roots
+            .add(found)
+            .map_err(|e| format!("--ca {}: {e}", ca.display()))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("--ca {} holds no certificate", ca.display()));
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(certs, key)
+        .map_err(|e| format!("--cert and --key: {e}"))
 }
 
 pub struct SocketService {
     /// The daemons to try, in order; one alone without a fleet.
-    paths: Vec<PathBuf>,
-    link: Mutex<Link>,
+    addresses: Vec<Address>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    link: Mutex<Connected>,
     /// The sessions this wizard opened, with what it said of itself when it
     /// did: taken over on another daemon after a switch.
     opened: std::sync::Mutex<Vec<(SessionId, String)>>,
@@ -42,8 +139,8 @@ pub struct SocketService {
 
 /// The connection now, if there is one, and where to try next.
 #[derive(Default)]
-struct Link {
-    stream: Option<UnixStream>,
+struct Connected {
+    stream: Option<Box<dyn Link>>,
     /// The daemon of `paths` this connection is to, or to try first.
     at: usize,
     /// The sessions this connection holds (opened or taken over on it).
@@ -59,13 +156,20 @@ impl SocketService {
     /// Connects to the first of `paths` that answers; a call after one
     /// goes away goes to the next.
     pub async fn connect_any(paths: &[PathBuf]) -> Result<(Self, Rules), ConnectError> {
+        Self::dial(&Dial::sockets(paths)).await
+    }
+
+    /// Connects to the first of the addresses that answers; a call after
+    /// one goes away goes to the next.
+    pub async fn dial(dial: &Dial) -> Result<(Self, Rules), ConnectError> {
         let mut last = None;
-        for (at, path) in paths.iter().enumerate() {
-            match handshake(path).await {
+        for (at, address) in dial.addresses.iter().enumerate() {
+            match handshake(address, dial.tls.as_ref()).await {
                 Ok((stream, rules)) => {
                     let service = Self {
-                        paths: paths.to_vec(),
-                        link: Mutex::new(Link {
+                        addresses: dial.addresses.clone(),
+                        tls: dial.tls.clone(),
+                        link: Mutex::new(Connected {
                             stream: Some(stream),
                             at,
                             held: Vec::new(),
@@ -78,7 +182,7 @@ impl SocketService {
             }
         }
         Err(last.unwrap_or_else(|| ConnectError::Unreachable {
-            path: PathBuf::new(),
+            path: String::new(),
             reason: "no daemon was named".into(),
         }))
     }
@@ -93,18 +197,19 @@ impl SocketService {
             .push((session.to_string(), client.to_string()));
     }
 
-    pub fn path(&self) -> &Path {
-        self.paths.first().map_or(Path::new(""), PathBuf::as_path)
+    /// The first daemon's address.
+    pub fn address(&self) -> Option<&Address> {
+        self.addresses.first()
     }
 
     /// Connects to the daemon at `link.at`, else the ones after it in turn.
-    async fn reach(&self, link: &mut Link) -> Result<(), ServiceError> {
+    async fn reach(&self, link: &mut Connected) -> Result<(), ServiceError> {
         let mut last = String::from("no daemon was named");
-        for step in 0..self.paths.len() {
-            let at = (link.at + step) % self.paths.len();
-            match handshake(&self.paths[at]).await {
+        for step in 0..self.addresses.len() {
+            let at = (link.at + step) % self.addresses.len();
+            match handshake(&self.addresses[at], self.tls.as_ref()).await {
                 Ok((stream, _)) => {
-                    *link = Link {
+                    *link = Connected {
                         stream: Some(stream),
                         at,
                         held: Vec::new(),
@@ -168,7 +273,7 @@ impl SocketService {
 
     /// One request on the link; a link that failed is dropped, and the
     /// next call starts at the next daemon.
-    async fn exchange_on(&self, link: &mut Link, request: &Request) -> Reply {
+    async fn exchange_on(&self, link: &mut Connected, request: &Request) -> Reply {
         let Some(stream) = link.stream.as_mut() else {
             return Err(ServiceError::Unavailable("not connected".into()));
         };
@@ -179,7 +284,7 @@ impl SocketService {
         };
         link.stream = None;
         link.held.clear();
-        link.at = (link.at + 1) % self.paths.len().max(1);
+        link.at = (link.at + 1) % self.addresses.len().max(1);
         Err(ServiceError::Unavailable(lost))
     }
 
@@ -195,14 +300,47 @@ impl SocketService {
     }
 }
 
-async fn handshake(path: &Path) -> Result<(UnixStream, Rules), ConnectError> {
+/// A stream to `address`: the socket, or TCP with TLS (this wizard's
+/// certificate presented, the daemon's checked against the CA).
+async fn open(
+    address: &Address,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+) -> Result<Box<dyn Link>, String> {
+    match address {
+        Address::Unix(path) => Ok(Box::new(
+            UnixStream::connect(path).await.map_err(|e| e.to_string())?,
+        )),
+        Address::Tls { host, port } => {
+            let Some(tls) = tls else {
+                return Err("a TLS address needs --cert, --key and --ca".into());
+            };
+            let name = rustls::pki_types::ServerName::try_from(host.clone())
+                .map_err(|e| format!("{host}: {e}"))?;
+            let tcp = TcpStream::connect((host.as_str(), *port))
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = tcp.set_nodelay(true);
+            let connector = tokio_rustls::TlsConnector::from(tls.clone());
+            let stream = connector
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("the TLS handshake failed: {e}"))?;
+            Ok(Box::new(stream))
+        }
+    }
+}
+
+async fn handshake(
+    address: &Address,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+) -> Result<(Box<dyn Link>, Rules), ConnectError> {
     let unreachable = |reason: String| ConnectError::Unreachable {
-        path: path.to_path_buf(),
+        path: address.to_string(),
         reason,
     };
-    let mut stream = match tokio::time::timeout(CONNECT_TIMEOUT, UnixStream::connect(path)).await {
+    let mut stream = match tokio::time::timeout(CONNECT_TIMEOUT, open(address, tls)).await {
         Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return Err(unreachable(e.to_string())),
+        Ok(Err(e)) => return Err(unreachable(e)),
         Err(_) => return Err(unreachable("it did not answer".into())),
     };
     let welcome = tokio::time::timeout(CONNECT_TIMEOUT, async {
@@ -221,7 +359,7 @@ async fn handshake(path: &Path) -> Result<(UnixStream, Rules), ConnectError> {
         Some(Welcome::Ready {
             protocol, version, ..
         }) => Err(ConnectError::Refused {
-            path: path.to_path_buf(),
+            path: address.to_string(),
             message: format!(
                 "it is rekey {version} (protocol {protocol}) and this is rekey {} (protocol \
                  {PROTOCOL}); install the same version on both sides",
@@ -229,14 +367,14 @@ async fn handshake(path: &Path) -> Result<(UnixStream, Rules), ConnectError> {
             ),
         }),
         Some(Welcome::Refused { message }) => Err(ConnectError::Refused {
-            path: path.to_path_buf(),
+            path: address.to_string(),
             message,
         }),
         None => Err(unreachable("it closed the connection".into())),
     }
 }
 
-async fn exchange(stream: &mut UnixStream, request: &Request) -> Result<Reply, FrameError> {
+async fn exchange(stream: &mut Box<dyn Link>, request: &Request) -> Result<Reply, FrameError> {
     frame::write_message(stream, request).await?;
     match frame::read_message::<_, Reply>(stream, MAX_FRAME).await? {
         Some(reply) => Ok(reply),

@@ -100,26 +100,43 @@ fn log_to_file(path: &Path) {
     }
 }
 
-/// The daemons `--connect` names: one, or several separated by commas.
-pub fn addresses(given: &Path) -> Vec<std::path::PathBuf> {
-    given
+/// The daemons `--connect` names: one, or several separated by commas,
+/// each a socket's path or `tls://HOST:PORT` (which needs `tls`: the
+/// wizard's certificate, from --cert, --key and --ca).
+pub fn dial(
+    given: &Path,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<crate::service::Dial, String> {
+    use crate::service::Address;
+    let addresses = given
         .to_string_lossy()
         .split(',')
         .map(str::trim)
         .filter(|a| !a.is_empty())
-        .map(std::path::PathBuf::from)
-        .collect()
+        .map(Address::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    if addresses.is_empty() {
+        return Err("--connect names no daemon".into());
+    }
+    if tls.is_none() && addresses.iter().any(|a| matches!(a, Address::Tls { .. })) {
+        return Err("--connect tls://… needs --cert, --key and --ca".into());
+    }
+    Ok(crate::service::Dial { addresses, tls })
 }
 
 /// Runs the wizard on the daemon listening at `socket`, with the daemon's
 /// password policy and slide.
-pub fn connected(mut config: Config, socket: &Path, flags: WizardFlags) -> Result<(), LaunchError> {
+pub fn connected(
+    mut config: Config,
+    dial: &crate::service::Dial,
+    flags: WizardFlags,
+) -> Result<(), LaunchError> {
     need_terminal(&flags)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let (service, rules) = SocketService::connect_any(&addresses(socket))
+        let (service, rules) = SocketService::dial(dial)
             .await
             .map_err(|e| LaunchError::Setup(e.to_string()))?;
         config.password = rules.policy;

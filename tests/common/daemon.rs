@@ -16,6 +16,8 @@ pub struct Daemon {
     pub socket: PathBuf,
     pub config: PathBuf,
     pub log: PathBuf,
+    /// More arguments for `rekey serve` (e.g. `--listen HOST:PORT`).
+    pub serve_args: Vec<String>,
 }
 
 /// The binary under test; benches find it beside their own executable.
@@ -38,6 +40,11 @@ impl Daemon {
     /// As [`Daemon::start`], with the store in `data_dir` (elsewhere than
     /// `root`, e.g. on a small disk of its own; the log stays in `root`).
     pub fn start_on(root: &Path, data_dir: &Path, config: &str) -> Self {
+        Self::start_with(root, data_dir, config, &[])
+    }
+
+    /// As [`Daemon::start_on`], with `serve_args` after `serve --socket …`.
+    pub fn start_with(root: &Path, data_dir: &Path, config: &str, serve_args: &[&str]) -> Self {
         let config_path = root.join("rekey.toml");
         std::fs::write(&config_path, config).expect("config written");
         let mut daemon = Self {
@@ -47,6 +54,7 @@ impl Daemon {
             socket: root.join("rekey.sock"),
             config: config_path,
             log: root.join("daemon.log"),
+            serve_args: serve_args.iter().map(|a| a.to_string()).collect(),
         };
         daemon.restart();
         daemon
@@ -73,6 +81,7 @@ impl Daemon {
             .arg("serve")
             .arg("--socket")
             .arg(&self.socket)
+            .args(&self.serve_args)
             .env_remove("REKEY_SMTP_URL")
             .env_remove("REKEY_MAIL_FROM")
             .stdin(Stdio::null())

@@ -4,8 +4,9 @@
 
 use super::Shared;
 use super::origin::{ConnectionSlot, Origin};
-use super::peer::Peer;
+use super::peer::{Peer, Trusted};
 use crate::operator::{Operator, OperatorCommand, OperatorFailure};
+pub use crate::service::frame::Link;
 use crate::service::frame::{self, FRAME_TIMEOUT, FrameError, MAX_FRAME};
 use crate::service::protocol::{
     Answer, Hello, MAX_REQUEST, PROTOCOL, Reply, Request, Rules, Welcome,
@@ -17,6 +18,17 @@ use std::time::Duration;
 use tokio::net::UnixStream;
 use tokio::sync::watch;
 
+/// What the config says of peers, for `config`.
+pub(super) fn trusted(config: &crate::config::Config, daemon_uid: u32) -> Trusted<'_> {
+    Trusted {
+        daemon_uid,
+        admin_group: &config.daemon.admin_group,
+        shared_uids: &config.daemon.shared_uids,
+        admin_names: &config.tls.admins,
+        shared_names: &config.tls.shared,
+    }
+}
+
 /// Refused operator commands of one uid are audited at most this often
 /// (each is logged).
 const REFUSAL_AUDIT_EVERY_MS: u64 = 60_000;
@@ -26,7 +38,7 @@ const REFUSAL_AUDIT_EVERY_MS: u64 = 60_000;
 const SESSIONS_PER_CONNECTION: usize = 2;
 
 pub struct Connection {
-    stream: UnixStream,
+    stream: Box<dyn Link>,
     peer: Peer,
     /// The uid, until a session of a shared uid names its place.
     origin: Origin,
@@ -47,9 +59,20 @@ pub async fn serve(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Rec
             return;
         }
     };
+    serve_peer(Box::new(stream), peer, shared, shutdown).await;
+}
+
+/// Serves a connection whose peer is known (the socket's credentials, a
+/// TLS client's certificate).
+pub async fn serve_peer(
+    stream: Box<dyn Link>,
+    peer: Peer,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+) {
     let config = shared.service.config();
-    let uid = Origin::uid(peer.uid);
-    let limit = if config.daemon.shared_uids.contains(&peer.uid) {
+    let uid = Origin::whole(peer.principal());
+    let limit = if peer.is_shared(&trusted(&config, shared.daemon_uid)) {
         config.daemon.shared_uid_connections
     } else {
         config.daemon.connections_per_origin
@@ -96,7 +119,7 @@ fn session_tag(id: &str) -> String {
 
 /// A wizard beyond `max_connections`: its handshake is answered with
 /// "busy", and the connection closed.
-pub async fn refuse_busy(mut stream: UnixStream) {
+pub async fn refuse_busy(mut stream: impl Link) {
     let refusal = async {
         frame::read_message::<_, Hello>(&mut stream, 1024).await?;
         let busy = Welcome::Refused {
@@ -195,8 +218,10 @@ impl Connection {
     async fn answer(&mut self, request: Request) -> Reply {
         let config = self.shared.service.config();
         let limits = &config.daemon;
-        let uid = Origin::uid(self.peer.uid);
-        let shared_uid = limits.shared_uids.contains(&self.peer.uid);
+        let uid = Origin::whole(self.peer.principal());
+        let shared_uid = self
+            .peer
+            .is_shared(&trusted(&config, self.shared.daemon_uid));
         let own: &[(&Origin, u32)] = match (&self.origin.place, shared_uid) {
             (Some(_), _) => &[
                 (&self.origin, limits.origin_requests_per_sec),
@@ -280,7 +305,7 @@ impl Connection {
                 .resume(&session, &client, &config)
                 .await
                 .map(|()| Answer::Resumed),
-            R::Operator(command) => self.operator(command, &config.daemon.admin_group).await,
+            R::Operator(command) => self.operator(command, &config).await,
         }
     }
 
@@ -367,7 +392,10 @@ impl Connection {
         claim: &str,
         config: &crate::config::Config,
     ) -> Result<(), ServiceError> {
-        let origin = Origin::of_session(self.peer.uid, claim, &config.daemon.shared_uids);
+        let shared = self
+            .peer
+            .is_shared(&trusted(config, self.shared.daemon_uid));
+        let origin = Origin::of_session(&self.peer.principal(), claim, shared);
         if origin != self.origin {
             // A place of a shared uid: counted on its own, under the uid's
             // ceiling (the uid's slot is kept). The new place's slot is
@@ -410,10 +438,11 @@ impl Connection {
         }
     }
 
-    async fn operator(&self, command: OperatorCommand, admin_group: &str) -> Reply {
+    async fn operator(&self, command: OperatorCommand, config: &crate::config::Config) -> Reply {
+        let admin_group = config.daemon.admin_group.as_str();
         if !self
             .peer
-            .may_administer(self.shared.daemon_uid, admin_group)
+            .may_administer(&trusted(config, self.shared.daemon_uid))
         {
             let group = if admin_group.is_empty() {
                 String::new()
@@ -436,11 +465,12 @@ impl Connection {
                 if last.len() > 4096 {
                     last.retain(|_, at| now.saturating_sub(*at) < REFUSAL_AUDIT_EVERY_MS);
                 }
+                let who = self.peer.principal();
                 let due = last
-                    .get(&self.peer.uid)
+                    .get(&who)
                     .is_none_or(|at| now.saturating_sub(*at) >= REFUSAL_AUDIT_EVERY_MS);
                 if due {
-                    last.insert(self.peer.uid, now);
+                    last.insert(who, now);
                 }
                 due
             };
@@ -465,11 +495,18 @@ impl Connection {
             if let Err(e) = audited {
                 tracing::error!("the refusal could not be audited: {e}");
             }
-            return Err(ServiceError::Forbidden(format!(
-                "operator commands through the rekey daemon are for root, the daemon's own \
-                 user{group}; {} is none of these",
-                self.peer.describe()
-            )));
+            return Err(ServiceError::Forbidden(match &self.peer {
+                Peer::Unix { .. } => format!(
+                    "operator commands through the rekey daemon are for root, the daemon's own \
+                     user{group}; {} is none of these",
+                    self.peer.describe()
+                ),
+                Peer::Tls { .. } => format!(
+                    "operator commands over TLS are for the certificates tls.admins names; {} \
+                     is not one",
+                    self.peer.describe()
+                ),
+            }));
         }
         let name = command.name();
         let shared = self.shared.clone();

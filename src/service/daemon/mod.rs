@@ -16,6 +16,7 @@ pub mod listener;
 mod origin;
 mod peer;
 mod rate;
+mod tls;
 
 use crate::config::{Config, StoreSettings};
 use crate::directory::Directory;
@@ -28,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
-use tokio::net::{UnixListener, UnixStream};
+use tokio::net::{TcpListener, UnixListener, UnixStream};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -45,7 +46,11 @@ const SPACE_POLL: Duration = Duration::from_secs(2);
 pub const EXIT_STORE_FAULT: u8 = 75;
 
 pub struct ServeOptions {
-    pub socket: PathBuf,
+    /// The Unix socket for wizards on this machine.
+    pub socket: Option<PathBuf>,
+    /// HOST:PORT for kiosks and support boxes on other machines (TLS with
+    /// client certificates, `[tls]`).
+    pub listen: Option<String>,
     pub data_dir: PathBuf,
     /// Read again on SIGHUP.
     pub config_file: Option<PathBuf>,
@@ -72,8 +77,8 @@ struct Shared {
     clock: Arc<dyn Clock>,
     rates: RateLimits,
     connections: Arc<origin::ConnectionCounts>,
-    /// When each uid's last refused operator command was audited.
-    refusals_audited: std::sync::Mutex<std::collections::HashMap<u32, u64>>,
+    /// When each peer's last refused operator command was audited.
+    refusals_audited: std::sync::Mutex<std::collections::HashMap<origin::Principal, u64>>,
     open_sessions: AtomicUsize,
     mail_waker: Arc<Notify>,
     daemon_uid: u32,
@@ -155,8 +160,24 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
     let directory =
         crate::directory::build(&config.directory, &store, clock.clone(), config.hash_cost())
             .map_err(DaemonError::Setup)?;
-    let listener = listener::bind(&options.socket, &config.daemon).map_err(DaemonError::Setup)?;
-    listener::write_note(&options.data_dir, &options.socket)?;
+    let listener = match &options.socket {
+        Some(socket) => {
+            let bound = listener::bind(socket, &config.daemon).map_err(DaemonError::Setup)?;
+            listener::write_note(&options.data_dir, socket)?;
+            Some(bound)
+        }
+        None => None,
+    };
+    let remote = match &options.listen {
+        Some(address) => {
+            let acceptor = tls::acceptor(&config.tls).map_err(DaemonError::Setup)?;
+            let tcp = TcpListener::bind(address)
+                .await
+                .map_err(|e| DaemonError::Setup(format!("cannot listen on {address}: {e}")))?;
+            Some((tcp, acceptor))
+        }
+        None => None,
+    };
     let shared = Arc::new(Shared {
         service: Arc::new(
             LocalService::new(
@@ -186,13 +207,17 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
     );
     let mail_task = tokio::spawn(worker.run(mail_stopped));
     tracing::info!(
-        socket = %options.socket.display(),
-        store = %options.data_dir.display(),
+        socket = %options.socket.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
+        listen = %options.listen.as_deref().unwrap_or_default(),
+        store = %store.path().display(),
         "listening"
     );
 
     let served = accept_until_stopped(
-        listener,
+        Listeners {
+            local: listener,
+            remote,
+        },
         &shared,
         &config,
         options.config_file.as_deref(),
@@ -201,8 +226,10 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
     .await;
 
     // Nobody new can connect; the note no longer points anywhere.
-    let _ = std::fs::remove_file(&options.socket);
-    listener::remove_note(&options.data_dir);
+    if let Some(socket) = &options.socket {
+        let _ = std::fs::remove_file(socket);
+        listener::remove_note(&options.data_dir);
+    }
     let _ = stop_mail.send(true);
     let _ = mail_task.await;
     let _ = resolver.await;
@@ -218,7 +245,7 @@ async fn run(config: Config, store: Store, options: ServeOptions) -> Result<(), 
 /// Accepts wizards, at most `max_connections` at once, until a stop
 /// signal; then lets every connection finish the request it is on.
 async fn accept_until_stopped(
-    listener: UnixListener,
+    listeners: Listeners,
     shared: &Arc<Shared>,
     config: &Config,
     config_file: Option<&Path>,
@@ -241,7 +268,26 @@ async fn accept_until_stopped(
                 }
                 break;
             }
-            (stream, slot) = accept(&listener, &slots) => match slot {
+            (tcp, address, slot) = accept_remote(listeners.remote.as_ref(), &slots) => {
+                // A handshake cannot even say "busy": beyond the limit, closed.
+                if let (Some(slot), Some((_, acceptor))) = (slot, &listeners.remote) {
+                    let (shared, stopping, acceptor) =
+                        (shared.clone(), stopping.clone(), acceptor.clone());
+                    connections.spawn(async move {
+                        match tls::handshake(&acceptor, tcp, address).await {
+                            Ok((stream, peer)) => {
+                                connection::serve_peer(Box::new(stream), peer, shared, stopping)
+                                    .await;
+                            }
+                            Err(e) => {
+                                tracing::warn!(peer = %address, "a TLS connection was refused: {e}");
+                            }
+                        }
+                        drop(slot);
+                    });
+                }
+            }
+            (stream, slot) = accept(listeners.local.as_ref(), &slots) => match slot {
                 Some(slot) => {
                     let shared = shared.clone();
                     let stopping = stopping.clone();
@@ -267,7 +313,7 @@ async fn accept_until_stopped(
             _ = signals.interrupt.recv() => break,
         }
     }
-    drop(listener);
+    drop(listeners);
     let _ = stop.send(true);
     let open = connections.len();
     if open > 0 {
@@ -288,11 +334,47 @@ async fn accept_until_stopped(
     Ok(())
 }
 
-/// The next connection, and its slot when one is free.
+/// Where wizards reach the daemon: its socket, its TLS port, or both.
+struct Listeners {
+    local: Option<UnixListener>,
+    remote: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
+}
+
+/// The next TCP connection, its address, and its slot when one is free;
+/// never, without a TLS port.
+async fn accept_remote(
+    remote: Option<&(TcpListener, tokio_rustls::TlsAcceptor)>,
+    slots: &Arc<Semaphore>,
+) -> (
+    tokio::net::TcpStream,
+    std::net::SocketAddr,
+    Option<OwnedSemaphorePermit>,
+) {
+    let Some((listener, _)) = remote else {
+        return std::future::pending().await;
+    };
+    loop {
+        match listener.accept().await {
+            Ok((stream, address)) => {
+                return (stream, address, slots.clone().try_acquire_owned().ok());
+            }
+            Err(e) => {
+                tracing::error!("cannot accept a TLS connection: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+/// The next connection, and its slot when one is free; never, without a
+/// socket.
 async fn accept(
-    listener: &UnixListener,
+    listener: Option<&UnixListener>,
     slots: &Arc<Semaphore>,
 ) -> (UnixStream, Option<OwnedSemaphorePermit>) {
+    let Some(listener) = listener else {
+        return std::future::pending().await;
+    };
     loop {
         match listener.accept().await {
             Ok((stream, _)) => return (stream, slots.clone().try_acquire_owned().ok()),

@@ -92,7 +92,7 @@ mod tests {
 
     fn at(place: &str) -> Origin {
         Origin {
-            uid: 990,
+            principal: super::super::origin::Principal::Uid(990),
             place: Some(place.into()),
         }
     }
