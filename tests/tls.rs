@@ -270,3 +270,66 @@ fn operators_over_tls_are_the_certificates_the_config_names() {
     let trail = String::from_utf8_lossy(&out.stdout);
     assert!(trail.contains("certificate kiosk-lobby-1"), "{trail}");
 }
+
+/// README's `openssl` commands, as an operator pastes them (with the
+/// daemon's name made `localhost`, where this test dials it): the
+/// certificates they make let the kiosk in, and the daemon names it.
+#[test]
+fn the_readmes_openssl_commands_make_certificates_rekey_takes() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    let from = readme
+        .find("The certificates, with `openssl`")
+        .expect("the section");
+    let block = &readme[from..];
+    let start = block.find("```\n").expect("a block") + 4;
+    let end = start + block[start..].find("```").expect("its end");
+    let script = block[start..end].replace("support1.example.com", "localhost");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .current_dir(dir.path())
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "the commands failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let at = |name: &str| dir.path().join(name);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a port")
+        .port();
+    let config = format!(
+        "{TEST_CONFIG}[tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_ca = \"{}\"\nadmins = [\"kiosk-lobby-1\"]\n",
+        at("daemon.pem").display(),
+        at("daemon.key").display(),
+        at("clients-ca.pem").display()
+    );
+    let root = dir.path().join("daemon");
+    std::fs::create_dir_all(&root).expect("root");
+    let listen = format!("127.0.0.1:{port}");
+    let daemon = Daemon::start_with(&root, &root.join("data"), &config, &["--listen", &listen]);
+    wait_for_port(port);
+    daemon.add_user(ADA, "Ada", OLD_PASSWORD);
+    let out = std::process::Command::new(rekey_binary())
+        .arg("--connect")
+        .arg(format!("tls://localhost:{port}"))
+        .arg("--cert")
+        .arg(at("kiosk.pem"))
+        .arg("--key")
+        .arg(at("kiosk.key"))
+        .arg("--ca")
+        .arg(at("daemon-ca.pem"))
+        .args(["user", "list"])
+        .env_remove("REKEY_SOCKET")
+        .output()
+        .expect("rekey runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(ADA));
+}
