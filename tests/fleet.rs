@@ -544,3 +544,133 @@ async fn a_database_restart_says_try_again_then_service_resumes_with_nothing_los
         ChainReport::Intact { .. }
     ));
 }
+
+/// Two processes on one database (as two daemons): the sweep's advisory
+/// lock lets one sweep at a time.
+#[test]
+fn one_daemon_of_the_fleet_sweeps_at_a_time() {
+    let pg = PgServer::start();
+    pg.migrate();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = Store::open_configured(&pg.settings(), dir.path()).expect("a opens");
+    let b = Store::open_configured(&pg.settings(), dir.path()).expect("b opens");
+    let turn = a
+        .sweep_turn()
+        .expect("asked")
+        .expect("the first gets its turn");
+    assert!(
+        b.sweep_turn().expect("asked").is_none(),
+        "a second sweeper waits"
+    );
+    drop(turn);
+    assert!(
+        b.sweep_turn().expect("asked").is_some(),
+        "then it is its turn"
+    );
+}
+
+/// A message one daemon's worker is taking (its row locked in an open
+/// transaction) is passed over by another's, which neither waits nor takes
+/// it: `FOR UPDATE SKIP LOCKED`.
+#[test]
+fn a_worker_passes_over_mail_another_worker_is_taking() {
+    use rekey::store::outbox::OutboxMessage;
+    use rekey::store::{StoreError, TxResult};
+    use std::sync::mpsc;
+    let pg = PgServer::start();
+    pg.migrate();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = Store::open_configured(&pg.settings(), dir.path()).expect("a opens");
+    let b = Store::open_configured(&pg.settings(), dir.path()).expect("b opens");
+    let to = EmailAddress::parse(ADA).expect("address");
+    let id = a
+        .transact(|tx| -> TxResult<u64, StoreError> {
+            Ok(tx.queue_mail(&to, "en", OutboxMessage::Probe { lifetime_secs: 600 }, 1)?)
+        })
+        .expect("queued");
+    let (claimed, on_claim) = mpsc::channel();
+    let (passed, on_pass) = mpsc::channel();
+    let taker = std::thread::spawn(move || {
+        a.transact(|tx| -> TxResult<bool, StoreError> {
+            let got = tx.claim_outbox_record(id)?.is_some();
+            let _ = claimed.send(got);
+            // Held until the other worker has looked.
+            let _ = on_pass.recv_timeout(Duration::from_secs(10));
+            Ok(got)
+        })
+        .expect("the first worker's transaction")
+    });
+    assert!(
+        on_claim.recv().expect("claimed"),
+        "the first worker gets it"
+    );
+    let started = Instant::now();
+    let seen = b
+        .transact(|tx| -> TxResult<bool, StoreError> { Ok(tx.claim_outbox_record(id)?.is_some()) })
+        .expect("the second worker's transaction");
+    assert!(!seen, "the second worker took a message being taken");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the second worker waited for the lock"
+    );
+    passed.send(()).expect("told");
+    assert!(taker.join().expect("joined"));
+    let after = b
+        .transact(|tx| -> TxResult<bool, StoreError> { Ok(tx.claim_outbox_record(id)?.is_some()) })
+        .expect("after");
+    assert!(after, "once the first is done, the row is free again");
+}
+
+/// `rekey serve` on a database without rekey's schema, or with a newer
+/// one, refuses to start and says what to do; `rekey store migrate` twice
+/// applies nothing the second time.
+#[test]
+fn a_daemon_refuses_a_schema_it_does_not_know() {
+    let pg = PgServer::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("rekey.toml");
+    std::fs::write(&config, pg.toml()).expect("config");
+    let serve = || {
+        std::process::Command::new(rekey_binary())
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["serve", "--socket"])
+            .arg(dir.path().join("rekey.sock"))
+            .env_remove("REKEY_STORE_URL")
+            .output()
+            .expect("rekey runs")
+    };
+    let out = serve();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("has no rekey schema yet; run `rekey store migrate`"),
+        "{said}"
+    );
+
+    let migrate = || rekey_as_operator(&config, &dir.path().join("op"), &["store", "migrate"]);
+    let first = migrate();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = migrate();
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(said.contains("nothing to apply"), "{said}");
+    assert!(!said.contains("applied migration"), "{said}");
+
+    // A later rekey migrated it further: this one does not run on it.
+    pg.psql_as_rekey("INSERT INTO rekey_schema (version, description) VALUES (99, 'later')");
+    let out = serve();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("written by a newer rekey (schema 99"),
+        "{said}"
+    );
+    let out = migrate();
+    assert!(!out.status.success());
+}
