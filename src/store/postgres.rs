@@ -50,6 +50,11 @@ const SWEEP_LOCK: i64 = 0x7265_6b65_7900_0002;
 /// Rows read at a time when a tree is walked.
 const PAGE: i64 = 500;
 
+/// How long one statement may go unanswered before the database is taken
+/// to be out of reach (a network that drops packets sends no reset), and
+/// the connection is given up.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A fault of one statement, as the store acts on it.
 #[derive(Debug, Clone)]
 pub enum PgFault {
@@ -151,6 +156,8 @@ impl Op {
 struct Conn {
     client: Arc<Client>,
     statements: HashMap<(Op, usize), Statement>,
+    /// A statement on it went unanswered: it is not used again.
+    broken: bool,
 }
 
 /// The PostgreSQL side of an open store. Dropping the last handle ends the
@@ -216,6 +223,8 @@ impl Postgres {
             config.password(text.trim_end_matches(['\n', '\r']));
         }
         config.connect_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1)));
+        // A database gone without a word (a cut network) is noticed.
+        config.keepalives_idle(Duration::from_secs(30));
         config.application_name("rekey");
         let pem = match &settings.ca_file {
             None => None,
@@ -258,8 +267,27 @@ impl Postgres {
         self.runtime.spawn(async move {
             let _ = tx.send(work.await);
         });
-        rx.recv()
-            .map_err(|_| PgFault::Unavailable("the store's connections stopped".into()))
+        rx.recv_timeout(STATEMENT_TIMEOUT).map_err(|e| match e {
+            std::sync::mpsc::RecvTimeoutError::Timeout => PgFault::Unavailable(format!(
+                "no answer within {} s",
+                STATEMENT_TIMEOUT.as_secs()
+            )),
+            std::sync::mpsc::RecvTimeoutError::Disconnected => {
+                PgFault::Unavailable("the store's connections stopped".into())
+            }
+        })
+    }
+
+    /// [`Postgres::run`] with `conn`: one that went unanswered is not used
+    /// again.
+    fn run_on<T: Send + 'static>(
+        &self,
+        conn: &mut Conn,
+        work: impl Future<Output = T> + Send + 'static,
+    ) -> Result<T, PgFault> {
+        let done = self.run(work);
+        conn.broken |= done.is_err();
+        done
     }
 
     /// A connection from the pool, or a new one; waits while all are out.
@@ -300,6 +328,7 @@ impl Postgres {
             Ok(client) => Ok(Conn {
                 client: Arc::new(client),
                 statements: HashMap::new(),
+                broken: false,
             }),
             Err(fault) => {
                 self.release_slot();
@@ -320,9 +349,9 @@ impl Postgres {
         self.freed.notify_one();
     }
 
-    /// Back to the pool; a closed connection is dropped.
+    /// Back to the pool; a closed or broken connection is dropped.
     fn checkin(&self, conn: Conn) {
-        if !conn.client.is_closed() {
+        if !conn.client.is_closed() && !conn.broken {
             self.idle
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -332,9 +361,9 @@ impl Postgres {
     }
 
     /// Runs `sql` (statements without results) on a connection.
-    fn batch(&self, conn: &Conn, sql: &'static str) -> Result<(), PgFault> {
+    fn batch(&self, conn: &mut Conn, sql: &'static str) -> Result<(), PgFault> {
         let client = conn.client.clone();
-        self.run(async move { client.batch_execute(sql).await })?
+        self.run_on(conn, async move { client.batch_execute(sql).await })?
             .map_err(|e| PgFault::of(&e))
     }
 
@@ -345,7 +374,7 @@ impl Postgres {
         let sql = op.sql(&format!("rekey_{}", TREES[tree]));
         let client = conn.client.clone();
         let statement = self
-            .run(async move { client.prepare(&sql).await })?
+            .run_on(conn, async move { client.prepare(&sql).await })?
             .map_err(|e| PgFault::of(&e))?;
         conn.statements.insert((op, tree), statement.clone());
         Ok(statement)
@@ -363,7 +392,7 @@ impl Postgres {
         let statement = self.statement(conn, op, tree)?;
         let client = conn.client.clone();
         let paged = matches!(op, Op::First | Op::After);
-        self.run(async move {
+        self.run_on(conn, async move {
             let mut refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
                 params.iter().map(|p| p as _).collect();
             let page = PAGE;
@@ -416,8 +445,10 @@ impl Postgres {
         let result = statement.and_then(|statement| {
             let client = conn.client.clone();
             let (key, value) = (key.to_vec(), value.to_vec());
-            self.run(async move { client.execute(&statement, &[&key, &value]).await })?
-                .map_err(|e| PgFault::of(&e))
+            self.run_on(&mut conn, async move {
+                client.execute(&statement, &[&key, &value]).await
+            })?
+            .map_err(|e| PgFault::of(&e))
         });
         self.checkin(conn);
         Ok(result.map_err(|f| f.into_store(&self.at))? == 1)
@@ -459,7 +490,7 @@ impl Postgres {
                 let most = 1 + (u64::from(attempt) * 2).min(20);
                 std::thread::sleep(Duration::from_millis(1 + jitter(most)));
             }
-            if let Err(fault) = self.batch(&conn, "BEGIN ISOLATION LEVEL SERIALIZABLE") {
+            if let Err(fault) = self.batch(&mut conn, "BEGIN ISOLATION LEVEL SERIALIZABLE") {
                 outcome = Err(fail(fault));
                 break;
             }
@@ -475,22 +506,22 @@ impl Postgres {
                 // A statement failed: whatever the step made of it, the
                 // transaction is void.
                 (_, Some(fault)) | (Attempt::Fault(fault), None) => {
-                    let _ = self.batch(&conn, "ROLLBACK");
+                    let _ = self.batch(&mut conn, "ROLLBACK");
                     match fault {
                         PgFault::Conflict => None,
                         other => Some(Err(fail(other))),
                     }
                 }
                 (Attempt::Conflict, None) => {
-                    let _ = self.batch(&conn, "ROLLBACK");
+                    let _ = self.batch(&mut conn, "ROLLBACK");
                     None
                 }
                 (Attempt::Abort(why), None) => Some(
-                    self.batch(&conn, "ROLLBACK")
+                    self.batch(&mut conn, "ROLLBACK")
                         .map(|()| Err(why))
                         .map_err(fail),
                 ),
-                (Attempt::Done(value), None) => match self.batch(&conn, "COMMIT") {
+                (Attempt::Done(value), None) => match self.batch(&mut conn, "COMMIT") {
                     Ok(()) => Some(Ok(Ok(value))),
                     Err(PgFault::Conflict) => None,
                     // The outcome is unknown: said so, never retried.
@@ -514,9 +545,9 @@ impl Postgres {
 
     /// The newest migration applied, or `None` when there is no schema.
     fn schema_version(&self) -> Result<Option<i32>, StoreError> {
-        let conn = self.checkout()?;
+        let mut conn = self.checkout()?;
         let client = conn.client.clone();
-        let found = self.run(async move {
+        let found = self.run_on(&mut conn, async move {
             client
                 .query_opt(
                     "SELECT max(version) FROM rekey_schema \
@@ -537,9 +568,12 @@ impl Postgres {
     /// operators (or daemons) cannot apply one twice. Returns what was
     /// applied.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
-        let conn = self.checkout()?;
+        let mut conn = self.checkout()?;
         let client = conn.client.clone();
-        let applied = self.run(async move { apply_migrations(&client).await });
+        let applied = self.run_on(&mut conn, async move { apply_migrations(&client).await });
+        // A migration that failed half way leaves its transaction open on
+        // the connection: that one is not used again.
+        conn.broken |= !matches!(applied, Ok(Ok(_)));
         self.checkin(conn);
         match applied.map_err(|f| f.into_store(&self.at))? {
             Ok(Ok(done)) => Ok(done),
@@ -555,9 +589,9 @@ impl Postgres {
     /// Holds the sweep lock while the guard lives, if no other daemon
     /// holds it now.
     pub(crate) fn try_sweep_lock(self: &Arc<Self>) -> Result<Option<SweepLock>, StoreError> {
-        let conn = self.checkout()?;
+        let mut conn = self.checkout()?;
         let client = conn.client.clone();
-        let got = self.run(async move {
+        let got = self.run_on(&mut conn, async move {
             client
                 .query_one("SELECT pg_try_advisory_lock($1)", &[&SWEEP_LOCK])
                 .await
@@ -746,7 +780,7 @@ impl PgTx<'_> {
         let client = self.conn.borrow().client.clone();
         let result = self
             .pg
-            .run(async move {
+            .run_on(&mut self.conn.borrow_mut(), async move {
                 match client.query_opt(&sql, &[&key]).await? {
                     Some(row) => Ok(Claim::Got(row.get(0))),
                     None => Ok(match client.query_opt(&exists_sql, &[&key]).await? {
@@ -770,7 +804,7 @@ impl PgTx<'_> {
         let client = self.conn.borrow().client.clone();
         let result = self
             .pg
-            .run(async move {
+            .run_on(&mut self.conn.borrow_mut(), async move {
                 client
                     .query_one("SELECT nextval('rekey_outbox_ids')", &[])
                     .await
