@@ -404,7 +404,9 @@ impl Config {
             if !(store.url.starts_with("postgres://") || store.url.starts_with("postgresql://")) {
                 return bad("store.url must be a postgres:// URL when store.kind is \"postgres\"");
             }
-            if url::Url::parse(&store.url).is_ok_and(|u| u.password().is_some()) {
+            if url::Url::parse(&store.url).is_ok_and(|u| {
+                u.password().is_some() || u.query_pairs().any(|(k, _)| k == "password")
+            }) {
                 return bad("store.url must not hold the password: put it in store.password_file");
             }
         }

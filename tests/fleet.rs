@@ -674,3 +674,109 @@ fn a_daemon_refuses_a_schema_it_does_not_know() {
     let out = migrate();
     assert!(!out.status.success());
 }
+
+/// A daemon stopped the normal way (SIGTERM: `systemctl restart`, an
+/// upgrade) leaves its wizards' sessions in the shared store, and a wizard
+/// goes on through the next daemon without seeing a thing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_daemon_stopped_in_the_middle_hands_its_wizards_to_the_next() {
+    let mut fleet = Fleet::start(2, "");
+    fleet.add_accounts(&[ADA.to_string()], OLD_PASSWORD);
+    let wizard = connect(&fleet.sockets()).await;
+    let s = code_sent(&wizard, "test tty", ADA).await;
+    let code = fleet.wait_for_codes(ADA, 1).remove(0);
+    assert!(fleet.daemons[0].terminate().success());
+    let view = wizard
+        .flow_status(&s)
+        .await
+        .expect("answered by the next daemon");
+    assert_eq!(view.stage, Stage::CodeSent);
+    let view = wizard
+        .confirm_code(&s, &secret(&code))
+        .await
+        .expect("the same code, through the next daemon");
+    assert_eq!(view.stage, Stage::CodeConfirmed);
+    wizard
+        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
+        .await
+        .expect("password set");
+    assert!(fleet.password_is(ADA, NEW_PASSWORD));
+}
+
+/// Taking a session over is for its own origin only: a wizard elsewhere
+/// (another place of a shared uid) that has the session's id gets "no
+/// session", on any daemon, and the owner goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn another_origin_cannot_take_a_session_over() {
+    let fleet = Fleet::start(2, "[daemon]\nshared_uids = [0]\n");
+    fleet.add_accounts(&[ADA.to_string()], OLD_PASSWORD);
+    let owner = connect(&[fleet.socket(0)]).await;
+    let s = code_sent(&owner, "ssh 192.0.2.1", ADA).await;
+    for daemon in 0..2 {
+        let stranger = connect(&[fleet.socket(daemon)]).await;
+        stranger.take_over(&s, "ssh 198.51.100.66");
+        let answer = stranger.flow_status(&s).await;
+        assert!(
+            matches!(answer, Err(ServiceError::NoSession)),
+            "daemon {daemon}: {answer:?}"
+        );
+    }
+    owner
+        .flow_status(&s)
+        .await
+        .expect("the owner's session is intact");
+}
+
+/// The real wizard (`rekey --connect A,B` in a pseudo-terminal) on the code
+/// screen when its daemon is stopped: the person types the code and goes
+/// on, through the other daemon, and never reads "lost contact".
+#[test]
+fn the_wizard_goes_on_through_the_next_daemon() {
+    use common::pty::{Wizard, right_code, set_password, walk_to_code_sent};
+    let mut fleet = Fleet::start(2, "");
+    fleet.add_accounts(&[ADA.to_string()], OLD_PASSWORD);
+    let list = fleet
+        .sockets()
+        .iter()
+        .map(|s| s.display().to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut w = Wizard::rekey(&["--connect", &list], dir.path());
+    walk_to_code_sent(&mut w, ADA);
+    let code = fleet.wait_for_codes(ADA, 1).remove(0);
+    assert!(fleet.daemons[0].terminate().success());
+    right_code(&mut w, &code);
+    set_password(&mut w, NEW_PASSWORD);
+    assert!(
+        !w.transcript().contains("Lost contact"),
+        "the person was told of a lost contact"
+    );
+    assert!(fleet.password_is(ADA, NEW_PASSWORD));
+}
+
+/// One connection in the pool is enough: the sweep's lock is held on a
+/// connection of its own, so the sweep's steps still get the pool's.
+#[test]
+fn a_pool_of_one_connection_sweeps_without_waiting_for_itself() {
+    let pg = PgServer::start();
+    pg.migrate();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = pg.settings();
+    settings.pool_size = 1;
+    let store = Store::open_configured(&settings, dir.path()).expect("opens");
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let turn = store.sweep_turn().expect("asked").expect("its turn");
+        let swept = store
+            .sweep_sessions(u64::MAX / 2, 1)
+            .and_then(|_| store.sweep_flows(u64::MAX / 2, 1, 1));
+        drop(turn);
+        let _ = done.send(swept.is_ok());
+    });
+    assert_eq!(
+        finished.recv_timeout(Duration::from_secs(20)),
+        Ok(true),
+        "the sweep did not finish with one connection"
+    );
+}

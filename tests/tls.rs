@@ -197,11 +197,11 @@ async fn a_kiosk_without_a_good_certificate_is_refused() {
     let stranger_ca = ca("somebody else");
     let (cert, key) = leaf(site.dir.path(), &stranger_ca, "kiosk-fake", &[], false);
     let refused = SocketService::dial(&site.dial(&cert, &key, &site.daemon_ca)).await;
-    assert!(refused.is_err(), "another CA's certificate was let in");
+    assert_refused(refused, "another CA's certificate");
     // Expired, from the right CA.
     let (cert, key) = site.kiosk("kiosk-old", true);
     let refused = SocketService::dial(&site.dial(&cert, &key, &site.daemon_ca)).await;
-    assert!(refused.is_err(), "an expired certificate was let in");
+    assert_refused(refused, "an expired certificate");
     // None at all.
     let mut roots = rustls::RootCertStore::empty();
     for c in rustls::pki_types::pem::PemObject::pem_file_iter(&site.daemon_ca).unwrap() {
@@ -221,28 +221,70 @@ async fn a_kiosk_without_a_good_certificate_is_refused() {
         }],
         tls: Some(Arc::new(bare)),
     };
-    assert!(
-        SocketService::dial(&dial).await.is_err(),
-        "no certificate was let in"
-    );
+    assert_refused(SocketService::dial(&dial).await, "no certificate");
     // A daemon whose certificate the wizard's CA did not sign is refused too.
     let (cert, key) = site.kiosk("kiosk-lobby-2", false);
     let wrong_ca = site.dir.path().join("stranger-ca.pem");
     std::fs::write(&wrong_ca, &stranger_ca.pem).unwrap();
+    let refused = SocketService::dial(&site.dial(&cert, &key, &wrong_ca)).await;
+    let said = refused.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(
-        SocketService::dial(&site.dial(&cert, &key, &wrong_ca))
-            .await
-            .is_err()
+        said.contains("the TLS handshake failed") && said.contains("UnknownIssuer"),
+        "the wizard took a daemon another CA signed: {said}"
     );
     // The daemon says why in its log, and serves on.
     let log = site.daemon.log_text();
-    assert!(log.contains("a TLS connection was refused"), "{log}");
+    let refusals = log.matches("a TLS connection was refused").count();
+    assert!(refusals >= 3, "{refusals} refusals logged: {log}");
     let (cert, key) = site.kiosk("kiosk-lobby-3", false);
     assert!(
         SocketService::dial(&site.dial(&cert, &key, &site.daemon_ca))
             .await
             .is_ok()
     );
+}
+
+/// The handshake turned the wizard away (the daemon's alert, or the link
+/// closed after it), not anything else.
+fn assert_refused<T>(answer: Result<T, rekey::service::socket::ConnectError>, what: &str) {
+    let Err(e) = answer else {
+        panic!("{what} was let in");
+    };
+    let said = e.to_string();
+    assert!(
+        said.contains("alert") || said.contains("closed the connection") || said.contains("reset"),
+        "{what}: refused, but for another reason: {said}"
+    );
+}
+
+/// A kiosk that has another kiosk's session id cannot go on with it: the
+/// session's origin is the certificate it was opened with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_cannot_take_another_kiosks_session() {
+    let site = site();
+    let (cert, key) = site.kiosk("kiosk-lobby-1", false);
+    let (owner, _) = SocketService::dial(&site.dial(&cert, &key, &site.daemon_ca))
+        .await
+        .expect("in");
+    let s = owner
+        .open_session("kiosk Lobby", "en")
+        .await
+        .expect("session");
+    owner.submit_address(&s, ADA).await.expect("address");
+    let (cert, key) = site.kiosk("kiosk-lobby-2", false);
+    let (other, _) = SocketService::dial(&site.dial(&cert, &key, &site.daemon_ca))
+        .await
+        .expect("in");
+    other.take_over(&s, "kiosk Lobby");
+    let answer = other.flow_status(&s).await;
+    assert!(
+        matches!(answer, Err(rekey::service::ServiceError::NoSession)),
+        "{answer:?}"
+    );
+    owner
+        .check_slide(&s, &human_slide(&SlideRules::default()))
+        .await
+        .expect("the owner goes on");
 }
 
 #[test]

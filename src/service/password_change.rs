@@ -398,8 +398,24 @@ impl LocalService {
     /// answer): at start, and then every minute.
     pub async fn resolve_pending_changes(&self) -> Result<usize, ServiceError> {
         let mut settled = 0;
+        // On a fleet's shared store another daemon may be making a change
+        // right now, and settles it itself: only one older than any change
+        // can run (the directory's time limit, twice, and its late writes)
+        // is anyone else's to settle.
+        let running_ms = if self.store.is_shared() {
+            let config = self.config();
+            (config.directory.timeout_secs * 2000)
+                .saturating_add(self.directory.late_write_ms())
+                .saturating_add(30_000)
+        } else {
+            0
+        };
+        let now = self.clock.now();
         for intent in self.store.change_intents()? {
-            // A change running now settles its own intent.
+            if now.saturating_sub(intent.started_ms) < running_ms {
+                continue;
+            }
+            // A change running now in this process settles its own intent.
             let Some(_claim) = self.claim(&intent.id) else {
                 continue;
             };

@@ -122,6 +122,20 @@ pub enum Request {
 }
 
 impl Request {
+    /// Whether sending it again changes nothing the first one did not: a
+    /// wizard whose daemon went away mid-call may ask the next daemon of
+    /// the fleet again. A code, a password or a send is never repeated:
+    /// the first may have counted.
+    pub fn is_repeatable(&self) -> bool {
+        matches!(
+            self,
+            Self::FlowStatus { .. }
+                | Self::AssessPassword { .. }
+                | Self::OpenSession { .. }
+                | Self::CloseSession { .. }
+        )
+    }
+
     /// The request's name, for the log (never its contents).
     pub fn kind(&self) -> &'static str {
         use Request as R;

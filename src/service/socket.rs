@@ -224,33 +224,15 @@ impl SocketService {
 
     async fn call(&self, request: Request) -> Reply {
         let mut link = self.link.lock().await;
-        if link.stream.is_none() {
-            self.reach(&mut link).await?;
-        }
-        // A session of this wizard's that this connection does not hold:
-        // opened on a daemon that went away; this one takes it over.
-        if let Some(id) = request.session()
-            && !link.held.iter().any(|s| s == id)
+        let mut answer = self.call_on(&mut link, &request).await;
+        // The daemon went away mid-call: the next one of the fleet takes
+        // the session over, and a request that may be repeated is.
+        if matches!(answer, Err(ServiceError::Unavailable(_)))
+            && self.addresses.len() > 1
+            && request.is_repeatable()
         {
-            let client = self
-                .opened
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .iter()
-                .find(|(s, _)| s == id)
-                .map(|(_, client)| client.clone());
-            if let Some(client) = client {
-                let resume = Request::Resume {
-                    session: id.to_string(),
-                    client,
-                };
-                match self.exchange_on(&mut link, &resume).await? {
-                    Answer::Resumed => link.held.push(id.to_string()),
-                    other => return Err(unexpected(&other)),
-                }
-            }
+            answer = self.call_on(&mut link, &request).await;
         }
-        let answer = self.exchange_on(&mut link, &request).await;
         match (&request, &answer) {
             (Request::OpenSession { client, .. }, Ok(Answer::Session(id))) => {
                 link.held.push(id.clone());
@@ -269,6 +251,46 @@ impl SocketService {
             _ => {}
         }
         answer
+    }
+
+    /// One try of `request`: connected first if need be, and the session
+    /// taken over when this connection does not hold it yet.
+    async fn call_on(&self, link: &mut Connected, request: &Request) -> Reply {
+        // A daemon that stopped or died since the last call closed the
+        // link: seen now, before a request that must not be sent twice is
+        // sent into it, the next daemon is reached instead.
+        if link.stream.as_mut().is_some_and(closed_by_peer) {
+            link.stream = None;
+            link.held.clear();
+            link.at = (link.at + 1) % self.addresses.len().max(1);
+        }
+        if link.stream.is_none() {
+            self.reach(link).await?;
+        }
+        // A session of this wizard's that this connection does not hold:
+        // opened on a daemon that went away; this one takes it over.
+        if let Some(id) = request.session()
+            && !link.held.iter().any(|s| s == id)
+        {
+            let client = self
+                .opened
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .find(|(s, _)| s == id)
+                .map(|(_, client)| client.clone());
+            if let Some(client) = client {
+                let resume = Request::Resume {
+                    session: id.to_string(),
+                    client,
+                };
+                match self.exchange_on(link, &resume).await? {
+                    Answer::Resumed => link.held.push(id.to_string()),
+                    other => return Err(unexpected(&other)),
+                }
+            }
+        }
+        self.exchange_on(link, request).await
     }
 
     /// One request on the link; a link that failed is dropped, and the
@@ -372,6 +394,17 @@ async fn handshake(
         }),
         None => Err(unreachable("it closed the connection".into())),
     }
+}
+
+/// Whether the daemon closed `stream` (or sent what nobody asked for),
+/// without waiting: between calls nothing may be pending on it.
+fn closed_by_peer(stream: &mut Box<dyn Link>) -> bool {
+    use futures::FutureExt;
+    use tokio::io::AsyncReadExt;
+    let mut byte = [0u8; 1];
+    // Pending: still open, with nothing to say. Anything else (the end
+    // of the stream, an error, stray bytes) leaves it unusable.
+    stream.read(&mut byte).now_or_never().is_some()
 }
 
 async fn exchange(stream: &mut Box<dyn Link>, request: &Request) -> Result<Reply, FrameError> {

@@ -73,17 +73,26 @@ impl PgFault {
             Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED => Self::Conflict,
             // A concurrent insert of the same new key.
             Some(c) if *c == SqlState::UNIQUE_VIOLATION => Self::Conflict,
+            // Going away, or out of room (class 53: too many connections,
+            // disk full, out of memory), or cancelled, or read-only (a
+            // standby during a failover): a moment later may work.
             Some(c)
                 if *c == SqlState::ADMIN_SHUTDOWN
                     || *c == SqlState::CRASH_SHUTDOWN
                     || *c == SqlState::CANNOT_CONNECT_NOW
                     || *c == SqlState::READ_ONLY_SQL_TRANSACTION
-                    || c.code().starts_with("08") =>
+                    || *c == SqlState::QUERY_CANCELED
+                    || *c == SqlState::LOCK_NOT_AVAILABLE
+                    || c.code().starts_with("08")
+                    || c.code().starts_with("53") =>
             {
                 Self::Unavailable(describe(e))
             }
             Some(_) => Self::Failed(describe(e)),
-            None => Self::Unavailable(describe(e)),
+            // No server word: the link itself (closed, reset, timed out),
+            // or rekey's own reading of a row, which is a fault.
+            None if e.is_closed() || source_is_io(e) => Self::Unavailable(describe(e)),
+            None => Self::Failed(describe(e)),
         }
     }
 
@@ -101,6 +110,18 @@ impl PgFault {
     }
 }
 
+/// Whether `e` came from the connection's I/O.
+fn source_is_io(e: &tokio_postgres::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<std::io::Error>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
 /// The server's own message when it gave one, else the client's.
 fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
@@ -114,6 +135,49 @@ fn describe(e: &tokio_postgres::Error) -> String {
             }
             text
         }
+    }
+}
+
+/// A connection out of the pool; back in it when dropped.
+struct Lease<'a> {
+    pg: &'a Postgres,
+    conn: Option<Conn>,
+}
+
+impl std::ops::Deref for Lease<'_> {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        // Set by `checkout` before the lease is handed out.
+        self.conn
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a lease without its connection"))
+    }
+}
+
+impl std::ops::DerefMut for Lease<'_> {
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("a lease without its connection"))
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        self.pg.checkin(self.conn.take());
+    }
+}
+
+/// Runs `wait` (a blocking wait on the database) so that a runtime's
+/// other tasks move to another thread meanwhile, when there is one.
+fn blocking<T>(wait: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(wait)
+        }
+        _ => wait(),
     }
 }
 
@@ -214,13 +278,22 @@ impl Postgres {
             .parse()
             .map_err(|e| StoreError::Postgres(format!("store.url is not a PostgreSQL URL: {e}")))?;
         if let Some(file) = &settings.password_file {
-            let text = std::fs::read_to_string(file).map_err(|e| {
+            let text = zeroize::Zeroizing::new(std::fs::read_to_string(file).map_err(|e| {
                 StoreError::Postgres(format!(
                     "cannot read store.password_file {}: {e}",
                     file.display()
                 ))
-            })?;
-            config.password(text.trim_end_matches(['\n', '\r']));
+            })?);
+            let password = text.lines().next().unwrap_or_default();
+            if password.is_empty() {
+                return Err(StoreError::Postgres(format!(
+                    "store.password_file {} is empty",
+                    file.display()
+                )));
+            }
+            // tokio-postgres keeps its own copy for as long as the pool
+            // connects; this one is wiped.
+            config.password(password);
         }
         config.connect_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1)));
         // A database gone without a word (a cut network) is noticed.
@@ -249,8 +322,7 @@ impl Postgres {
             at,
         });
         // One connection now, so a wrong URL or password is said at start.
-        let conn = pg.checkout()?;
-        pg.checkin(conn);
+        drop(pg.checkout()?);
         Ok(pg)
     }
 
@@ -267,7 +339,7 @@ impl Postgres {
         self.runtime.spawn(async move {
             let _ = tx.send(work.await);
         });
-        rx.recv_timeout(STATEMENT_TIMEOUT).map_err(|e| match e {
+        blocking(|| rx.recv_timeout(STATEMENT_TIMEOUT)).map_err(|e| match e {
             std::sync::mpsc::RecvTimeoutError::Timeout => PgFault::Unavailable(format!(
                 "no answer within {} s",
                 STATEMENT_TIMEOUT.as_secs()
@@ -291,8 +363,9 @@ impl Postgres {
     }
 
     /// A connection from the pool, or a new one; waits while all are out.
-    fn checkout(&self) -> Result<Conn, StoreError> {
-        {
+    /// It goes back when the lease is dropped.
+    fn checkout(&self) -> Result<Lease<'_>, StoreError> {
+        blocking(|| {
             let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
             while *busy >= self.size {
                 busy = self
@@ -301,7 +374,12 @@ impl Postgres {
                     .unwrap_or_else(PoisonError::into_inner);
             }
             *busy += 1;
-        }
+        });
+        // From here the slot is the lease's: given back on every way out.
+        let mut lease = Lease {
+            pg: self,
+            conn: None,
+        };
         loop {
             let idle = self
                 .idle
@@ -310,10 +388,19 @@ impl Postgres {
                 .pop();
             match idle {
                 Some(conn) if conn.client.is_closed() => continue,
-                Some(conn) => return Ok(conn),
+                Some(conn) => {
+                    lease.conn = Some(conn);
+                    return Ok(lease);
+                }
                 None => break,
             }
         }
+        lease.conn = Some(self.connect_new()?);
+        Ok(lease)
+    }
+
+    /// A new connection, outside the pool's count.
+    fn connect_new(&self) -> Result<Conn, StoreError> {
         let (config, tls) = (self.config.clone(), self.tls.clone());
         let connected = self.run(async move {
             let (client, connection) = config.connect(tls).await?;
@@ -330,34 +417,31 @@ impl Postgres {
                 statements: HashMap::new(),
                 broken: false,
             }),
-            Err(fault) => {
-                self.release_slot();
-                Err(match fault {
-                    PgFault::Failed(m) => StoreError::Postgres(format!(
-                        "cannot connect to the PostgreSQL store at {}: {m}",
-                        self.at
-                    )),
-                    other => other.into_store(&self.at),
-                })
-            }
+            Err(PgFault::Failed(m)) => Err(StoreError::Postgres(format!(
+                "cannot connect to the PostgreSQL store at {}: {m}",
+                self.at
+            ))),
+            Err(other) => Err(other.into_store(&self.at)),
         }
     }
 
-    fn release_slot(&self) {
-        let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        *busy = busy.saturating_sub(1);
-        self.freed.notify_one();
-    }
-
-    /// Back to the pool; a closed or broken connection is dropped.
-    fn checkin(&self, conn: Conn) {
-        if !conn.client.is_closed() && !conn.broken {
+    /// Back to the pool (a closed or broken connection is dropped), and
+    /// the slot given back.
+    fn checkin(&self, conn: Option<Conn>) {
+        if let Some(conn) = conn
+            && !conn.client.is_closed()
+            && !conn.broken
+            // A step that panicked may have left its transaction open.
+            && !std::thread::panicking()
+        {
             self.idle
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(conn);
         }
-        self.release_slot();
+        let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        *busy = busy.saturating_sub(1);
+        self.freed.notify_one();
     }
 
     /// Runs `sql` (statements without results) on a connection.
@@ -413,7 +497,6 @@ impl Postgres {
     ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
         let mut conn = self.checkout()?;
         let result = self.query(&mut conn, op, tree, params);
-        self.checkin(conn);
         result.map_err(|f| f.into_store(&self.at))
     }
 
@@ -450,7 +533,6 @@ impl Postgres {
             })?
             .map_err(|e| PgFault::of(&e))
         });
-        self.checkin(conn);
         Ok(result.map_err(|f| f.into_store(&self.at))? == 1)
     }
 
@@ -488,20 +570,25 @@ impl Postgres {
             if attempt > 0 {
                 // Spread the retries of daemons that keep meeting.
                 let most = 1 + (u64::from(attempt) * 2).min(20);
-                std::thread::sleep(Duration::from_millis(1 + jitter(most)));
+                blocking(|| std::thread::sleep(Duration::from_millis(1 + jitter(most))));
             }
             if let Err(fault) = self.batch(&mut conn, "BEGIN ISOLATION LEVEL SERIALIZABLE") {
                 outcome = Err(fail(fault));
                 break;
             }
+            // Out of the lease while the step has it: should the step
+            // panic, the connection goes with it and the slot comes back.
+            let Some(taken) = conn.conn.take() else {
+                break;
+            };
             let tx = PgTx {
                 pg: self,
-                conn: std::cell::RefCell::new(conn),
+                conn: std::cell::RefCell::new(taken),
                 fault: std::cell::RefCell::new(None),
             };
             let stepped = step(&tx);
             let fault = tx.fault.borrow_mut().take();
-            conn = tx.conn.into_inner();
+            conn.conn = Some(tx.conn.into_inner());
             let ended = match (stepped, fault) {
                 // A statement failed: whatever the step made of it, the
                 // transaction is void.
@@ -539,7 +626,6 @@ impl Postgres {
                 break;
             }
         }
-        self.checkin(conn);
         outcome
     }
 
@@ -556,7 +642,6 @@ impl Postgres {
                 )
                 .await
         });
-        self.checkin(conn);
         match found.map_err(|f| f.into_store(&self.at))? {
             Ok(row) => Ok(row.and_then(|r| r.get::<_, Option<i32>>(0))),
             Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => Ok(None),
@@ -574,7 +659,6 @@ impl Postgres {
         // A migration that failed half way leaves its transaction open on
         // the connection: that one is not used again.
         conn.broken |= !matches!(applied, Ok(Ok(_)));
-        self.checkin(conn);
         match applied.map_err(|f| f.into_store(&self.at))? {
             Ok(Ok(done)) => Ok(done),
             Ok(Err(found)) => Err(StoreError::TooNew {
@@ -588,8 +672,10 @@ impl Postgres {
 
     /// Holds the sweep lock while the guard lives, if no other daemon
     /// holds it now.
+    /// The lock is held on a connection of its own, outside the pool: a
+    /// sweep's own steps take the pool's.
     pub(crate) fn try_sweep_lock(self: &Arc<Self>) -> Result<Option<SweepLock>, StoreError> {
-        let mut conn = self.checkout()?;
+        let mut conn = self.connect_new()?;
         let client = conn.client.clone();
         let got = self.run_on(&mut conn, async move {
             client
@@ -602,14 +688,8 @@ impl Postgres {
                 pg: self.clone(),
                 conn: Some(conn),
             })),
-            Ok(false) => {
-                self.checkin(conn);
-                Ok(None)
-            }
-            Err(fault) => {
-                self.checkin(conn);
-                Err(fault.into_store(&self.at))
-            }
+            Ok(false) => Ok(None),
+            Err(fault) => Err(fault.into_store(&self.at)),
         }
     }
 }
@@ -843,11 +923,12 @@ impl Drop for SweepLock {
                     .execute("SELECT pg_advisory_unlock($1)", &[&SWEEP_LOCK])
                     .await
             });
+            // Failed or not, the connection closes here, and the lock
+            // ends with its session anyway.
             if !matches!(unlocked, Ok(Ok(_))) {
-                // The lock ends with its session: this one is not reused.
-                return self.pg.release_slot();
+                tracing::debug!("the sweep lock ends with its connection");
             }
-            self.pg.checkin(conn);
+            drop(conn);
         }
     }
 }

@@ -94,10 +94,26 @@ pub async fn serve_peer(
         sessions: Vec::new(),
         shared,
     };
-    if let Err(e) = connection.run(shutdown).await {
+    let ended = connection.run(shutdown).await;
+    if let Err(e) = &ended {
         tracing::info!(peer = %connection.peer.describe(), "dropped the connection: {e}");
     }
-    connection.close_sessions().await;
+    // The wizard left (or idled out): its sessions end. On a fleet's
+    // shared store, a daemon that stops or loses the link leaves them for
+    // the next daemon the wizard reaches; the idle sweep ends the rest.
+    if matches!(ended, Ok(Ended::Left)) || !connection.shared.store.is_shared() {
+        connection.close_sessions().await;
+    } else {
+        connection.forget_sessions();
+    }
+}
+
+/// Why a connection's loop ended.
+enum Ended {
+    /// The wizard closed it, or it sat idle too long.
+    Left,
+    /// The daemon is stopping.
+    Stopping,
 }
 
 /// Sessions still counted when a connection ends without closing them
@@ -132,9 +148,9 @@ pub async fn refuse_busy(mut stream: impl Link) {
 }
 
 impl Connection {
-    async fn run(&mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), FrameError> {
+    async fn run(&mut self, mut shutdown: watch::Receiver<bool>) -> Result<Ended, FrameError> {
         if !self.handshake().await? {
-            return Ok(());
+            return Ok(Ended::Left);
         }
         loop {
             let config = self.shared.service.config();
@@ -146,11 +162,11 @@ impl Connection {
             let read = frame::read_message::<_, Request>(&mut self.stream, MAX_REQUEST);
             let request = tokio::select! {
                 read = tokio::time::timeout(idle, read) => match read {
-                    Err(_) | Ok(Ok(None)) => return Ok(()),
+                    Err(_) | Ok(Ok(None)) => return Ok(Ended::Left),
                     Ok(Ok(Some(request))) => request,
                     Ok(Err(e)) => return Err(e),
                 },
-                _ = shutdown.changed() => return Ok(()),
+                _ = shutdown.changed() => return Ok(Ended::Stopping),
             };
             let kind = request.kind();
             // A session id is a handle its connection holds: the log gets
@@ -173,7 +189,7 @@ impl Connection {
             }
             frame::write_message(&mut self.stream, &reply).await?;
             if *shutdown.borrow() {
-                return Ok(());
+                return Ok(Ended::Stopping);
             }
         }
     }
@@ -429,6 +445,13 @@ impl Connection {
         if self.sessions.len() < before {
             self.shared.open_sessions.fetch_sub(1, Ordering::SeqCst);
         }
+    }
+
+    /// Gives back this connection's count of sessions, leaving the
+    /// sessions themselves in the store.
+    fn forget_sessions(&mut self) {
+        let left = std::mem::take(&mut self.sessions).len();
+        self.shared.open_sessions.fetch_sub(left, Ordering::SeqCst);
     }
 
     async fn close_sessions(&mut self) {

@@ -253,6 +253,8 @@ async fn accept_until_stopped(
 ) -> Result<(), DaemonError> {
     let slots = Arc::new(Semaphore::new(config.daemon.max_connections));
     let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
+    let handshakes = Arc::new(Semaphore::new(tls::HANDSHAKES));
+    let handshaking = Arc::new(tls::Handshaking::default());
     let (stop, stopping) = watch::channel(false);
     let mut faults = shared.store.faults();
     let mut connections = JoinSet::new();
@@ -268,22 +270,38 @@ async fn accept_until_stopped(
                 }
                 break;
             }
-            (tcp, address, slot) = accept_remote(listeners.remote.as_ref(), &slots) => {
-                // A handshake cannot even say "busy": beyond the limit, closed.
-                if let (Some(slot), Some((_, acceptor))) = (slot, &listeners.remote) {
-                    let (shared, stopping, acceptor) =
-                        (shared.clone(), stopping.clone(), acceptor.clone());
+            (tcp, address) = accept_remote(listeners.remote.as_ref()) => {
+                // Beyond the handshakes allowed at once (in all, or from
+                // this address), closed unanswered.
+                let turns = handshakes
+                    .clone()
+                    .try_acquire_owned()
+                    .ok()
+                    .zip(handshaking.take(address.ip()));
+                if let (Some(turns), Some((_, acceptor))) = (turns, &listeners.remote) {
+                    let (shared, stopping, acceptor, slots) =
+                        (shared.clone(), stopping.clone(), acceptor.clone(), slots.clone());
                     connections.spawn(async move {
-                        match tls::handshake(&acceptor, tcp, address).await {
-                            Ok((stream, peer)) => {
-                                connection::serve_peer(Box::new(stream), peer, shared, stopping)
+                        let shaken = tls::handshake(&acceptor, tcp, address).await;
+                        drop(turns);
+                        match shaken {
+                            Ok((stream, peer)) => match slots.try_acquire_owned() {
+                                Ok(slot) => {
+                                    connection::serve_peer(
+                                        Box::new(stream),
+                                        peer,
+                                        shared,
+                                        stopping,
+                                    )
                                     .await;
-                            }
+                                    drop(slot);
+                                }
+                                Err(_) => connection::refuse_busy(stream).await,
+                            },
                             Err(e) => {
                                 tracing::warn!(peer = %address, "a TLS connection was refused: {e}");
                             }
                         }
-                        drop(slot);
                     });
                 }
             }
@@ -340,24 +358,16 @@ struct Listeners {
     remote: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
 }
 
-/// The next TCP connection, its address, and its slot when one is free;
-/// never, without a TLS port.
+/// The next TCP connection and its address; never, without a TLS port.
 async fn accept_remote(
     remote: Option<&(TcpListener, tokio_rustls::TlsAcceptor)>,
-    slots: &Arc<Semaphore>,
-) -> (
-    tokio::net::TcpStream,
-    std::net::SocketAddr,
-    Option<OwnedSemaphorePermit>,
-) {
+) -> (tokio::net::TcpStream, std::net::SocketAddr) {
     let Some((listener, _)) = remote else {
         return std::future::pending().await;
     };
     loop {
         match listener.accept().await {
-            Ok((stream, address)) => {
-                return (stream, address, slots.clone().try_acquire_owned().ok());
-            }
+            Ok((stream, address)) => return (stream, address),
             Err(e) => {
                 tracing::error!("cannot accept a TLS connection: {e}");
                 tokio::time::sleep(Duration::from_millis(200)).await;

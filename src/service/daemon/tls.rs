@@ -17,7 +17,61 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 /// How long a TLS handshake may take.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Handshakes under way at once, and from one address: a connection
+/// counts against `daemon.max_connections` only once its certificate is
+/// checked, so strangers who connect and say nothing hold these, not the
+/// slots of the people being served.
+pub const HANDSHAKES: usize = 64;
+pub const HANDSHAKES_PER_ADDRESS: usize = 8;
+
+/// Handshakes under way per client address.
+#[derive(Default)]
+pub struct Handshaking {
+    open: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+/// One handshake of an address under way; dropping it gives it back.
+pub struct HandshakeTurn {
+    counts: Arc<Handshaking>,
+    address: std::net::IpAddr,
+}
+
+impl Handshaking {
+    /// A turn for `address`, unless it has HANDSHAKES_PER_ADDRESS already.
+    pub fn take(self: &Arc<Self>, address: std::net::IpAddr) -> Option<HandshakeTurn> {
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(address).or_insert(0);
+        if *count >= HANDSHAKES_PER_ADDRESS {
+            return None;
+        }
+        *count += 1;
+        Some(HandshakeTurn {
+            counts: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for HandshakeTurn {
+    fn drop(&mut self) {
+        let mut open = self
+            .counts
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.address) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.address);
+            }
+        }
+    }
+}
 
 /// The longest certificate name kept.
 const NAME_CHARS: usize = 64;
@@ -69,7 +123,10 @@ fn certificates(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>,
 }
 
 /// The name a client certificate gives: its subject's CN, else its first
-/// DNS name; control characters removed.
+/// DNS name. Only a name of letters, digits, `.`, `-` and `_` (at most
+/// 64) is taken, as it is: it is matched against `tls.admins` and
+/// `tls.shared` and stands for the kiosk in the audit trail, so no name
+/// may pass for another by a space, an invisible character or a cut.
 pub fn name_of(cert: &CertificateDer<'_>) -> Option<String> {
     let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
     let common_name = parsed
@@ -83,8 +140,12 @@ pub fn name_of(cert: &CertificateDer<'_>) -> Option<String> {
             _ => None,
         })
     })?;
-    let name = crate::recovery::text::visible(name.trim(), NAME_CHARS);
-    (!name.is_empty()).then_some(name)
+    let plain = !name.is_empty()
+        && name.len() <= NAME_CHARS
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    plain.then_some(name)
 }
 
 /// The TLS handshake with a client that connected from `address`, and who
@@ -105,7 +166,10 @@ pub async fn handshake(
             .peer_certificates()
             .and_then(|chain| chain.first())
             .ok_or("no client certificate")?;
-        name_of(cert).ok_or("the client certificate names no one (no CN, no DNS name)")?
+        name_of(cert).ok_or(
+            "the client certificate's name (its CN, else its first DNS name) is missing, or not \
+             only letters, digits, '.', '-' and '_' (64 at most)",
+        )?
     };
     Ok((stream, Peer::Tls { name, address }))
 }
