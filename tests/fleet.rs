@@ -780,3 +780,55 @@ fn a_pool_of_one_connection_sweeps_without_waiting_for_itself() {
         "the sweep did not finish with one connection"
     );
 }
+
+/// `[store]` over TLS: `sslmode=require` and the database's CA in
+/// `ca_file`; a server whose certificate that CA did not sign is refused
+/// at start with a clear message, and a server that takes no plain
+/// connections from rekey's role shows that TLS is what carried it.
+#[test]
+fn the_store_reaches_postgres_over_tls_and_checks_its_certificate() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().expect("key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).expect("ca");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().expect("key");
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("params")
+        .signed_by(&leaf_key, &issuer)
+        .expect("leaf");
+    let mut pg = PgServer::start();
+    pg.with_tls(&leaf.pem(), &leaf_key.serialize_pem());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca_file = dir.path().join("db-ca.pem");
+    std::fs::write(&ca_file, ca.pem()).expect("ca");
+
+    let mut settings = pg.settings();
+    settings.url = format!("{}?sslmode=require", pg.url());
+    settings.ca_file = Some(ca_file);
+    let migrated = rekey::store::postgres::Postgres::connect(&settings)
+        .expect("connects over TLS")
+        .migrate()
+        .expect("migrates");
+    assert!(!migrated.is_empty());
+    let store = Store::open_configured(&settings, dir.path()).expect("opens over TLS");
+    assert!(matches!(
+        store.verify_audit().expect("reads"),
+        ChainReport::Intact { .. }
+    ));
+
+    // Without the CA, the system's roots do not know the server.
+    let mut unknown = settings.clone();
+    unknown.ca_file = None;
+    let refused = match Store::open_configured(&unknown, dir.path()) {
+        Ok(_) => panic!("a server of an unknown CA was trusted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        refused.contains("cannot connect to the PostgreSQL store")
+            || refused.contains("cannot be reached"),
+        "{refused}"
+    );
+    assert!(refused.to_lowercase().contains("certificate"), "{refused}");
+}

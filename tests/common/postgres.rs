@@ -36,6 +36,8 @@ pub struct PgServer {
     pub port: u16,
     _tmp: Option<tempfile::TempDir>,
     running: bool,
+    /// More `-c` settings for the server (TLS).
+    extra: String,
 }
 
 /// Whether this machine can run a test PostgreSQL; says why not on stderr.
@@ -140,6 +142,7 @@ impl PgServer {
             port: free_port(),
             _tmp: None,
             running: false,
+            extra: String::new(),
         };
         server.start_again();
         server.psql_as_superuser(&format!(
@@ -158,9 +161,10 @@ impl PgServer {
         let log = self.dir.join("log");
         let options = format!(
             "-k {} -c listen_addresses=127.0.0.1 -p {} -c max_connections=200 \
-             -c shared_buffers=32MB",
+             -c shared_buffers=32MB{}",
             self.dir.display(),
-            self.port
+            self.port,
+            self.extra
         );
         let out = as_postgres(
             "pg_ctl",
@@ -195,6 +199,33 @@ impl PgServer {
             &["-D", data.to_str().unwrap(), "-m", mode, "-w", "stop"],
         );
         self.running = false;
+    }
+
+    /// Restarts the server with TLS on, with `cert_pem` and `key_pem` as its
+    /// certificate and key (and `hostssl` only, for the rekey role).
+    pub fn with_tls(&mut self, cert_pem: &str, key_pem: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let (cert, key) = (self.dir.join("server.crt"), self.dir.join("server.key"));
+        std::fs::write(&cert, cert_pem).expect("cert");
+        std::fs::write(&key, key_pem).expect("key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        chown_to_postgres(&cert);
+        chown_to_postgres(&key);
+        // The rekey role may come in over TLS only.
+        let hba = self.dir.join("data").join("pg_hba.conf");
+        let rules = std::fs::read_to_string(&hba).expect("pg_hba.conf");
+        std::fs::write(
+            &hba,
+            format!("hostnossl rekey {ROLE} 127.0.0.1/32 reject\n{rules}"),
+        )
+        .expect("pg_hba.conf");
+        self.stop("fast");
+        self.extra = format!(
+            " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            cert.display(),
+            key.display()
+        );
+        self.start_again();
     }
 
     pub fn password_file(&self) -> PathBuf {
