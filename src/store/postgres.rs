@@ -339,7 +339,7 @@ impl Postgres {
         self.runtime.spawn(async move {
             let _ = tx.send(work.await);
         });
-        blocking(|| rx.recv_timeout(STATEMENT_TIMEOUT)).map_err(|e| match e {
+        rx.recv_timeout(STATEMENT_TIMEOUT).map_err(|e| match e {
             std::sync::mpsc::RecvTimeoutError::Timeout => PgFault::Unavailable(format!(
                 "no answer within {} s",
                 STATEMENT_TIMEOUT.as_secs()
@@ -365,7 +365,7 @@ impl Postgres {
     /// A connection from the pool, or a new one; waits while all are out.
     /// It goes back when the lease is dropped.
     fn checkout(&self) -> Result<Lease<'_>, StoreError> {
-        blocking(|| {
+        {
             let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
             while *busy >= self.size {
                 busy = self
@@ -374,7 +374,7 @@ impl Postgres {
                     .unwrap_or_else(PoisonError::into_inner);
             }
             *busy += 1;
-        });
+        }
         // From here the slot is the lease's: given back on every way out.
         let mut lease = Lease {
             pg: self,
@@ -495,6 +495,15 @@ impl Postgres {
         tree: usize,
         params: Vec<Vec<u8>>,
     ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
+        blocking(|| self.once_here(op, tree, params))
+    }
+
+    fn once_here(
+        &self,
+        op: Op,
+        tree: usize,
+        params: Vec<Vec<u8>>,
+    ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
         let mut conn = self.checkout()?;
         let result = self.query(&mut conn, op, tree, params);
         result.map_err(|f| f.into_store(&self.at))
@@ -558,7 +567,17 @@ impl Postgres {
 
     /// Runs `step` in one SERIALIZABLE transaction, again while it fails to
     /// serialise against another daemon's.
+    /// The step and its waits (for a connection, each statement, the
+    /// retries) run as one blocking section: a runtime's other tasks move
+    /// to another thread meanwhile.
     pub(crate) fn transact<T>(
+        &self,
+        step: &mut dyn FnMut(&PgTx<'_>) -> Attempt<T>,
+    ) -> Result<Result<T, Abandoned>, StoreError> {
+        blocking(|| self.transact_here(step))
+    }
+
+    fn transact_here<T>(
         &self,
         step: &mut dyn FnMut(&PgTx<'_>) -> Attempt<T>,
     ) -> Result<Result<T, Abandoned>, StoreError> {
@@ -570,7 +589,7 @@ impl Postgres {
             if attempt > 0 {
                 // Spread the retries of daemons that keep meeting.
                 let most = 1 + (u64::from(attempt) * 2).min(20);
-                blocking(|| std::thread::sleep(Duration::from_millis(1 + jitter(most))));
+                std::thread::sleep(Duration::from_millis(1 + jitter(most)));
             }
             if let Err(fault) = self.batch(&mut conn, "BEGIN ISOLATION LEVEL SERIALIZABLE") {
                 outcome = Err(fail(fault));
