@@ -164,32 +164,20 @@ fn latencies(samples: &mut [Duration]) -> String {
 }
 
 async fn connect(daemon: &Daemon) -> (SocketService, SlideEvidence) {
-    let (service, rules) = SocketService::connect(&daemon.socket)
-        .await
-        .expect("the daemon answers");
-    (service, human_slide(&rules.slide))
+    common::daemon::connect_to(&daemon.socket).await
 }
 
 /// A connection with a session that gave `address` and passed the slide.
 async fn slid(daemon: &Daemon, address: String) -> (SocketService, String, SlideEvidence) {
     let (service, slide) = connect(daemon).await;
-    let session = service.open_session("bench", "en").await.expect("session");
-    service
-        .submit_address(&session, &address)
-        .await
-        .expect("address");
-    let verdict = service.check_slide(&session, &slide).await.expect("slide");
-    assert_eq!(verdict, SlideVerdict::Verified);
+    let session = common::daemon::slid_on(&service, &slide, "bench", &address).await;
     (service, session, slide)
 }
 
 /// A connection whose session has a code out for `address`.
 async fn code_sent(daemon: &Daemon, address: String) -> (SocketService, String) {
-    let (service, session, _) = slid(daemon, address).await;
-    service.request(&session).await.expect("request");
-    service.choose_email(&session).await.expect("email chosen");
-    let view = service.send_code(&session).await.expect("code sent");
-    assert_eq!(view.stage, Stage::CodeSent);
+    let (service, slide) = connect(daemon).await;
+    let session = common::daemon::code_sent_on(&service, &slide, "bench", &address).await;
     (service, session)
 }
 

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 mod common;
 use common::daemon::Daemon;
 use common::postgres::PgServer;
-use common::{NEW_PASSWORD, OLD_PASSWORD, human_slide, secret};
+use common::{NEW_PASSWORD, OLD_PASSWORD, secret};
 
 const CLIENTS: usize = 16;
 const SLIDE_RUN: Duration = Duration::from_secs(3);
@@ -102,31 +102,15 @@ impl Setup {
     }
 }
 
-async fn connect(socket: PathBuf) -> (SocketService, SlideEvidence) {
-    let (service, rules) = SocketService::connect(&socket)
-        .await
-        .expect("the daemon answers");
-    (service, human_slide(&rules.slide))
-}
-
 async fn slid(socket: PathBuf, address: String) -> (SocketService, String, SlideEvidence) {
-    let (service, slide) = connect(socket).await;
-    let session = service.open_session("bench", "en").await.expect("session");
-    service
-        .submit_address(&session, &address)
-        .await
-        .expect("address");
-    let verdict = service.check_slide(&session, &slide).await.expect("slide");
-    assert_eq!(verdict, SlideVerdict::Verified);
+    let (service, slide) = common::daemon::connect_to(&socket).await;
+    let session = common::daemon::slid_on(&service, &slide, "bench", &address).await;
     (service, session, slide)
 }
 
 async fn code_sent(socket: PathBuf, address: String) -> (SocketService, String) {
-    let (service, session, _) = slid(socket, address).await;
-    service.request(&session).await.expect("request");
-    service.choose_email(&session).await.expect("email chosen");
-    let view = service.send_code(&session).await.expect("code sent");
-    assert_eq!(view.stage, Stage::CodeSent);
+    let (service, slide) = common::daemon::connect_to(&socket).await;
+    let session = common::daemon::code_sent_on(&service, &slide, "bench", &address).await;
     (service, session)
 }
 

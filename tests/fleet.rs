@@ -156,6 +156,16 @@ impl Fleet {
         }
     }
 
+    /// Ada's account, and a wizard that knows every daemon with her
+    /// session at "code sent": the wizard, the session and the code.
+    async fn ada_with_a_code(&self) -> (SocketService, SessionId, String) {
+        self.add_accounts(&[ADA.to_string()], OLD_PASSWORD);
+        let wizard = connect(&self.sockets()).await;
+        let s = code_sent(&wizard, "test tty", ADA).await;
+        let code = self.wait_for_codes(ADA, 1).remove(0);
+        (wizard, s, code)
+    }
+
     fn events(&self, kind: AuditKind) -> Vec<rekey::store::audit::AuditEvent> {
         self.store
             .audit_events()
@@ -175,16 +185,8 @@ async fn connect(sockets: &[PathBuf]) -> SocketService {
 
 /// A session from `client` through `service`, taken to "code sent".
 async fn code_sent(service: &SocketService, client: &str, address: &str) -> SessionId {
-    let s = service.open_session(client, "en").await.expect("session");
-    service.submit_address(&s, address).await.expect("address");
-    service
-        .check_slide(&s, &human_slide(&SlideRules::default()))
-        .await
-        .expect("slide");
-    service.request(&s).await.expect("request");
-    service.choose_email(&s).await.expect("email");
-    service.send_code(&s).await.expect("code sent");
-    s
+    let slide = human_slide(&SlideRules::default());
+    common::daemon::code_sent_on(service, &slide, client, address).await
 }
 
 /// Calls `step` until it stops saying the service is out of reach: the
@@ -213,10 +215,7 @@ fn wrong_code(right: &str, n: u32) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_guessers_over_three_daemons_get_five_tries_in_all_and_one_success_at_most() {
     let mut fleet = Fleet::start(3, "");
-    fleet.add_accounts(&[ADA.to_string()], OLD_PASSWORD);
-    let owner = connect(&fleet.sockets()).await;
-    let s = code_sent(&owner, "test tty", ADA).await;
-    let code = fleet.wait_for_codes(ADA, 1).remove(0);
+    let (owner, s, code) = fleet.ada_with_a_code().await;
 
     // The daemon the session was opened on dies; the session goes on
     // through the next one.
@@ -512,10 +511,7 @@ async fn a_daemon_killed_mid_traffic_loses_nothing_and_its_queued_mail_goes_once
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_database_restart_says_try_again_then_service_resumes_with_nothing_lost() {
     let mut fleet = Fleet::start(2, "");
-    fleet.add_accounts(&[ADA.to_string()], OLD_PASSWORD);
-    let wizard = connect(&fleet.sockets()).await;
-    let s = code_sent(&wizard, "test tty", ADA).await;
-    let code = fleet.wait_for_codes(ADA, 1).remove(0);
+    let (wizard, s, code) = fleet.ada_with_a_code().await;
 
     // PostgreSQL goes away at once, as a crash would.
     fleet.pg.stop("immediate");
@@ -681,10 +677,7 @@ fn a_daemon_refuses_a_schema_it_does_not_know() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_daemon_stopped_in_the_middle_hands_its_wizards_to_the_next() {
     let mut fleet = Fleet::start(2, "");
-    fleet.add_accounts(&[ADA.to_string()], OLD_PASSWORD);
-    let wizard = connect(&fleet.sockets()).await;
-    let s = code_sent(&wizard, "test tty", ADA).await;
-    let code = fleet.wait_for_codes(ADA, 1).remove(0);
+    let (wizard, s, code) = fleet.ada_with_a_code().await;
     assert!(fleet.daemons[0].terminate().success());
     let view = wizard
         .flow_status(&s)

@@ -244,3 +244,52 @@ pub fn seed_accounts(data_dir: &Path, accounts: &[(String, String)]) {
     }
     store.flush().expect("flushed");
 }
+
+/// A wizard's walk over a daemon's socket, for tests and benchmarks: a
+/// connection to `socket` and the slide its rules ask for.
+pub async fn connect_to(
+    socket: &Path,
+) -> (
+    rekey::service::SocketService,
+    rekey::recovery::SlideEvidence,
+) {
+    let (service, rules) = rekey::service::SocketService::connect(socket)
+        .await
+        .expect("the daemon answers");
+    (service, super::human_slide(&rules.slide))
+}
+
+/// A session from `client` on `service` that gave `address` and passed the
+/// slide with `slide`.
+pub async fn slid_on(
+    service: &rekey::service::SocketService,
+    slide: &rekey::recovery::SlideEvidence,
+    client: &str,
+    address: &str,
+) -> String {
+    use rekey::service::RecoveryService;
+    let session = service.open_session(client, "en").await.expect("session");
+    service
+        .submit_address(&session, address)
+        .await
+        .expect("address");
+    let verdict = service.check_slide(&session, slide).await.expect("slide");
+    assert_eq!(verdict, rekey::recovery::SlideVerdict::Verified);
+    session
+}
+
+/// As [`slid_on`], then Request, e-mail and a code sent.
+pub async fn code_sent_on(
+    service: &rekey::service::SocketService,
+    slide: &rekey::recovery::SlideEvidence,
+    client: &str,
+    address: &str,
+) -> String {
+    use rekey::service::RecoveryService;
+    let session = slid_on(service, slide, client, address).await;
+    service.request(&session).await.expect("request");
+    service.choose_email(&session).await.expect("email chosen");
+    let view = service.send_code(&session).await.expect("code sent");
+    assert_eq!(view.stage, rekey::recovery::Stage::CodeSent);
+    session
+}
