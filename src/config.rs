@@ -410,6 +410,24 @@ impl Config {
                 return bad("store.url must not hold the password: put it in store.password_file");
             }
         }
+        let plain_name = |n: &String| {
+            !n.is_empty()
+                && n.len() <= 64
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        };
+        if !self
+            .tls
+            .admins
+            .iter()
+            .chain(&self.tls.shared)
+            .all(plain_name)
+        {
+            return bad(
+                "tls.admins and tls.shared must be certificate names: letters, digits, '.', '-' \
+                 and '_', 64 at most",
+            );
+        }
         if store.pool_size == 0 || store.pool_size > 256 {
             return bad("store.pool_size must be 1 to 256");
         }
@@ -605,6 +623,28 @@ mod tests {
         // left out of the example.
         let example = Config::load(&path).unwrap();
         assert_eq!(example, Config::default());
+    }
+
+    #[test]
+    fn store_and_tls_settings_that_cannot_work_are_refused() {
+        let refused = |text: &str| {
+            let c: Config = toml::from_str(text).unwrap();
+            c.validate().unwrap_err().to_string()
+        };
+        assert!(refused("[tls]\nadmins = [\"ops laptop\"]\n").contains("tls.admins"));
+        assert!(refused("[tls]\nshared = [\"\"]\n").contains("tls.shared"));
+        assert!(
+            refused("[store]\nkind = \"postgres\"\nurl = \"postgres://r:pw@db/r\"\n")
+                .contains("password_file")
+        );
+        assert!(
+            refused("[store]\nkind = \"postgres\"\nurl = \"postgres://r@db/r?password=pw\"\n")
+                .contains("password_file")
+        );
+        assert!(refused("[store]\nkind = \"postgres\"\n").contains("store.url"));
+        assert!(refused("[store]\npool_size = 0\n").contains("pool_size"));
+        let fine: Config = toml::from_str("[tls]\nadmins = [\"ops-laptop.example_1\"]\n").unwrap();
+        assert!(fine.validate().is_ok());
     }
 
     #[test]

@@ -679,11 +679,8 @@ async fn a_daemon_stopped_in_the_middle_hands_its_wizards_to_the_next() {
     let mut fleet = Fleet::start(2, "");
     let (wizard, s, code) = fleet.ada_with_a_code().await;
     assert!(fleet.daemons[0].terminate().success());
-    let view = wizard
-        .flow_status(&s)
-        .await
-        .expect("answered by the next daemon");
-    assert_eq!(view.stage, Stage::CodeSent);
+    // The very next step is one never sent twice: the closed link is seen
+    // before it is sent.
     let view = wizard
         .confirm_code(&s, &secret(&code))
         .await
@@ -694,6 +691,20 @@ async fn a_daemon_stopped_in_the_middle_hands_its_wizards_to_the_next() {
         .await
         .expect("password set");
     assert!(fleet.password_is(ADA, NEW_PASSWORD));
+}
+
+/// The same when the daemon is SIGKILLed between two steps: its sockets
+/// close with it, and its session is in the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_daemon_killed_between_two_steps_hands_its_wizards_to_the_next() {
+    let mut fleet = Fleet::start(2, "");
+    let (wizard, s, code) = fleet.ada_with_a_code().await;
+    fleet.daemons[0].kill();
+    let view = wizard
+        .confirm_code(&s, &secret(&code))
+        .await
+        .expect("the same code, through the next daemon");
+    assert_eq!(view.stage, Stage::CodeConfirmed);
 }
 
 /// Taking a session over is for its own origin only: a wizard elsewhere
@@ -818,9 +829,9 @@ fn the_store_reaches_postgres_over_tls_and_checks_its_certificate() {
         Ok(_) => panic!("a server of an unknown CA was trusted"),
         Err(e) => e.to_string(),
     };
+    // A setting to fix, said at once: not a database to wait for.
     assert!(
-        refused.contains("cannot connect to the PostgreSQL store")
-            || refused.contains("cannot be reached"),
+        refused.contains("cannot connect to the PostgreSQL store"),
         "{refused}"
     );
     assert!(refused.to_lowercase().contains("certificate"), "{refused}");

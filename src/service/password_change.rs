@@ -400,13 +400,16 @@ impl LocalService {
         let mut settled = 0;
         // On a fleet's shared store another daemon may be making a change
         // right now, and settles it itself: only one older than any change
-        // can run (the directory's time limit, twice, and its late writes)
-        // is anyone else's to settle.
+        // can take is anyone else's to settle. A change may connect, bind,
+        // search and write, each within the directory's time limit and
+        // each tried twice, then the directory may apply it late; two
+        // minutes more cover waits for the store and the daemons' clocks
+        // (which NTP keeps within a second).
         let running_ms = if self.store.is_shared() {
             let config = self.config();
-            (config.directory.timeout_secs * 2000)
+            (config.directory.timeout_secs * 10_000)
                 .saturating_add(self.directory.late_write_ms())
-                .saturating_add(30_000)
+                .saturating_add(120_000)
         } else {
             0
         };

@@ -224,14 +224,16 @@ impl SocketService {
 
     async fn call(&self, request: Request) -> Reply {
         let mut link = self.link.lock().await;
-        let mut answer = self.call_on(&mut link, &request).await;
+        let (mut answer, sent) = self.call_on(&mut link, &request).await;
         // The daemon went away mid-call: the next one of the fleet takes
-        // the session over, and a request that may be repeated is.
-        if matches!(answer, Err(ServiceError::Unavailable(_)))
+        // the session over, and a request that may be repeated is. One
+        // that never left (no daemon answered) is not tried again.
+        if sent
+            && matches!(answer, Err(ServiceError::Unavailable(_)))
             && self.addresses.len() > 1
             && request.is_repeatable()
         {
-            answer = self.call_on(&mut link, &request).await;
+            answer = self.call_on(&mut link, &request).await.0;
         }
         match (&request, &answer) {
             (Request::OpenSession { client, .. }, Ok(Answer::Session(id))) => {
@@ -254,8 +256,9 @@ impl SocketService {
     }
 
     /// One try of `request`: connected first if need be, and the session
-    /// taken over when this connection does not hold it yet.
-    async fn call_on(&self, link: &mut Connected, request: &Request) -> Reply {
+    /// taken over when this connection does not hold it yet. Says too
+    /// whether a daemon was reached to send it to.
+    async fn call_on(&self, link: &mut Connected, request: &Request) -> (Reply, bool) {
         // A daemon that stopped or died since the last call closed the
         // link: seen now, before a request that must not be sent twice is
         // sent into it, the next daemon is reached instead.
@@ -264,9 +267,17 @@ impl SocketService {
             link.held.clear();
             link.at = (link.at + 1) % self.addresses.len().max(1);
         }
-        if link.stream.is_none() {
-            self.reach(link).await?;
+        if link.stream.is_none()
+            && let Err(e) = self.reach(link).await
+        {
+            return (Err(e), false);
         }
+        (self.send_on(link, request).await, true)
+    }
+
+    /// `request` on the connected link, the session taken over first when
+    /// this connection does not hold it yet.
+    async fn send_on(&self, link: &mut Connected, request: &Request) -> Reply {
         // A session of this wizard's that this connection does not hold:
         // opened on a daemon that went away; this one takes it over.
         if let Some(id) = request.session()

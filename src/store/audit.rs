@@ -444,10 +444,16 @@ impl Store {
             tries += 1;
             if matches!(report, ChainReport::Intact { .. })
                 || self.journal.is_some()
-                || tries >= 3
                 || self.checkpoint()? == before
             {
                 return Ok(report);
+            }
+            if tries >= 3 {
+                return Err(StoreError::Postgres(
+                    "the trail was being pruned during each walk; run the check again in a \
+                     minute"
+                        .into(),
+                ));
             }
         }
     }

@@ -91,6 +91,7 @@ impl PgFault {
             Some(_) => Self::Failed(describe(e)),
             // No server word: the link itself (closed, reset, timed out),
             // or rekey's own reading of a row, which is a fault.
+            None if is_tls_fault(e) => Self::Failed(describe(e)),
             None if e.is_closed() || source_is_io(e) => Self::Unavailable(describe(e)),
             None => Self::Failed(describe(e)),
         }
@@ -108,6 +109,32 @@ impl PgFault {
             Self::Failed(message) => StoreError::Postgres(message),
         }
     }
+}
+
+/// Whether `e` is TLS refusing the server (its certificate, or TLS the
+/// URL requires and the server does not speak): a setting to fix, not a
+/// database to wait for. tokio-postgres-rustls hands rustls's errors on
+/// inside an `io::Error`.
+fn is_tls_fault(e: &tokio_postgres::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && (io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<rustls::Error>())
+                || matches!(
+                    io.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput
+                ))
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    e.to_string().contains("server does not support TLS")
 }
 
 /// Whether `e` came from the connection's I/O.
@@ -298,6 +325,14 @@ impl Postgres {
         config.connect_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1)));
         // A database gone without a word (a cut network) is noticed.
         config.keepalives_idle(Duration::from_secs(30));
+        // The server gives up a statement before rekey stops waiting for
+        // it, so an abandoned one does not run on.
+        let options = format!(
+            "{} -c statement_timeout={}",
+            config.get_options().unwrap_or_default(),
+            (STATEMENT_TIMEOUT - Duration::from_secs(5)).as_millis()
+        );
+        config.options(options.trim());
         config.application_name("rekey");
         let pem = match &settings.ca_file {
             None => None,
@@ -612,7 +647,11 @@ impl Postgres {
                 // A statement failed: whatever the step made of it, the
                 // transaction is void.
                 (_, Some(fault)) | (Attempt::Fault(fault), None) => {
-                    let _ = self.batch(&mut conn, "ROLLBACK");
+                    // One that went unanswered would queue the ROLLBACK
+                    // behind it; dropping it ends the transaction anyway.
+                    if !conn.broken {
+                        let _ = self.batch(&mut conn, "ROLLBACK");
+                    }
                     match fault {
                         PgFault::Conflict => None,
                         other => Some(Err(fail(other))),

@@ -98,10 +98,18 @@ pub async fn serve_peer(
     if let Err(e) = &ended {
         tracing::info!(peer = %connection.peer.describe(), "dropped the connection: {e}");
     }
-    // The wizard left (or idled out): its sessions end. On a fleet's
-    // shared store, a daemon that stops or loses the link leaves them for
-    // the next daemon the wizard reaches; the idle sweep ends the rest.
-    if matches!(ended, Ok(Ended::Left)) || !connection.shared.store.is_shared() {
+    // The wizard left (or idled out, or broke the protocol): its sessions
+    // end. On a fleet's shared store, a daemon that stops, or a link that
+    // broke, leaves them for the next daemon the wizard reaches; the idle
+    // sweep ends the rest. A TLS wizard that exits says no close_notify:
+    // an end of stream like any other.
+    let link_broke = match &ended {
+        Ok(Ended::Stopping) => true,
+        Ok(Ended::Left) => false,
+        Err(FrameError::Io(e)) => e.kind() != std::io::ErrorKind::UnexpectedEof,
+        Err(_) => false,
+    };
+    if !link_broke || !connection.shared.store.is_shared() {
         connection.close_sessions().await;
     } else {
         connection.forget_sessions();

@@ -279,8 +279,13 @@ async fn accept_until_stopped(
                     .ok()
                     .zip(handshaking.take(address.ip()));
                 if let (Some(turns), Some((_, acceptor))) = (turns, &listeners.remote) {
-                    let (shared, stopping, acceptor, slots) =
-                        (shared.clone(), stopping.clone(), acceptor.clone(), slots.clone());
+                    let (shared, stopping, acceptor, slots, refusals) = (
+                        shared.clone(),
+                        stopping.clone(),
+                        acceptor.clone(),
+                        slots.clone(),
+                        refusals.clone(),
+                    );
                     connections.spawn(async move {
                         let shaken = tls::handshake(&acceptor, tcp, address).await;
                         drop(turns);
@@ -296,7 +301,13 @@ async fn accept_until_stopped(
                                     .await;
                                     drop(slot);
                                 }
-                                Err(_) => connection::refuse_busy(stream).await,
+                                // Told, as many at once as on the socket.
+                                Err(_) => {
+                                    if let Ok(turn) = refusals.try_acquire_owned() {
+                                        connection::refuse_busy(stream).await;
+                                        drop(turn);
+                                    }
+                                }
                             },
                             Err(e) => {
                                 tracing::warn!(peer = %address, "a TLS connection was refused: {e}");

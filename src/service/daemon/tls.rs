@@ -40,7 +40,15 @@ pub struct HandshakeTurn {
 
 impl Handshaking {
     /// A turn for `address`, unless it has HANDSHAKES_PER_ADDRESS already.
+    /// An IPv6 address counts by its /64, which one host may hold whole.
     pub fn take(self: &Arc<Self>, address: std::net::IpAddr) -> Option<HandshakeTurn> {
+        let address = match address {
+            std::net::IpAddr::V6(v6) => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                std::net::IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+            }
+            v4 => v4,
+        };
         let mut open = self
             .open
             .lock()
