@@ -50,6 +50,9 @@ const SWEEP_LOCK: i64 = 0x7265_6b65_7900_0002;
 /// Rows read at a time when a tree is walked.
 const PAGE: i64 = 500;
 
+/// How long a step that keeps failing to serialise is tried again.
+const RETRY_FOR: Duration = Duration::from_secs(15);
+
 /// How long one statement may go unanswered before the database is taken
 /// to be out of reach (a network that drops packets sends no reset), and
 /// the connection is given up.
@@ -327,10 +330,12 @@ impl Postgres {
         config.keepalives_idle(Duration::from_secs(30));
         // The server gives up a statement before rekey stops waiting for
         // it, so an abandoned one does not run on.
+        // A transaction whose daemon went quiet ends on the server too.
         let options = format!(
-            "{} -c statement_timeout={}",
+            "{} -c statement_timeout={} -c idle_in_transaction_session_timeout={}",
             config.get_options().unwrap_or_default(),
-            (STATEMENT_TIMEOUT - Duration::from_secs(5)).as_millis()
+            (STATEMENT_TIMEOUT - Duration::from_secs(5)).as_millis(),
+            STATEMENT_TIMEOUT.as_millis()
         );
         config.options(options.trim());
         config.application_name("rekey");
@@ -602,6 +607,7 @@ impl Postgres {
 
     /// Runs `step` in one SERIALIZABLE transaction, again while it fails to
     /// serialise against another daemon's.
+    ///
     /// The step and its waits (for a connection, each statement, the
     /// retries) run as one blocking section: a runtime's other tasks move
     /// to another thread meanwhile.
@@ -616,17 +622,32 @@ impl Postgres {
         &self,
         step: &mut dyn FnMut(&PgTx<'_>) -> Attempt<T>,
     ) -> Result<Result<T, Abandoned>, StoreError> {
-        const TRIES: u32 = 100;
         let fail = |f: PgFault| f.into_store(&self.at);
         let mut conn = self.checkout()?;
         let mut outcome = Err(fail(PgFault::Conflict));
-        for attempt in 0..TRIES {
+        // Tried again for as long as a person may wait for one step; under
+        // a burst, dozens of steps meet on the audit trail's head.
+        let deadline = std::time::Instant::now() + RETRY_FOR;
+        for attempt in 0u32.. {
             if attempt > 0 {
-                // Spread the retries of daemons that keep meeting.
-                let most = 1 + (u64::from(attempt) * 2).min(20);
+                if std::time::Instant::now() >= deadline {
+                    break;
+                }
+                // Spread the retries of daemons that keep meeting: a wait
+                // that doubles up to 50 ms, jittered below it.
+                let most = (1u64 << attempt.min(6)).min(50);
                 std::thread::sleep(Duration::from_millis(1 + jitter(most)));
             }
-            if let Err(fault) = self.batch(&mut conn, "BEGIN ISOLATION LEVEL SERIALIZABLE") {
+            let mut begun = self.batch(&mut conn, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+            if let Err(PgFault::Unavailable(_)) = begun {
+                // A pooled connection the server closed (it restarted)
+                // before this process noticed: once more, on a new one.
+                conn.broken = true;
+                drop(conn);
+                conn = self.checkout()?;
+                begun = self.batch(&mut conn, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+            }
+            if let Err(fault) = begun {
                 outcome = Err(fail(fault));
                 break;
             }
