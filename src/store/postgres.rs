@@ -633,9 +633,10 @@ impl Postgres {
                 if std::time::Instant::now() >= deadline {
                     break;
                 }
-                // Spread the retries of daemons that keep meeting: a wait
-                // that doubles up to 50 ms, jittered below it.
-                let most = (1u64 << attempt.min(6)).min(50);
+                // Spread the retries of daemons that keep meeting: a
+                // jittered wait growing to 20 ms (longer ones only
+                // lengthened the tail, measured with benches/fleet.rs).
+                let most = 1 + (u64::from(attempt) * 2).min(20);
                 std::thread::sleep(Duration::from_millis(1 + jitter(most)));
             }
             let mut begun = self.batch(&mut conn, "BEGIN ISOLATION LEVEL SERIALIZABLE");
