@@ -15,11 +15,11 @@ use support::percentile_ms;
 use futures::StreamExt;
 use futures::future::join_all;
 use rekey::operator::OperatorCommand;
-use rekey::recovery::{SlideEvidence, SlideVerdict, Stage};
+use rekey::recovery::{SlideEvidence, Stage};
 use rekey::service::{RecoveryService, ServiceError, SocketService};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
@@ -286,25 +286,7 @@ async fn slide_run(
 ) -> (usize, Duration, Vec<Duration>, usize) {
     let ready =
         join_all((0..clients).map(|i| slid(daemon, format!("slide-{tag}-{i}@example.com")))).await;
-    let start = Instant::now();
-    let deadline = start + run;
-    let results = join_all(ready.iter().map(|(service, session, slide)| async move {
-        let mut times = Vec::new();
-        let mut failures = 0;
-        while Instant::now() < deadline {
-            let t = Instant::now();
-            match service.check_slide(session, slide).await {
-                Ok(SlideVerdict::Verified) => times.push(t.elapsed()),
-                _ => failures += 1,
-            }
-        }
-        (times, failures)
-    }))
-    .await;
-    let elapsed = start.elapsed();
-    let failures = results.iter().map(|(_, f)| f).sum();
-    let times: Vec<Duration> = results.into_iter().flat_map(|(t, _)| t).collect();
-    (times.len(), elapsed, times, failures)
+    support::slide_run(&ready, run).await
 }
 
 async fn slide_rate(daemon: &Daemon) {
@@ -334,51 +316,6 @@ async fn slide_rate(daemon: &Daemon) {
 }
 
 // ---------------------------------------------------------------- 3
-
-/// Runs wrong codes from `clients` workers until `run` is over or the
-/// prepared sessions are used up: (answers, elapsed, latencies, failures).
-async fn wrong_code_run(
-    prepared: Vec<(SocketService, String)>,
-    clients: usize,
-    run: Duration,
-) -> (usize, Duration, Vec<Duration>, Vec<String>) {
-    let queue = Arc::new(Mutex::new(prepared));
-    let start = Instant::now();
-    let deadline = start + run;
-    let results = join_all((0..clients).map(|_| {
-        let queue = queue.clone();
-        async move {
-            let mut times = Vec::new();
-            let mut failures = Vec::new();
-            while Instant::now() < deadline {
-                let next = queue.lock().expect("queue").pop();
-                let Some((service, session)) = next else {
-                    break;
-                };
-                for _ in 0..TRIES_PER_CODE {
-                    if Instant::now() >= deadline {
-                        break;
-                    }
-                    let t = Instant::now();
-                    match service.confirm_code(&session, &secret(WRONG_CODE)).await {
-                        Err(ServiceError::WrongCode { .. }) => times.push(t.elapsed()),
-                        other => failures.push(format!("{other:?}")),
-                    }
-                }
-            }
-            (times, failures)
-        }
-    }))
-    .await;
-    let elapsed = start.elapsed();
-    let mut times = Vec::new();
-    let mut failures = Vec::new();
-    for (t, f) in results {
-        times.extend(t);
-        failures.extend(f);
-    }
-    (times.len(), elapsed, times, failures)
-}
 
 async fn wrong_code_rate(daemon: &Daemon) {
     println!(
@@ -413,7 +350,8 @@ async fn wrong_code_rate(daemon: &Daemon) {
         (CODE_CLIENTS, prepared, CODE_RUN),
     ] {
         let offered = sessions.len() * TRIES_PER_CODE;
-        let (answers, elapsed, mut times, failures) = wrong_code_run(sessions, clients, run).await;
+        let (answers, elapsed, mut times, failures) =
+            support::wrong_code_run(sessions, clients, run, TRIES_PER_CODE, WRONG_CODE).await;
         println!(
             "{:<9} {:>7} {:>9.2} {:>9.0}   {}{}",
             clients,

@@ -14,10 +14,9 @@ use support::percentile_ms;
 
 use futures::StreamExt;
 use futures::future::join_all;
-use rekey::recovery::{SlideEvidence, SlideVerdict, Stage};
-use rekey::service::{RecoveryService, ServiceError, SocketService};
+use rekey::recovery::{SlideEvidence, Stage};
+use rekey::service::{RecoveryService, SocketService};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[path = "../tests/common/mod.rs"]
@@ -129,23 +128,9 @@ async fn cheap(setup: &Setup, tag: &str) -> String {
         (0..CLIENTS).map(|i| slid(setup.socket(i), format!("slide-{tag}-{i}@example.com"))),
     )
     .await;
-    let start = Instant::now();
-    let deadline = start + SLIDE_RUN;
-    let results = join_all(ready.iter().map(|(service, session, slide)| async move {
-        let mut times = Vec::new();
-        while Instant::now() < deadline {
-            let t = Instant::now();
-            let verdict = service.check_slide(session, slide).await;
-            assert!(matches!(verdict, Ok(SlideVerdict::Verified)), "{verdict:?}");
-            times.push(t.elapsed());
-        }
-        times
-    }))
-    .await;
-    let elapsed = start.elapsed();
-    let mut times: Vec<Duration> = results.into_iter().flatten().collect();
+    let (answers, elapsed, mut times, failures) = support::slide_run(&ready, SLIDE_RUN).await;
     times.sort();
-    rate(times.len(), elapsed, &times)
+    format!("{}{}", rate(answers, elapsed, &times), failed(failures))
 }
 
 /// Wrong codes (an argon2id verify each) from CLIENTS workers over
@@ -156,44 +141,26 @@ async fn hashing(setup: &Setup, tag: &str) -> String {
         .buffer_unordered(CLIENTS)
         .collect()
         .await;
-    let queue = Arc::new(Mutex::new(prepared));
-    let start = Instant::now();
-    let deadline = start + CODE_RUN;
-    let results = join_all((0..CLIENTS).map(|_| {
-        let queue = queue.clone();
-        async move {
-            let mut times = Vec::new();
-            while Instant::now() < deadline {
-                let next = queue.lock().expect("queue").pop();
-                let Some((service, session)) = next else {
-                    break;
-                };
-                for _ in 0..TRIES_PER_CODE {
-                    if Instant::now() >= deadline {
-                        break;
-                    }
-                    let t = Instant::now();
-                    let answer = service.confirm_code(&session, &secret("000000")).await;
-                    assert!(
-                        matches!(answer, Err(ServiceError::WrongCode { .. })),
-                        "{answer:?}"
-                    );
-                    times.push(t.elapsed());
-                }
-            }
-            times
-        }
-    }))
-    .await;
-    let elapsed = start.elapsed();
-    let mut times: Vec<Duration> = results.into_iter().flatten().collect();
+    let offered = prepared.len() * TRIES_PER_CODE;
+    let (answers, elapsed, mut times, failures) =
+        support::wrong_code_run(prepared, CLIENTS, CODE_RUN, TRIES_PER_CODE, "000000").await;
     times.sort();
-    let ran_out = queue.lock().expect("queue").is_empty() && elapsed < CODE_RUN;
+    let ran_out = answers + failures.len() >= offered;
     format!(
-        "{}{}",
-        rate(times.len(), elapsed, &times),
+        "{}{}{}",
+        rate(answers, elapsed, &times),
+        failed(failures.len()),
         if ran_out { " (ran out of codes)" } else { "" }
     )
+}
+
+/// "(N failed)" when some did.
+fn failed(failures: usize) -> String {
+    if failures > 0 {
+        format!(" ({failures} failed)")
+    } else {
+        String::new()
+    }
 }
 
 /// Whole recoveries one after another, each through the next daemon: the

@@ -166,6 +166,16 @@ impl Fleet {
         (wizard, s, code)
     }
 
+    /// The new password through `wizard`'s session `s`, and it works for
+    /// `address`.
+    async fn set_new_password(&self, wizard: &SocketService, s: &str, address: &str) {
+        wizard
+            .set_password(s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
+            .await
+            .expect("password set");
+        assert!(self.password_is(address, NEW_PASSWORD), "{address}");
+    }
+
     fn events(&self, kind: AuditKind) -> Vec<rekey::store::audit::AuditEvent> {
         self.store
             .audit_events()
@@ -500,11 +510,7 @@ async fn a_daemon_killed_mid_traffic_loses_nothing_and_its_queued_mail_goes_once
             .find_map(common::grouped_code)
             .expect("a code in the mail");
         again_while_lost!(service.confirm_code(s, &secret(&code)).await).expect("confirmed");
-        service
-            .set_password(s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
-            .await
-            .expect("password set");
-        assert!(fleet.password_is(address, NEW_PASSWORD), "{address}");
+        fleet.set_new_password(service, s, address).await;
     }
 }
 
@@ -529,11 +535,7 @@ async fn a_database_restart_says_try_again_then_service_resumes_with_nothing_los
     let view = again_while_lost!(wizard.confirm_code(&s, &secret(&code)).await)
         .expect("the code still works");
     assert_eq!(view.stage, Stage::CodeConfirmed);
-    wizard
-        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
-        .await
-        .expect("password set");
-    assert!(fleet.password_is(ADA, NEW_PASSWORD));
+    fleet.set_new_password(&wizard, &s, ADA).await;
     assert!(other.open_session("ssh 10.9.9.9", "en").await.is_ok());
     assert!(matches!(
         fleet.store.verify_audit().expect("verify"),
@@ -686,11 +688,7 @@ async fn a_daemon_stopped_in_the_middle_hands_its_wizards_to_the_next() {
         .await
         .expect("the same code, through the next daemon");
     assert_eq!(view.stage, Stage::CodeConfirmed);
-    wizard
-        .set_password(&s, &secret(NEW_PASSWORD), &secret(NEW_PASSWORD))
-        .await
-        .expect("password set");
-    assert!(fleet.password_is(ADA, NEW_PASSWORD));
+    fleet.set_new_password(&wizard, &s, ADA).await;
 }
 
 /// The same when the daemon is SIGKILLed between two steps: its sockets
